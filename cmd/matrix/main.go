@@ -1,0 +1,139 @@
+// Command matrix builds prebuilt native Node.js module bundles for every cell of a
+// matrix declared in an HCL file (see README.md).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, as documented in the README.
+const (
+	exitOK       = 0
+	exitProblem  = 1 // a problem in the file or the run
+	exitUsage    = 2 // wrong usage of the command line
+	exitSIGINT   = 130
+	exitSIGTERM  = 143
+	defaultFile  = "matrix.hcl"
+	toolName     = "matrix"
+)
+
+// version is set at build time with -ldflags "-X main.version=..."; "dev" otherwise.
+var version = "dev"
+
+// usageError marks a wrong command line: exit 2 instead of 1.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// reportedError is a problem whose details were already printed (diagnostics): only the
+// exit code is left to set.
+type reportedError struct{ err error }
+
+func (e reportedError) Error() string { return e.err.Error() }
+func (e reportedError) Unwrap() error { return e.err }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var got os.Signal
+	go func() {
+		for s := range sigs {
+			if got == nil {
+				got = s
+				fmt.Fprintf(stderr, "matrix: %v: stopping, removing this run's containers\n", s)
+				stop(errInterrupted{s})
+			}
+		}
+	}()
+
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if sig := signalOf(ctx); sig != nil {
+		if sig == syscall.SIGTERM {
+			return exitSIGTERM
+		}
+		return exitSIGINT
+	}
+	return exitCode(err, stderr)
+}
+
+type errInterrupted struct{ sig os.Signal }
+
+func (e errInterrupted) Error() string { return "interrupted by " + e.sig.String() }
+
+func signalOf(ctx context.Context) os.Signal {
+	var ei errInterrupted
+	if errors.As(context.Cause(ctx), &ei) {
+		return ei.sig
+	}
+	return nil
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "matrix: %v\nRun 'matrix --help' for usage.\n", err)
+		return exitUsage
+	}
+	var re reportedError
+	if !errors.As(err, &re) {
+		fmt.Fprintf(stderr, "matrix: %v\n", err)
+	}
+	return exitProblem
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   toolName,
+		Short: "Build prebuilt native Node.js module bundles for every cell of a matrix",
+		Long: `matrix reads an HCL file that declares a build matrix (package versions x Node.js
+runtimes x base images x ...), builds every cell in parallel Docker containers, and
+writes reproducible artifacts plus SHA256SUMS and manifest.json.`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newValidateCmd(),
+		newPlanCmd(),
+		newRunCmd(),
+		newVerifyCmd(),
+	)
+	for _, c := range root.Commands() {
+		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	}
+	return root
+}
+
+// wrapArgs turns a cobra positional-argument check into a usage error (exit 2).
+func wrapArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}

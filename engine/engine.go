@@ -1,0 +1,430 @@
+// Package engine runs cells in containers of a Docker engine. It is the only package
+// that imports the Docker client; the runner sees it through runner.Executor.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/jsonmessage"
+	"github.com/docker/docker/pkg/stdcopy"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/matrixbuild/matrix/runner"
+	"github.com/matrixbuild/matrix/spec"
+)
+
+// Labels put on every container the tool creates, so a later run can find the
+// containers of a killed one.
+const (
+	LabelTool = "org.matrixbuild.tool"
+	LabelRun  = "org.matrixbuild.run"
+	LabelCell = "org.matrixbuild.cell"
+	LabelPID  = "org.matrixbuild.pid"
+	LabelHost = "org.matrixbuild.host"
+	toolValue = "matrix"
+)
+
+// PullPolicy says when an image is pulled.
+type PullPolicy string
+
+const (
+	PullMissing PullPolicy = "missing"
+	PullAlways  PullPolicy = "always"
+	PullNever   PullPolicy = "never"
+)
+
+// ParsePullPolicy checks a --pull value.
+func ParsePullPolicy(s string) (PullPolicy, error) {
+	switch p := PullPolicy(s); p {
+	case PullMissing, PullAlways, PullNever:
+		return p, nil
+	}
+	return "", fmt.Errorf("--pull %q: want missing, always or never", s)
+}
+
+// removeTimeout bounds the removal of a container, which runs on a fresh context so
+// that it also happens after cancellation.
+const removeTimeout = 30 * time.Second
+
+// Engine is a Docker engine that builds cells.
+type Engine struct {
+	cli  *client.Client
+	pull PullPolicy
+
+	mu     sync.Mutex
+	pulled map[string]*pullOnce // one pull per image reference and platform per run
+}
+
+type pullOnce struct {
+	done chan struct{}
+	err  error
+}
+
+// Connect connects to the engine that the environment names (DOCKER_HOST,
+// DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION), negotiating the API
+// version, and checks that it answers.
+func Connect(ctx context.Context, pull PullPolicy) (*Engine, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := cli.Ping(pctx); err != nil {
+		cli.Close()
+		return nil, &NotRunningError{Host: cli.DaemonHost(), Err: err}
+	}
+	return &Engine{cli: cli, pull: pull, pulled: map[string]*pullOnce{}}, nil
+}
+
+// NotRunningError says that no engine answered, and how to start one.
+type NotRunningError struct {
+	Host string
+	Err  error
+}
+
+func (e *NotRunningError) Error() string {
+	return fmt.Sprintf("no Docker engine answers at %s (%v); start one (scripts/engine.sh, or 'sudo systemctl start docker') or point DOCKER_HOST at one",
+		e.Host, rootCause(e.Err))
+}
+
+func (e *NotRunningError) Unwrap() error { return e.Err }
+
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
+// Close releases the client.
+func (e *Engine) Close() error { return e.cli.Close() }
+
+// Host is the engine's address, for messages.
+func (e *Engine) Host() string { return e.cli.DaemonHost() }
+
+// Resolve implements runner.Executor.
+func (e *Engine) Resolve(ctx context.Context, ref, platform string) (runner.Image, error) {
+	inspect, err := e.cli.ImageInspect(ctx, ref)
+	missing := cerrdefs.IsNotFound(err)
+	if err != nil && !missing {
+		return runner.Image{}, engineErr("inspecting image "+ref, err)
+	}
+	if e.pull == PullAlways || missing {
+		if e.pull == PullNever {
+			return runner.Image{}, fmt.Errorf("image %s is not on the engine and --pull=never", ref)
+		}
+		if err := e.pullOnce(ctx, ref, platform); err != nil {
+			return runner.Image{}, err
+		}
+		if inspect, err = e.cli.ImageInspect(ctx, ref); err != nil {
+			return runner.Image{}, engineErr("inspecting image "+ref+" after pulling it", err)
+		}
+	}
+	return runner.Image{
+		Ref:          ref,
+		ID:           inspect.ID,
+		RepoDigests:  inspect.RepoDigests,
+		OS:           inspect.Os,
+		Architecture: inspect.Architecture,
+		Variant:      inspect.Variant,
+	}, nil
+}
+
+func (e *Engine) pullOnce(ctx context.Context, ref, platform string) error {
+	key := ref + "|" + platform
+	e.mu.Lock()
+	p, ok := e.pulled[key]
+	if !ok {
+		p = &pullOnce{done: make(chan struct{})}
+		e.pulled[key] = p
+	}
+	e.mu.Unlock()
+	if ok {
+		select {
+		case <-p.done:
+			return p.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	p.err = e.doPull(ctx, ref, platform)
+	if p.err != nil && ctx.Err() != nil {
+		// A cancelled pull says nothing about the image: let another cell try again.
+		e.mu.Lock()
+		delete(e.pulled, key)
+		e.mu.Unlock()
+	}
+	close(p.done)
+	return p.err
+}
+
+// doPull pulls ref and reads the progress stream to its end: pull errors arrive inside it.
+func (e *Engine) doPull(ctx context.Context, ref, platform string) error {
+	rc, err := e.cli.ImagePull(ctx, ref, image.PullOptions{Platform: platform})
+	if err != nil {
+		return engineErr("pulling image "+ref, err)
+	}
+	defer rc.Close()
+	dec := json.NewDecoder(rc)
+	for {
+		var msg jsonmessage.JSONMessage
+		if err := dec.Decode(&msg); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return engineErr("pulling image "+ref, err)
+		}
+		if msg.Error != nil {
+			return fmt.Errorf("pulling image %s: %s", ref, msg.Error.Message)
+		}
+	}
+}
+
+// Build implements runner.Executor.
+func (e *Engine) Build(ctx context.Context, job runner.Job, collect func(io.Reader) error) error {
+	c := job.Cell
+	cfg := &container.Config{
+		Image:      job.Image.ID,
+		Cmd:        []string{"sh", "-c", c.Script},
+		Env:        job.Env,
+		WorkingDir: c.Workdir,
+		Labels:     labels(job.RunID, c.Name()),
+	}
+	id, err := e.create(ctx, cfg, hostConfig(c.Network, c.Mounts), c.Platform)
+	if err != nil {
+		return err
+	}
+	defer e.remove(id)
+	if err := e.runToExit(ctx, id, job.Log); err != nil {
+		return err
+	}
+	rc, _, err := e.cli.CopyFromContainer(ctx, id, c.Collect)
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return fmt.Errorf("collect path %s does not exist in the container after the script ran", c.Collect)
+		}
+		return engineErr("copying "+c.Collect+" out of the container", err)
+	}
+	defer rc.Close()
+	return collect(rc)
+}
+
+// Test implements runner.Executor.
+func (e *Engine) Test(ctx context.Context, job runner.TestJob) error {
+	t := job.Cell.Test
+	cfg := &container.Config{
+		Image:      job.Image.ID,
+		Cmd:        []string{"sh", "-c", t.Script},
+		Env:        envList(t.Env),
+		WorkingDir: t.Workdir,
+		Labels:     labels(job.RunID, job.Cell.Name()+" test"),
+	}
+	id, err := e.create(ctx, cfg, hostConfig(t.Network, t.Mounts), t.Platform)
+	if err != nil {
+		return err
+	}
+	defer e.remove(id)
+	tree, err := job.Tree()
+	if err != nil {
+		return fmt.Errorf("reading the artifact: %w", err)
+	}
+	defer tree.Close()
+	// The workdir exists in the created container (the engine makes it); the tree is
+	// extracted into it before the test starts.
+	if err := e.cli.CopyToContainer(ctx, id, t.Workdir, tree, container.CopyToContainerOptions{}); err != nil {
+		return engineErr("copying the artifact into the test container", err)
+	}
+	return e.runToExit(ctx, id, job.Log)
+}
+
+func (e *Engine) create(ctx context.Context, cfg *container.Config, hc *container.HostConfig, platform string) (string, error) {
+	var p *ocispec.Platform
+	if platform != "" {
+		parts := strings.Split(platform, "/")
+		p = &ocispec.Platform{OS: parts[0]}
+		if len(parts) > 1 {
+			p.Architecture = parts[1]
+		}
+		if len(parts) > 2 {
+			p.Variant = parts[2]
+		}
+	}
+	resp, err := e.cli.ContainerCreate(ctx, cfg, hc, nil, p, "")
+	if err != nil {
+		return "", engineErr("creating a container of "+cfg.Image, err)
+	}
+	if err := ctx.Err(); err != nil {
+		// Cancelled while the engine created it: do not leave it behind.
+		e.remove(resp.ID)
+		return "", err
+	}
+	return resp.ID, nil
+}
+
+// runToExit starts the container, streams its output to log and waits for it to end.
+func (e *Engine) runToExit(ctx context.Context, id string, log io.Writer) error {
+	waitC, errC := e.cli.ContainerWait(ctx, id, container.WaitConditionNextExit)
+	if err := e.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		return engineErr("starting the container", err)
+	}
+	logsDone := make(chan error, 1)
+	go func() {
+		rc, err := e.cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+		if err != nil {
+			logsDone <- err
+			return
+		}
+		defer rc.Close()
+		_, err = stdcopy.StdCopy(log, log, rc)
+		logsDone <- err
+	}()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case err := <-errC:
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return engineErr("waiting for the container", err)
+	case res := <-waitC:
+		// The log stream ends when the container does; wait for its last lines.
+		select {
+		case <-logsDone:
+		case <-time.After(10 * time.Second):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if res.Error != nil && res.Error.Message != "" {
+			return &runner.TransientError{Err: fmt.Errorf("waiting for the container: %s", res.Error.Message)}
+		}
+		if res.StatusCode != 0 {
+			return &runner.ExitError{Code: int(res.StatusCode)}
+		}
+		return nil
+	}
+}
+
+// remove force-removes a container with a fresh context: it must also happen when the
+// run's context is cancelled.
+func (e *Engine) remove(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), removeTimeout)
+	defer cancel()
+	err := e.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		fmt.Fprintf(os.Stderr, "matrix: could not remove container %.12s: %v (the next run removes it)\n", id, err)
+	}
+}
+
+func labels(runID, cell string) map[string]string {
+	host, _ := os.Hostname()
+	return map[string]string{
+		LabelTool: toolValue,
+		LabelRun:  runID,
+		LabelCell: cell,
+		LabelPID:  fmt.Sprint(os.Getpid()),
+		LabelHost: host,
+	}
+}
+
+func hostConfig(network string, mounts []spec.Mount) *container.HostConfig {
+	hc := &container.HostConfig{NetworkMode: container.NetworkMode(network)}
+	for _, m := range mounts {
+		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
+	}
+	return hc
+}
+
+func envList(env []spec.EnvVar) []string {
+	out := make([]string, len(env))
+	for i, v := range env {
+		out[i] = v.Name + "=" + v.Value
+	}
+	return out
+}
+
+// engineErr wraps an engine API error, marking the ones worth retrying.
+func engineErr(what string, err error) error {
+	err = fmt.Errorf("%s: %w", what, err)
+	if isTransient(err) {
+		return &runner.TransientError{Err: err}
+	}
+	return err
+}
+
+func isTransient(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ne net.Error
+	return client.IsErrConnectionFailed(err) || cerrdefs.IsUnavailable(err) || cerrdefs.IsInternal(err) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.As(err, &ne)
+}
+
+// Leftover is a container of a run whose process is gone.
+type Leftover struct {
+	ID, Run, Cell string
+}
+
+// RemoveLeftovers removes the containers of earlier runs on this host whose process
+// no longer exists (a run killed with SIGKILL cannot clean up after itself).
+func (e *Engine) RemoveLeftovers(ctx context.Context) ([]Leftover, error) {
+	list, err := e.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelTool+"="+toolValue))})
+	if err != nil {
+		return nil, engineErr("listing containers", err)
+	}
+	host, _ := os.Hostname()
+	var removed []Leftover
+	for _, c := range list {
+		if c.Labels[LabelHost] != host || processAlive(c.Labels[LabelPID]) {
+			continue
+		}
+		e.remove(c.ID)
+		removed = append(removed, Leftover{ID: c.ID, Run: c.Labels[LabelRun], Cell: c.Labels[LabelCell]})
+	}
+	return removed, nil
+}
+
+// RunContainers lists the IDs of the containers labelled with runID (for tests and checks).
+func (e *Engine) RunContainers(ctx context.Context, runID string) ([]string, error) {
+	list, err := e.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(list))
+	for i, c := range list {
+		ids[i] = c.ID
+	}
+	return ids, nil
+}
+
+func processAlive(pid string) bool {
+	var n int
+	if _, err := fmt.Sscan(pid, &n); err != nil || n <= 0 {
+		return false
+	}
+	if n == os.Getpid() {
+		return true
+	}
+	err := syscall.Kill(n, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

@@ -1,0 +1,261 @@
+// Package manifest defines manifest.json and SHA256SUMS, the record of a run that sits
+// beside its artifacts, and checks artifacts against them.
+//
+// The schema is versioned by SchemaVersion; a reader refuses a version it does not know.
+// See README.md, "The manifest", for the documented fields.
+package manifest
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// SchemaVersion is the version of manifest.json written by this package.
+const SchemaVersion = 1
+
+// File names inside the output directory.
+const (
+	FileName = "manifest.json"
+	SumsName = "SHA256SUMS"
+)
+
+// Manifest is the content of manifest.json.
+type Manifest struct {
+	SchemaVersion int    `json:"schema_version"`
+	Tool          string `json:"tool"`
+	ToolVersion   string `json:"tool_version"`
+	RunID         string `json:"run_id"`
+	// Spec is the matrix file: its path as given and the sha256 of its bytes.
+	Spec        SpecFile   `json:"spec"`
+	Started     time.Time  `json:"started"`
+	Finished    time.Time  `json:"finished"`
+	SkipTests   bool       `json:"skip_tests"`
+	Artifacts   []Artifact `json:"artifacts"`
+	Failed      []Failure  `json:"failed"`
+	SourceEpoch int64      `json:"source_date_epoch"`
+}
+
+// SpecFile identifies the matrix file a run read.
+type SpecFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// Axis is one matrix value of a cell, as the file wrote it.
+type Axis struct {
+	Name  string `json:"name"`
+	Value any    `json:"value"`
+}
+
+// Image identifies the image a cell ran in.
+type Image struct {
+	Ref         string   `json:"ref"`
+	ID          string   `json:"id"`
+	RepoDigests []string `json:"repo_digests,omitempty"`
+	Platform    string   `json:"platform,omitempty"`
+}
+
+// Artifact is one built file.
+type Artifact struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	Format string `json:"format"`
+	Target string `json:"target"`
+	Axes   []Axis `json:"axes"`
+	Image  Image  `json:"image"`
+	// InputHash is the sha256 of the evaluated cell (image ID, script, env, mounts,
+	// collect, artifact name, format, packer version): equal hashes mean an equal build.
+	InputHash    string  `json:"input_hash"`
+	Files        int     `json:"files"`
+	ContentBytes int64   `json:"content_bytes"`
+	DurationSecs float64 `json:"duration_seconds"`
+	Log          string  `json:"log"`
+	Test         *Test   `json:"test,omitempty"`
+}
+
+// Test is the result of an artifact's test in a runtime container.
+type Test struct {
+	Image        Image   `json:"image"`
+	Passed       bool    `json:"passed"`
+	DurationSecs float64 `json:"duration_seconds"`
+	Output       string  `json:"output,omitempty"` // the last lines of the test's output
+}
+
+// Failure is a cell that produced no artifact.
+type Failure struct {
+	Artifact string `json:"artifact"`
+	Target   string `json:"target"`
+	Axes     []Axis `json:"axes"`
+	Error    string `json:"error"`
+	Log      string `json:"log,omitempty"`
+}
+
+// Write writes manifest.json and SHA256SUMS into dir, each atomically (temporary file,
+// fsync, rename): a reader sees the old pair or the new one, never a torn file.
+// SHA256SUMS is written first, so a manifest never names sums that are not on disk.
+func Write(dir string, m *Manifest) error {
+	m.SchemaVersion = SchemaVersion
+	sort.Slice(m.Artifacts, func(i, j int) bool { return m.Artifacts[i].File < m.Artifacts[j].File })
+	var sums bytes.Buffer
+	for _, a := range m.Artifacts {
+		fmt.Fprintf(&sums, "%s  %s\n", a.SHA256, a.File)
+	}
+	if err := writeAtomic(dir, SumsName, sums.Bytes()); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", FileName, err)
+	}
+	return writeAtomic(dir, FileName, append(data, '\n'))
+}
+
+// writeAtomic writes dir/name through a temporary file in dir.
+func writeAtomic(dir, name string, data []byte) (err error) {
+	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
+	}
+	if err = os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
+	}
+	return nil
+}
+
+// Read reads dir/manifest.json.
+func Read(dir string) (*Manifest, error) {
+	path := filepath.Join(dir, FileName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: not a manifest: %w", path, err)
+	}
+	if m.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("%s: schema_version %d, this tool reads %d", path, m.SchemaVersion, SchemaVersion)
+	}
+	return &m, nil
+}
+
+// ReadSums parses a SHA256SUMS file (`sha256sum` format: "HEX  NAME" per line).
+func ReadSums(r io.Reader) (map[string]string, error) {
+	sums := map[string]string{}
+	sc := bufio.NewScanner(r)
+	for line := 1; sc.Scan(); line++ {
+		text := sc.Text()
+		sum, name, ok := strings.Cut(text, "  ")
+		if !ok || len(sum) != sha256.Size*2 || name == "" {
+			return nil, fmt.Errorf("line %d: want \"SHA256  NAME\", got %q", line, text)
+		}
+		if _, err := hex.DecodeString(sum); err != nil {
+			return nil, fmt.Errorf("line %d: %q is not a hex sha256", line, sum)
+		}
+		sums[strings.TrimPrefix(name, "*")] = sum
+	}
+	return sums, sc.Err()
+}
+
+// Problem is one artifact that does not match its record.
+type Problem struct {
+	File   string
+	Reason string
+}
+
+func (p Problem) String() string { return p.File + ": " + p.Reason }
+
+// Verify re-hashes every artifact that manifest.json and SHA256SUMS in dir list and
+// returns one Problem per missing, changed or inconsistently recorded file. The error
+// is for a directory that cannot be verified at all (no manifest, unreadable sums).
+func Verify(dir string) (checked int, problems []Problem, err error) {
+	m, err := Read(dir)
+	if err != nil {
+		return 0, nil, err
+	}
+	f, err := os.Open(filepath.Join(dir, SumsName))
+	if err != nil {
+		return 0, nil, err
+	}
+	sums, err := ReadSums(f)
+	f.Close()
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s: %w", filepath.Join(dir, SumsName), err)
+	}
+	inManifest := map[string]bool{}
+	for _, a := range m.Artifacts {
+		inManifest[a.File] = true
+		if s, ok := sums[a.File]; !ok {
+			problems = append(problems, Problem{a.File, "listed in " + FileName + " but not in " + SumsName})
+		} else if s != a.SHA256 {
+			problems = append(problems, Problem{a.File, SumsName + " and " + FileName + " disagree"})
+		}
+		if strings.ContainsAny(a.File, `/\`) || a.File == ".." || a.File == "." {
+			problems = append(problems, Problem{a.File, "not a plain file name"})
+			continue
+		}
+		sum, size, err := hashFile(filepath.Join(dir, a.File))
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			problems = append(problems, Problem{a.File, "missing"})
+		case err != nil:
+			problems = append(problems, Problem{a.File, err.Error()})
+		case sum != a.SHA256:
+			problems = append(problems, Problem{a.File, fmt.Sprintf("changed: sha256 %s, recorded %s", sum, a.SHA256)})
+		case size != a.Size:
+			problems = append(problems, Problem{a.File, fmt.Sprintf("changed: %d bytes, recorded %d", size, a.Size)})
+		}
+		checked++
+	}
+	for name := range sums {
+		if !inManifest[name] {
+			problems = append(problems, Problem{name, "listed in " + SumsName + " but not in " + FileName})
+		}
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].File < problems[j].File })
+	return checked, problems, nil
+}
+
+func hashFile(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}

@@ -1,0 +1,226 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/matrixbuild/matrix/manifest"
+	"github.com/matrixbuild/matrix/pack"
+	"github.com/matrixbuild/matrix/spec"
+)
+
+const (
+	logDir    = "logs"
+	tailLines = 20
+	// untestedSuffix marks an artifact that is packed but whose test has not passed yet.
+	untestedSuffix = ".untested"
+)
+
+var errTimeout = errors.New("timed out")
+
+// buildCell resolves the image, builds, packs, and tests one cell. On any failure no
+// artifact file of this cell is left in the output directory.
+func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options) (*manifest.Artifact, error) {
+	start := opts.Now()
+	env, secrets := containerEnv(cell, opts.Environ)
+	logFile, err := os.Create(filepath.Join(opts.OutDir, logName(cell)))
+	if err != nil {
+		return nil, fmt.Errorf("log file: %w", err)
+	}
+	defer logFile.Close()
+	last := &tail{n: tailLines}
+	prefix := []byte("[" + cell.Artifact + "] ")
+	lw := &lineWriter{emit: func(line []byte) {
+		line = redactor(secrets).apply(line)
+		last.add(line)
+		logFile.Write(append(append([]byte{}, line...), '\n'))
+		opts.Progress.Write(append(append(append([]byte{}, prefix...), line...), '\n'))
+	}}
+	defer lw.Close()
+
+	cctx, cancel := context.WithTimeoutCause(ctx, cell.Timeout, errTimeout)
+	defer cancel()
+	fail := func(err error) (*manifest.Artifact, error) {
+		lw.Close()
+		if errors.Is(context.Cause(cctx), errTimeout) && ctx.Err() == nil {
+			err = fmt.Errorf("%w after %v (the cell's timeout)", errTimeout, cell.Timeout)
+		}
+		var exit *ExitError
+		if errors.As(err, &exit) {
+			if t := last.String(); t != "" {
+				err = fmt.Errorf("%w; last lines of %s:\n%s", err, logName(cell), indent(t))
+			}
+		}
+		fmt.Fprintf(logFile, "matrix: cell failed: %v\n", err)
+		return nil, err
+	}
+
+	img, err := withRetries(cctx, cell, lw, func() (Image, error) { return exec.Resolve(cctx, cell.Image, cell.Platform) })
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(lw, "matrix: image %s (%s, %s)\n", img.Ref, img.ID, img.Platform())
+	if cell.Platform != "" && !samePlatform(cell.Platform, img.Platform()) {
+		return fail(fmt.Errorf("image %s is %s, the cell asks for %s", img.Ref, img.Platform(), cell.Platform))
+	}
+
+	packOpts := pack.Options{
+		Format:        cell.Format,
+		Prefix:        archivePrefix(cell),
+		Epoch:         epoch(opts),
+		MaxSize:       cell.MaxSize,
+		AllowDangling: opts.AllowDangling,
+	}
+	staged := "." + cell.Artifact + untestedSuffix
+	var packed pack.Result
+	job := Job{RunID: opts.RunID, Cell: cell, Image: img, Env: env, Log: lw}
+	_, err = withRetries(cctx, cell, lw, func() (struct{}, error) {
+		return struct{}{}, exec.Build(cctx, job, func(r io.Reader) error {
+			var err error
+			packed, err = pack.WriteFile(cctx, opts.OutDir, staged, r, packOpts)
+			return err
+		})
+	})
+	if err != nil {
+		os.Remove(filepath.Join(opts.OutDir, staged))
+		return fail(err)
+	}
+	stagedPath := filepath.Join(opts.OutDir, staged)
+	art := &manifest.Artifact{
+		File:         cell.Artifact,
+		SHA256:       packed.SHA256,
+		Size:         packed.Size,
+		Format:       cell.Format,
+		Target:       cell.Target,
+		Axes:         axes(cell),
+		Image:        manifest.Image{Ref: img.Ref, ID: img.ID, RepoDigests: img.RepoDigests, Platform: img.Platform()},
+		InputHash:    InputHash(cell, img, epoch(opts)),
+		Files:        packed.Files,
+		ContentBytes: packed.ContentBytes,
+		Log:          logName(cell),
+	}
+	for _, d := range packed.Dropped {
+		fmt.Fprintf(lw, "matrix: dropped dangling symlink %s (--allow-dangling)\n", d)
+	}
+	fmt.Fprintf(lw, "matrix: packed %d files, %d bytes of content, into %s (%d bytes)\n",
+		packed.Files, packed.ContentBytes, cell.Artifact, packed.Size)
+
+	if cell.Test != nil && !opts.SkipTests {
+		res, err := testCell(cctx, exec, cell, stagedPath, opts, lw, last)
+		art.Test = res
+		if err != nil {
+			os.Remove(stagedPath)
+			return fail(err)
+		}
+	}
+	if err := os.Rename(stagedPath, filepath.Join(opts.OutDir, cell.Artifact)); err != nil {
+		os.Remove(stagedPath)
+		return fail(fmt.Errorf("publishing the artifact: %w", err))
+	}
+	art.DurationSecs = opts.Now().Sub(start).Round(time.Millisecond).Seconds()
+	return art, nil
+}
+
+// withRetries calls f until it succeeds, fails for a reason that is not transient, or
+// the cell's retries are used up.
+func withRetries[T any](ctx context.Context, cell spec.Cell, log io.Writer, f func() (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		v, err := f()
+		if err == nil || !IsTransient(err) || attempt > cell.Retries || ctx.Err() != nil {
+			return v, err
+		}
+		d := retryDelay(attempt)
+		fmt.Fprintf(log, "matrix: engine error, retry %d of %d in %v: %v\n", attempt, cell.Retries, d, err)
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(d):
+		}
+	}
+}
+
+// containerEnv is the cell's environment followed by the pass-through variables that
+// are set on the host; the second result holds their values, to redact from logs.
+func containerEnv(cell spec.Cell, environ []string) (env, secrets []string) {
+	for _, e := range cell.Env {
+		env = append(env, e.Name+"="+e.Value)
+	}
+	host := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			host[k] = v
+		}
+	}
+	for _, name := range cell.PassEnv {
+		if v, ok := host[name]; ok {
+			env = append(env, name+"="+v)
+			if len(v) >= 4 {
+				secrets = append(secrets, v)
+			}
+		}
+	}
+	return env, secrets
+}
+
+// samePlatform compares "os/arch[/variant]" strings, treating a missing variant as any.
+func samePlatform(want, have string) bool {
+	w, h := strings.Split(want, "/"), strings.Split(have, "/")
+	if len(w) < 2 || len(h) < 2 {
+		return want == have
+	}
+	if w[0] != h[0] || w[1] != h[1] {
+		return false
+	}
+	return len(w) < 3 || len(h) < 3 || w[2] == h[2]
+}
+
+// InputHash is the sha256 of everything that decides an artifact's bytes: when two
+// cells have equal input hashes, the reproducible packer gives equal artifacts (as
+// far as the script is deterministic). Values of pass-through variables are left out.
+func InputHash(cell spec.Cell, img Image, epoch time.Time) string {
+	in := struct {
+		PackFormat int           `json:"pack_format_version"`
+		ImageID    string        `json:"image_id"`
+		Platform   string        `json:"platform"`
+		Workdir    string        `json:"workdir"`
+		Env        []spec.EnvVar `json:"env"`
+		PassEnv    []string      `json:"pass_env"`
+		Mounts     []spec.Mount  `json:"mounts"`
+		Network    string        `json:"network"`
+		Script     string        `json:"script"`
+		Collect    string        `json:"collect"`
+		Artifact   string        `json:"artifact"`
+		Format     string        `json:"format"`
+		Prefix     string        `json:"prefix"`
+		Epoch      int64         `json:"epoch"`
+	}{pack.FormatVersion, img.ID, cell.Platform, cell.Workdir, cell.Env, cell.PassEnv, cell.Mounts,
+		cell.Network, cell.Script, cell.Collect, cell.Artifact, cell.Format, archivePrefix(cell), epoch.Unix()}
+	data, err := json.Marshal(in)
+	if err != nil {
+		panic(err) // plain strings and slices always marshal
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// archivePrefix puts zip artifacts in the layout of an AWS Lambda layer for Node.js
+// (nodejs/node_modules/...); tarballs hold the collected tree at their root.
+func archivePrefix(c spec.Cell) string {
+	if c.Format == "zip" {
+		return "nodejs/"
+	}
+	return ""
+}
+
+func logName(c spec.Cell) string { return logDir + "/" + c.Artifact + ".log" }
+
+func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }

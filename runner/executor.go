@@ -1,0 +1,92 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/matrixbuild/matrix/spec"
+)
+
+// Executor runs cells in isolated containers. The Docker implementation is in package
+// engine, the only package that talks to the Docker API; tests use fakes.
+type Executor interface {
+	// Resolve makes the image available according to the pull policy and identifies it.
+	Resolve(ctx context.Context, ref, platform string) (Image, error)
+	// Build runs job.Cell's script in a fresh container, streaming its output to job.Log.
+	// After a zero exit it calls collect with the tar stream of the cell's collect path.
+	// The container is removed before Build returns, whatever happened.
+	Build(ctx context.Context, job Job, collect func(io.Reader) error) error
+	// Test runs the cell's test script in a fresh container of test.Image, into whose
+	// test workdir the archive (a tar stream of the packed artifact's tree) is copied.
+	Test(ctx context.Context, job TestJob) error
+}
+
+// Image identifies a resolved image.
+type Image struct {
+	Ref         string
+	ID          string
+	RepoDigests []string
+	// OS and Architecture are the image's own platform, e.g. "linux" and "amd64".
+	OS, Architecture, Variant string
+}
+
+// Platform is the image's platform as "os/arch[/variant]".
+func (i Image) Platform() string {
+	p := i.OS + "/" + i.Architecture
+	if i.Variant != "" {
+		p += "/" + i.Variant
+	}
+	return p
+}
+
+// Job is one build: the cell, its resolved image and environment, and where its output goes.
+type Job struct {
+	RunID string
+	Cell  spec.Cell
+	Image Image
+	// Env is the container's environment as NAME=VALUE, pass-through values included.
+	Env []string
+	Log io.Writer
+}
+
+// TestJob is one artifact test.
+type TestJob struct {
+	RunID string
+	Cell  spec.Cell
+	Image Image
+	// Tree is a tar stream of the artifact's content, extracted into the test workdir.
+	Tree func() (io.ReadCloser, error)
+	Log  io.Writer
+}
+
+// ExitError is a script that ended with a non-zero status. It is never retried.
+type ExitError struct {
+	Code int
+}
+
+func (e *ExitError) Error() string { return fmt.Sprintf("script exited with status %d", e.Code) }
+
+// TransientError marks an engine failure worth retrying (the engine restarting, a
+// dropped connection), per the cell's retries.
+type TransientError struct{ Err error }
+
+func (e *TransientError) Error() string { return e.Err.Error() }
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// IsTransient reports whether err is worth retrying.
+func IsTransient(err error) bool {
+	var t *TransientError
+	return errors.As(err, &t)
+}
+
+// retryDelay is the pause before retry n (1-based): 1s, 2s, 4s, ... capped at 10s.
+func retryDelay(n int) time.Duration {
+	d := time.Second << (n - 1)
+	if d > 10*time.Second || d <= 0 {
+		d = 10 * time.Second
+	}
+	return d
+}

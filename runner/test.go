@@ -1,0 +1,116 @@
+package runner
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/matrixbuild/matrix/manifest"
+	"github.com/matrixbuild/matrix/spec"
+)
+
+// testCell runs the cell's test against the packed artifact at path, in a fresh
+// container of the test image.
+func testCell(ctx context.Context, exec Executor, cell spec.Cell, path string, opts Options, log io.Writer, last *tail) (*manifest.Test, error) {
+	start := opts.Now()
+	t := cell.Test
+	img, err := withRetries(ctx, cell, log, func() (Image, error) { return exec.Resolve(ctx, t.Image, t.Platform) })
+	if err != nil {
+		return nil, fmt.Errorf("test image: %w", err)
+	}
+	res := &manifest.Test{Image: manifest.Image{Ref: img.Ref, ID: img.ID, RepoDigests: img.RepoDigests, Platform: img.Platform()}}
+	if t.Platform != "" && !samePlatform(t.Platform, img.Platform()) {
+		return res, fmt.Errorf("test image %s is %s, the test asks for %s", img.Ref, img.Platform(), t.Platform)
+	}
+	fmt.Fprintf(log, "matrix: testing %s in %s (%s)\n", cell.Artifact, img.Ref, img.ID)
+	mark := len(last.String())
+	_, err = withRetries(ctx, cell, log, func() (struct{}, error) {
+		return struct{}{}, exec.Test(ctx, TestJob{
+			RunID: opts.RunID,
+			Cell:  cell,
+			Image: img,
+			Tree:  func() (io.ReadCloser, error) { return openTree(path, cell.Format) },
+			Log:   log,
+		})
+	})
+	res.DurationSecs = opts.Now().Sub(start).Seconds()
+	if out := last.String(); len(out) > mark {
+		res.Output = strings.TrimLeft(out[mark:], "\n")
+	}
+	if err != nil {
+		return res, fmt.Errorf("test failed: %w", err)
+	}
+	res.Passed = true
+	fmt.Fprintf(log, "matrix: test passed\n")
+	return res, nil
+}
+
+// openTree returns the artifact's content as an uncompressed tar stream, the form the
+// engine's copy-to-container API takes.
+func openTree(path, format string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if format != "zip" {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return readCloser{zr, f}, nil
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	zr, err := zip.NewReader(f, info.Size())
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		defer f.Close()
+		pw.CloseWithError(zipToTar(zr, pw))
+	}()
+	return pr, nil
+}
+
+func zipToTar(zr *zip.Reader, w io.Writer) error {
+	tw := tar.NewWriter(w)
+	for _, zf := range zr.File {
+		hdr := &tar.Header{Name: zf.Name, Mode: int64(zf.Mode().Perm()), Size: int64(zf.UncompressedSize64), Typeflag: tar.TypeReg}
+		if zf.Mode().IsDir() {
+			hdr.Typeflag, hdr.Size = tar.TypeDir, 0
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if hdr.Typeflag == tar.TypeReg {
+			rc, err := zf.Open()
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, rc)
+			rc.Close()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return tw.Close()
+}
+
+type readCloser struct {
+	io.Reader
+	c io.Closer
+}
+
+func (r readCloser) Close() error { return r.c.Close() }

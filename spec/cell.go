@@ -1,0 +1,244 @@
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Cell is one fully evaluated combination of a target's matrix: everything the runner
+// needs to build one artifact, with no expression left to evaluate. A plan is a []Cell
+// in the order the file writes targets, axes and values.
+type Cell struct {
+	Target string `json:"target"`
+	// Axes are the cell's matrix values in the order the file declares the axes,
+	// followed by keys that only an include adds.
+	Axes []Axis `json:"axes"`
+
+	Image    string `json:"image"`
+	Platform string `json:"platform,omitempty"` // e.g. "linux/amd64"; empty: the engine's default
+	Workdir  string `json:"workdir"`
+	// Env holds the variables given to the build container. Values are never secret:
+	// host variables that are passed through are named in PassEnv and read at run time.
+	Env     []EnvVar `json:"env"`
+	PassEnv []string `json:"pass_env"`
+	Mounts  []Mount  `json:"mounts"`
+	Network string   `json:"network,omitempty"` // e.g. "host"; empty: the engine's default
+	Script  string   `json:"script"`            // run as `sh -c SCRIPT`
+	Collect string   `json:"collect"`           // absolute path inside the container to package
+	// Artifact is the output file name: a plain file name, unique across the plan.
+	Artifact string `json:"artifact"`
+	// Format is "tar.gz" or "zip", from the artifact's name or the `format` attribute.
+	Format  string        `json:"format"`
+	Timeout time.Duration `json:"timeout"`
+	// MaxSize bounds the bytes of file content packed into the artifact.
+	MaxSize int64 `json:"max_size"`
+	// Retries is how often a transient engine error is retried; a script's own
+	// non-zero exit is never retried.
+	Retries int `json:"retries"`
+
+	// Test, when set, runs against the packed artifact in a fresh container.
+	Test *Test `json:"test,omitempty"`
+
+	// DefRange is where the target block is declared, for diagnostics about the cell.
+	DefRange hcl.Range `json:"-"`
+}
+
+// Axis is one matrix value of a cell. Value is a string, a float64 or a bool, as the
+// file wrote it; String gives the form used in names and environment variables.
+type Axis struct {
+	Name  string `json:"name"`
+	Value any    `json:"value"`
+}
+
+// EnvVar is one environment variable of a container, kept in a stable order.
+type EnvVar struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Mount is a bind mount from the host into a container.
+type Mount struct {
+	Source   string `json:"source"`
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"read_only"`
+}
+
+// Test describes the check of a packed artifact in a clean runtime container.
+type Test struct {
+	Image    string        `json:"image"`
+	Platform string        `json:"platform,omitempty"`
+	Workdir  string        `json:"workdir"` // the artifact is extracted here
+	Env      []EnvVar      `json:"env"`
+	Mounts   []Mount       `json:"mounts"`
+	Network  string        `json:"network,omitempty"`
+	Script   string        `json:"script"`
+	Timeout  time.Duration `json:"timeout"`
+}
+
+// String gives the value as names, tables and environment variables show it: numbers
+// without a trailing ".0" or exponent where possible, bools as true/false.
+func (a Axis) String() string {
+	return axisString(a.Value)
+}
+
+func axisString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// Name identifies the cell in logs and diagnostics, e.g.
+// "sharp-lambda[sharp=0.34.5,node=22,arch=x64]".
+func (c Cell) Name() string {
+	if len(c.Axes) == 0 {
+		return c.Target
+	}
+	var b strings.Builder
+	b.WriteString(c.Target)
+	b.WriteByte('[')
+	for i, a := range c.Axes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(a.Name)
+		b.WriteByte('=')
+		b.WriteString(a.String())
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// AxisValue returns the string form of the cell's value for the axis (or include key)
+// name, and whether the cell has it.
+func (c Cell) AxisValue(name string) (string, bool) {
+	for _, a := range c.Axes {
+		if a.Name == name {
+			return a.String(), true
+		}
+	}
+	return "", false
+}
+
+// cellJSON is Cell with durations as Go duration strings ("30m0s"), which people read
+// more easily than nanoseconds.
+type cellJSON struct {
+	Target   string   `json:"target"`
+	Name     string   `json:"name"`
+	Axes     []Axis   `json:"axes"`
+	Image    string   `json:"image"`
+	Platform string   `json:"platform,omitempty"`
+	Workdir  string   `json:"workdir"`
+	Env      []EnvVar `json:"env"`
+	PassEnv  []string `json:"pass_env"`
+	Mounts   []Mount  `json:"mounts"`
+	Network  string   `json:"network,omitempty"`
+	Script   string   `json:"script"`
+	Collect  string   `json:"collect"`
+	Artifact string   `json:"artifact"`
+	Format   string   `json:"format"`
+	Timeout  string   `json:"timeout"`
+	MaxSize  int64    `json:"max_size"`
+	Retries  int      `json:"retries"`
+	Test     *Test    `json:"test,omitempty"`
+}
+
+// MarshalJSON renders the cell with its name, the timeout as a duration string and
+// empty lists as [] rather than null, so that output is stable and readable.
+func (c Cell) MarshalJSON() ([]byte, error) {
+	return json.Marshal(cellJSON{
+		Target: c.Target, Name: c.Name(), Axes: nonNil(c.Axes),
+		Image: c.Image, Platform: c.Platform, Workdir: c.Workdir,
+		Env: nonNil(c.Env), PassEnv: nonNil(c.PassEnv), Mounts: nonNil(c.Mounts),
+		Network: c.Network, Script: c.Script, Collect: c.Collect,
+		Artifact: c.Artifact, Format: c.Format, Timeout: c.Timeout.String(),
+		MaxSize: c.MaxSize, Retries: c.Retries, Test: c.Test,
+	})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes (the name is derived, so it is ignored).
+func (c *Cell) UnmarshalJSON(data []byte) error {
+	var j cellJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	d, err := parseJSONDuration(j.Timeout)
+	if err != nil {
+		return err
+	}
+	*c = Cell{
+		Target: j.Target, Axes: j.Axes, Image: j.Image, Platform: j.Platform,
+		Workdir: j.Workdir, Env: j.Env, PassEnv: j.PassEnv, Mounts: j.Mounts,
+		Network: j.Network, Script: j.Script, Collect: j.Collect, Artifact: j.Artifact,
+		Format: j.Format, Timeout: d, MaxSize: j.MaxSize, Retries: j.Retries, Test: j.Test,
+	}
+	return nil
+}
+
+type testJSON struct {
+	Image    string   `json:"image"`
+	Platform string   `json:"platform,omitempty"`
+	Workdir  string   `json:"workdir"`
+	Env      []EnvVar `json:"env"`
+	Mounts   []Mount  `json:"mounts"`
+	Network  string   `json:"network,omitempty"`
+	Script   string   `json:"script"`
+	Timeout  string   `json:"timeout"`
+}
+
+// MarshalJSON renders the timeout as a duration string and empty lists as [].
+func (t Test) MarshalJSON() ([]byte, error) {
+	return json.Marshal(testJSON{
+		Image: t.Image, Platform: t.Platform, Workdir: t.Workdir,
+		Env: nonNil(t.Env), Mounts: nonNil(t.Mounts), Network: t.Network,
+		Script: t.Script, Timeout: t.Timeout.String(),
+	})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (t *Test) UnmarshalJSON(data []byte) error {
+	var j testJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	d, err := parseJSONDuration(j.Timeout)
+	if err != nil {
+		return err
+	}
+	*t = Test{
+		Image: j.Image, Platform: j.Platform, Workdir: j.Workdir, Env: j.Env,
+		Mounts: j.Mounts, Network: j.Network, Script: j.Script, Timeout: d,
+	}
+	return nil
+}
+
+func parseJSONDuration(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("timeout: %w", err)
+	}
+	return d, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
