@@ -16,13 +16,13 @@ import (
 
 // Exit codes, as documented in the README.
 const (
-	exitOK       = 0
-	exitProblem  = 1 // a problem in the file or the run
-	exitUsage    = 2 // wrong usage of the command line
-	exitSIGINT   = 130
-	exitSIGTERM  = 143
-	defaultFile  = "matrix.hcl"
-	toolName     = "matrix"
+	exitOK      = 0
+	exitProblem = 1 // a problem in the file or the run
+	exitUsage   = 2 // wrong usage of the command line
+	exitSIGINT  = 130
+	exitSIGTERM = 143
+	defaultFile = "matrix.hcl"
+	toolName    = "matrix"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; "dev" otherwise.
