@@ -1,0 +1,42 @@
+package pack
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Sentinel errors, wrapped in an *EntryError; test with errors.Is.
+var (
+	ErrAbsoluteLink    = errors.New("absolute link target")
+	ErrEscapes         = errors.New("link target leaves the tree")
+	ErrLoop            = errors.New("link loop")
+	ErrDangling        = errors.New("dangling link")
+	ErrUnsupportedType = errors.New("unsupported entry type")
+	ErrTooLarge        = errors.New("content exceeds the size limit")
+	ErrTooManyEntries  = errors.New("too many entries")
+	ErrBadName         = errors.New("bad entry name")
+	ErrConflict        = errors.New("conflicting entries")
+	// ErrEmpty reports a stream without entries.
+	ErrEmpty = errors.New("empty tar stream")
+)
+
+// EntryError names the entry of the input stream that cannot be packed.
+type EntryError struct {
+	Entry  string // name in the stream (normalised where it could be)
+	Link   string // "symlink" or "hard link" when Target is a link target, else ""
+	Target string // the link target as the stream gives it
+	Err    error  // why; wraps one of the sentinels
+}
+
+func (e *EntryError) Error() string {
+	s := e.Entry
+	if s == "" {
+		s = `""`
+	}
+	if e.Link != "" {
+		s += ": " + e.Link + " to " + strconv.Quote(e.Target)
+	}
+	return s + ": " + e.Err.Error()
+}
+
+func (e *EntryError) Unwrap() error { return e.Err }
