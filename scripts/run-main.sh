@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The main job on a machine without an image registry: set up, then build the root
+# matrix.hcl with the offline overrides (offline.hcl) into ./out.
+# Extra arguments go to `matrix run`, e.g. scripts/run-main.sh --jobs 2
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/go/bin:$PATH
+scripts/setup.sh 20 22 24
+go build -o bin/matrix ./cmd/matrix
+exec bin/matrix run --var-file offline.hcl "$@" matrix.hcl
