@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -46,6 +47,8 @@ type Cell struct {
 
 	// DefRange is where the target block is declared, for diagnostics about the cell.
 	DefRange hcl.Range `json:"-"`
+	// ArtifactRange is where the artifact name is written, for diagnostics.
+	ArtifactRange hcl.Range `json:"-"`
 }
 
 // Axis is one matrix value of a cell. Value is a string, a float64 or a bool, as the
@@ -159,7 +162,7 @@ type cellJSON struct {
 // MarshalJSON renders the cell with its name, the timeout as a duration string and
 // empty lists as [] rather than null, so that output is stable and readable.
 func (c Cell) MarshalJSON() ([]byte, error) {
-	return json.Marshal(cellJSON{
+	return marshalJSON(cellJSON{
 		Target: c.Target, Name: c.Name(), Axes: nonNil(c.Axes),
 		Image: c.Image, Platform: c.Platform, Workdir: c.Workdir,
 		Env: nonNil(c.Env), PassEnv: nonNil(c.PassEnv), Mounts: nonNil(c.Mounts),
@@ -201,7 +204,7 @@ type testJSON struct {
 
 // MarshalJSON renders the timeout as a duration string and empty lists as [].
 func (t Test) MarshalJSON() ([]byte, error) {
-	return json.Marshal(testJSON{
+	return marshalJSON(testJSON{
 		Image: t.Image, Platform: t.Platform, Workdir: t.Workdir,
 		Env: nonNil(t.Env), Mounts: nonNil(t.Mounts), Network: t.Network,
 		Script: t.Script, Timeout: t.Timeout.String(),
@@ -223,6 +226,17 @@ func (t *Test) UnmarshalJSON(data []byte) error {
 		Mounts: j.Mounts, Network: j.Network, Script: j.Script, Timeout: d,
 	}
 	return nil
+}
+
+// marshalJSON is json.Marshal without escaping <, > and &, which scripts are full of.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func parseJSONDuration(s string) (time.Duration, error) {

@@ -1,0 +1,154 @@
+package spec
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// diagCollector gathers the diagnostics of many cells: a problem in an expression
+// shared by all cells is reported once, naming the first cell and how many share it.
+type diagCollector struct {
+	f     *File
+	diags hcl.Diagnostics
+	seen  map[string]int // key -> index in diags
+	count map[string]int
+	cells map[string]string
+}
+
+func newDiagCollector(f *File) *diagCollector {
+	return &diagCollector{f: f, seen: map[string]int{}, count: map[string]int{}, cells: map[string]string{}}
+}
+
+func (dc *diagCollector) add(d *hcl.Diagnostic, cell string) {
+	key := d.Summary
+	if d.Subject != nil {
+		key += "\x00" + rangeString(*d.Subject) + fmt.Sprintf("-%d", d.Subject.End.Byte)
+	}
+	if _, ok := dc.seen[key]; ok {
+		dc.count[key]++
+		return
+	}
+	dc.seen[key] = len(dc.diags)
+	dc.count[key] = 1
+	dc.cells[key] = cell
+	dc.diags = append(dc.diags, d)
+}
+
+func (dc *diagCollector) addAll(diags hcl.Diagnostics, cell string) {
+	for _, d := range diags {
+		dc.add(d, cell)
+	}
+}
+
+func (dc *diagCollector) result() hcl.Diagnostics {
+	for key, i := range dc.seen {
+		cell := dc.cells[key]
+		if cell == "" {
+			continue
+		}
+		d := *dc.diags[i]
+		sep := "\n\n"
+		if d.Detail == "" {
+			sep = ""
+		}
+		if n := dc.count[key]; n > 1 {
+			d.Detail += fmt.Sprintf("%sIn cell %s and %d more.", sep, cell, n-1)
+		} else {
+			d.Detail += fmt.Sprintf("%sIn cell %s.", sep, cell)
+		}
+		dc.diags[i] = &d
+	}
+	return dc.diags
+}
+
+// WriteDiagnostics renders diags as HCL does (the source line with the problem
+// highlighted), with the position as file:line:col and a caret line under the range, so
+// that editors and people find it. color adds terminal colours and wraps at 100 columns.
+func (f *File) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool) error {
+	var width uint
+	if color {
+		width = 100
+	}
+	var buf bytes.Buffer
+	dw := hcl.NewDiagnosticTextWriter(&buf, f.files, width, color)
+	for _, d := range diags {
+		d := f.redact(d)
+		buf.Reset()
+		if err := dw.WriteDiagnostic(d); err != nil {
+			return err
+		}
+		out := buf.String()
+		if d.Subject != nil {
+			out = f.decorate(out, d.Subject)
+		}
+		if _, err := io.WriteString(w, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// redact drops the values HCL would print for an expression that refers to a sensitive
+// variable.
+func (f *File) redact(d *hcl.Diagnostic) *hcl.Diagnostic {
+	if d.Expression == nil || d.EvalContext == nil {
+		return d
+	}
+	for _, tr := range d.Expression.Variables() {
+		if name, ok := attrName(tr, "var"); ok && f.sensitive[name] {
+			c := *d
+			c.Expression, c.EvalContext = nil, nil
+			return &c
+		}
+		if tr.RootName() == "local" && len(f.sensitive) > 0 {
+			c := *d // a local may hold a sensitive value: say nothing about values
+			c.Expression, c.EvalContext = nil, nil
+			return &c
+		}
+	}
+	return d
+}
+
+// decorate turns HCL's "  on FILE line N" into "  on FILE:N:C" and adds a caret line
+// under the subject's first source line.
+func (f *File) decorate(out string, subj *hcl.Range) string {
+	old := fmt.Sprintf("  on %s line %d", subj.Filename, subj.Start.Line)
+	out = strings.Replace(out, old, fmt.Sprintf("  on %s:%d:%d", subj.Filename, subj.Start.Line, subj.Start.Column), 1)
+	file := f.files[subj.Filename]
+	if file == nil || file.Bytes == nil || subj.Start.Byte > len(file.Bytes) {
+		return out
+	}
+	src := file.Bytes
+	lineStart := bytes.LastIndexByte(src[:subj.Start.Byte], '\n') + 1
+	lineEnd := len(src)
+	if i := bytes.IndexByte(src[subj.Start.Byte:], '\n'); i >= 0 {
+		lineEnd = subj.Start.Byte + i
+	}
+	end := min(max(subj.End.Byte, subj.Start.Byte), lineEnd)
+	var caret strings.Builder
+	for _, r := range string(src[lineStart:subj.Start.Byte]) {
+		if r == '\t' {
+			caret.WriteByte('\t')
+		} else {
+			caret.WriteByte(' ')
+		}
+	}
+	caret.WriteByte('^')
+	if n := len([]rune(string(src[subj.Start.Byte:end]))); n > 1 {
+		caret.WriteString(strings.Repeat("~", n-1))
+	}
+	prefix := fmt.Sprintf("%4d: ", subj.Start.Line)
+	lines := strings.SplitAfter(out, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			ins := strings.Repeat(" ", len(prefix)) + strings.TrimRight(caret.String(), " ") + "\n"
+			lines = append(lines[:i+1], append([]string{ins}, lines[i+1:]...)...)
+			break
+		}
+	}
+	return strings.Join(lines, "")
+}

@@ -1,0 +1,590 @@
+package spec
+
+import (
+	"fmt"
+	"math"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/dynblock"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// Defaults of a cell's optional attributes.
+const (
+	DefaultWorkdir     = "/build"
+	DefaultTestWorkdir = "/test"
+	DefaultTimeout     = 30 * time.Minute
+	DefaultTestTimeout = 10 * time.Minute
+	DefaultMaxSize     = 2 << 30 // 2GiB
+	DefaultRetries     = 2
+	MaxTimeout         = 24 * time.Hour
+	MaxMaxSize         = 1 << 40 // 1TiB
+	MaxRetries         = 10
+	// maxCells bounds one target's cartesian product, so that a typo (range(1e9))
+	// fails with a message instead of exhausting memory.
+	maxCells = 1_000_000
+)
+
+// Plan expands the named targets (all of them when none is named) into cells: targets
+// in file order, cells in the order of their target's matrix, then its includes. An
+// unknown target name is an error listing the known ones. Targets that Load reported
+// errors for are skipped: their diagnostics were already returned by Load.
+func (f *File) Plan(targets ...string) ([]Cell, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	selected := map[string]bool{}
+	for _, name := range targets {
+		if !slices.Contains(f.TargetNames(), name) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown target",
+				Detail:   fmt.Sprintf("The matrix file %s has no target named %q.%s", f.path, name, declaredList("Its targets are", f.TargetNames())),
+			})
+		}
+		selected[name] = true
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	var cells []Cell
+	dc := newDiagCollector(f)
+	for _, t := range f.targets {
+		if (len(targets) > 0 && !selected[t.name]) || t.broken {
+			continue
+		}
+		cells = f.planTarget(t, cells, dc)
+	}
+	diags = append(diags, dc.result()...)
+	if !diags.HasErrors() {
+		diags = append(diags, checkArtifacts(cells)...)
+	}
+	return cells, diags
+}
+
+func (f *File) planTarget(t *target, cells []Cell, dc *diagCollector) []Cell {
+	n := 1
+	for _, a := range t.axes {
+		n *= len(a.values)
+		if n > maxCells {
+			dc.add(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Matrix too large",
+				Detail:   fmt.Sprintf("Target %q would have more than %d cells.", t.name, maxCells),
+				Subject:  t.defRange.Ptr(),
+			}, "")
+			return cells
+		}
+	}
+	for _, c := range t.expand() {
+		ctx := f.ctx.NewChild()
+		ctx.Variables = map[string]cty.Value{"matrix": t.matrixValue(c)}
+		cell := Cell{Target: t.name, Axes: t.axesOf(c), DefRange: t.defRange}
+		content := t.content
+		if t.hasDynamic {
+			var diags hcl.Diagnostics
+			content, diags = dynblock.Expand(t.body, ctx).Content(targetSchema)
+			dc.addAll(diags, cell.Name())
+		}
+		e := evaluator{ctx: ctx, dc: dc, name: cell.Name(), dir: f.dir}
+		if ok := e.cell(content, &cell); ok {
+			cells = append(cells, cell)
+		}
+	}
+	return cells
+}
+
+// evaluator evaluates the attributes of one cell, reporting problems to dc.
+type evaluator struct {
+	ctx    *hcl.EvalContext
+	dc     *diagCollector
+	name   string // the cell's, for diagnostics
+	dir    string
+	failed bool
+}
+
+func (e *evaluator) fail(attr *hcl.Attribute, summary, detail string) {
+	e.failed = true
+	e.dc.add(&hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   detail,
+		Subject:  attr.Expr.Range().Ptr(),
+		Context:  attr.Range.Ptr(),
+	}, e.name)
+}
+
+// value evaluates attr converted to ty; ok is false (and the problem reported) when it
+// cannot be, or when it is null.
+func (e *evaluator) value(attr *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
+	val, diags := attr.Expr.Value(e.ctx)
+	if diags.HasErrors() {
+		e.failed = true
+		e.dc.addAll(diags, e.name)
+		return cty.NilVal, false
+	}
+	if !val.IsWhollyKnown() {
+		e.failed = true // depends on a variable whose problem was reported
+		return cty.NilVal, false
+	}
+	if val.IsNull() {
+		e.fail(attr, "Missing value", fmt.Sprintf("The value of %q is null.", attr.Name))
+		return cty.NilVal, false
+	}
+	out, err := convert.Convert(val, ty)
+	if err != nil {
+		e.fail(attr, "Incorrect attribute value type", fmt.Sprintf("The value of %q must be a %s: %s.", attr.Name, ty.FriendlyName(), err))
+		return cty.NilVal, false
+	}
+	return out, true
+}
+
+func (e *evaluator) str(attrs hcl.Attributes, name, def string) (string, *hcl.Attribute) {
+	attr, ok := attrs[name]
+	if !ok {
+		return def, nil
+	}
+	v, ok := e.value(attr, cty.String)
+	if !ok {
+		return def, attr
+	}
+	return v.AsString(), attr
+}
+
+var (
+	platformRE = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$`)
+	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	networkRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
+)
+
+func (e *evaluator) cell(content *hcl.BodyContent, c *Cell) bool {
+	a := content.Attributes
+	var attr *hcl.Attribute
+
+	c.Image, attr = e.str(a, "image", "")
+	e.checkImage(attr, c.Image)
+	c.Platform, attr = e.str(a, "platform", "")
+	e.checkPlatform(attr, c.Platform)
+	c.Workdir, attr = e.str(a, "workdir", DefaultWorkdir)
+	e.checkAbs(attr, c.Workdir)
+	c.Env = e.env(a["env"])
+	c.PassEnv = e.passEnv(a["pass_env"], c.Env)
+	c.Network, attr = e.str(a, "network", "")
+	e.checkNetwork(attr, c.Network)
+	c.Script, attr = e.str(a, "script", "")
+	if attr != nil && !e.failed && strings.TrimSpace(c.Script) == "" {
+		e.fail(attr, "Empty script", "The script is run with sh -c in the container; it must not be empty.")
+	}
+	c.Collect, attr = e.str(a, "collect", path.Join(c.Workdir, "node_modules"))
+	e.checkAbs(attr, c.Collect)
+	if attr != nil {
+		c.Collect = path.Clean(c.Collect)
+	}
+	c.Artifact, attr = e.str(a, "artifact", "")
+	if attr != nil {
+		c.ArtifactRange = attr.Expr.Range()
+		e.checkArtifact(attr, c.Artifact)
+	}
+	artifactAttr := attr
+	c.Format, attr = e.str(a, "format", "")
+	c.Format = e.format(attr, artifactAttr, c.Format, c.Artifact)
+	c.Timeout = e.duration(a["timeout"], DefaultTimeout)
+	c.MaxSize = e.size(a["max_size"])
+	c.Retries = e.retries(a["retries"])
+	c.Mounts = e.mounts(content.Blocks)
+	for _, b := range content.Blocks {
+		if b.Type == "test" {
+			c.Test = e.test(b, c)
+			break
+		}
+	}
+	return !e.failed
+}
+
+func (e *evaluator) test(b *hcl.Block, c *Cell) *Test {
+	content, diags := b.Body.Content(testSchema)
+	if diags.HasErrors() {
+		e.failed = true
+		e.dc.addAll(diags, e.name)
+		return nil
+	}
+	a := content.Attributes
+	var attr *hcl.Attribute
+	t := &Test{}
+	t.Image, attr = e.str(a, "image", c.Image)
+	e.checkImage(attr, t.Image)
+	t.Platform, attr = e.str(a, "platform", c.Platform)
+	e.checkPlatform(attr, t.Platform)
+	t.Workdir, attr = e.str(a, "workdir", DefaultTestWorkdir)
+	e.checkAbs(attr, t.Workdir)
+	t.Env = e.env(a["env"])
+	t.Network, attr = e.str(a, "network", c.Network)
+	e.checkNetwork(attr, t.Network)
+	t.Script, attr = e.str(a, "script", "")
+	if attr != nil && strings.TrimSpace(t.Script) == "" {
+		e.fail(attr, "Empty script", "The test script is run with sh -c in the container; it must not be empty.")
+	}
+	t.Timeout = e.duration(a["timeout"], DefaultTestTimeout)
+	t.Mounts = e.mounts(content.Blocks)
+	return t
+}
+
+func (e *evaluator) checkImage(attr *hcl.Attribute, s string) {
+	if attr == nil || e.failed {
+		return
+	}
+	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		e.fail(attr, "Invalid image", fmt.Sprintf("%q is not an image reference: it must be non-empty, without spaces or control characters.", s))
+	}
+}
+
+func (e *evaluator) checkPlatform(attr *hcl.Attribute, s string) {
+	if attr == nil || s == "" || platformRE.MatchString(s) {
+		return
+	}
+	e.fail(attr, "Invalid platform", fmt.Sprintf("%q is not a platform: write os/arch or os/arch/variant, like linux/amd64, linux/arm64 or linux/arm/v7; leave it unset for the engine's default.", s))
+}
+
+func (e *evaluator) checkNetwork(attr *hcl.Attribute, s string) {
+	if attr == nil || s == "" || networkRE.MatchString(s) {
+		return
+	}
+	e.fail(attr, "Invalid network", fmt.Sprintf("%q is not a network name or mode (like host or none).", s))
+}
+
+func (e *evaluator) checkAbs(attr *hcl.Attribute, s string) {
+	if attr == nil || path.IsAbs(s) {
+		return
+	}
+	e.fail(attr, "Path must be absolute", fmt.Sprintf("The %s %q is a path inside the container and must be absolute, like /build.", attr.Name, s))
+}
+
+// checkArtifact makes sure the name is a plain file name that is safe to create in the
+// output directory.
+func (e *evaluator) checkArtifact(attr *hcl.Attribute, s string) {
+	if e.failed {
+		return
+	}
+	var why string
+	switch {
+	case s == "":
+		why = "it is empty"
+	case s == "." || s == "..":
+		why = "it names a directory"
+	case strings.ContainsAny(s, `/\`):
+		why = `it contains a path separator ("/" or "\"); artifacts are written directly into the output directory`
+	case strings.HasPrefix(s, "-"):
+		why = "it starts with '-', which commands would take for an option"
+	case strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }):
+		why = "it contains a control character"
+	case strings.TrimSpace(s) != s:
+		why = "it starts or ends with white space"
+	}
+	if why != "" {
+		e.fail(attr, "Invalid artifact name", fmt.Sprintf("The artifact name %q is not a plain file name: %s.", s, why))
+	}
+}
+
+func formatOf(name string) string {
+	lower := strings.ToLower(name)
+	switch {
+	case strings.HasSuffix(lower, ".tar.gz"), strings.HasSuffix(lower, ".tgz"):
+		return "tar.gz"
+	case strings.HasSuffix(lower, ".zip"):
+		return "zip"
+	}
+	return ""
+}
+
+func (e *evaluator) format(attr, artifactAttr *hcl.Attribute, format, artifact string) string {
+	fromName := formatOf(artifact)
+	if attr == nil {
+		if fromName == "" && artifactAttr != nil && !e.failed {
+			e.fail(artifactAttr, "Unknown artifact format", fmt.Sprintf("The artifact name %q does not end in .tar.gz, .tgz or .zip; rename it or set format = \"tar.gz\" or \"zip\".", artifact))
+		}
+		return fromName
+	}
+	if format != "tar.gz" && format != "zip" {
+		e.fail(attr, "Invalid format", fmt.Sprintf("The format %q is not supported: use \"tar.gz\" or \"zip\".", format))
+		return format
+	}
+	if fromName != "" && fromName != format && artifactAttr != nil {
+		e.fail(attr, "Format contradicts the artifact name", fmt.Sprintf("The artifact %q is named like a %s file, but format is %q.", artifact, fromName, format))
+	}
+	return format
+}
+
+func (e *evaluator) duration(attr *hcl.Attribute, def time.Duration) time.Duration {
+	if attr == nil {
+		return def
+	}
+	v, ok := e.value(attr, cty.String)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v.AsString())
+	switch {
+	case err != nil:
+		e.fail(attr, "Invalid duration", fmt.Sprintf("%q is not a duration: write a number and a unit, like \"20m\", \"1h30m\" or \"90s\".", v.AsString()))
+	case d <= 0:
+		e.fail(attr, "Invalid duration", fmt.Sprintf("The %s must be positive, not %s.", attr.Name, v.AsString()))
+	case d > MaxTimeout:
+		e.fail(attr, "Invalid duration", fmt.Sprintf("The %s %s is longer than the limit of %s.", attr.Name, v.AsString(), MaxTimeout))
+	default:
+		return d
+	}
+	return def
+}
+
+var sizeRE = regexp.MustCompile(`^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$`)
+
+var sizeUnits = map[string]float64{
+	"": 1, "B": 1,
+	"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+	"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+}
+
+// ParseSize reads a size like "2GiB", "500MB", "1.5 GiB" or "1024" (bytes).
+func ParseSize(s string) (int64, error) {
+	m := sizeRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a size: write a number and a unit, like \"2GiB\", \"500MB\" or \"1048576\"", s)
+	}
+	unit, ok := sizeUnits[m[2]]
+	if !ok {
+		return 0, fmt.Errorf("%q has an unknown unit %q: use B, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024)", s, m[2])
+	}
+	n, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size: %w", s, err)
+	}
+	b := n * unit
+	if b != math.Trunc(b) {
+		return 0, fmt.Errorf("%q is not a whole number of bytes", s)
+	}
+	if b > MaxMaxSize {
+		return 0, fmt.Errorf("%q is more than the limit of 1TiB", s)
+	}
+	return int64(b), nil
+}
+
+func (e *evaluator) size(attr *hcl.Attribute) int64 {
+	if attr == nil {
+		return DefaultMaxSize
+	}
+	val, diags := attr.Expr.Value(e.ctx)
+	if diags.HasErrors() {
+		e.failed = true
+		e.dc.addAll(diags, e.name)
+		return DefaultMaxSize
+	}
+	if !val.IsWhollyKnown() {
+		e.failed = true
+		return DefaultMaxSize
+	}
+	var n int64
+	var err error
+	switch {
+	case val.IsNull():
+		err = fmt.Errorf("the max_size is null")
+	case val.Type() == cty.Number:
+		f := numberFloat(val)
+		if f != math.Trunc(f) || f > MaxMaxSize {
+			err = fmt.Errorf("%s is not a whole number of bytes up to 1TiB", axisString(f))
+		}
+		n = int64(f)
+	case val.Type() == cty.String:
+		n, err = ParseSize(val.AsString())
+	default:
+		err = fmt.Errorf("the max_size must be a size string like \"2GiB\" or a number of bytes, not %s", friendly(val))
+	}
+	if err == nil && n <= 0 {
+		err = fmt.Errorf("the max_size must be positive")
+	}
+	if err != nil {
+		e.fail(attr, "Invalid size", upperFirst(err.Error())+".")
+		return DefaultMaxSize
+	}
+	return n
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (e *evaluator) retries(attr *hcl.Attribute) int {
+	if attr == nil {
+		return DefaultRetries
+	}
+	v, ok := e.value(attr, cty.Number)
+	if !ok {
+		return DefaultRetries
+	}
+	f := numberFloat(v)
+	if f != math.Trunc(f) || f < 0 || f > MaxRetries {
+		e.fail(attr, "Invalid retries", fmt.Sprintf("The retries must be a whole number from 0 to %d, not %s.", MaxRetries, axisString(f)))
+		return DefaultRetries
+	}
+	return int(f)
+}
+
+func (e *evaluator) env(attr *hcl.Attribute) []EnvVar {
+	out := []EnvVar{}
+	if attr == nil {
+		return out
+	}
+	v, ok := e.value(attr, cty.Map(cty.String))
+	if !ok {
+		return out
+	}
+	for it := v.ElementIterator(); it.Next(); {
+		k, ev := it.Element()
+		name := k.AsString()
+		if !envNameRE.MatchString(name) {
+			e.fail(attr, "Invalid environment variable name", fmt.Sprintf("%q is not a valid environment variable name: use letters, digits and '_', not starting with a digit.", name))
+			continue
+		}
+		if ev.IsNull() {
+			e.fail(attr, "Missing value", fmt.Sprintf("The environment variable %q is null.", name))
+			continue
+		}
+		out = append(out, EnvVar{Name: name, Value: ev.AsString()})
+	}
+	return out
+}
+
+func (e *evaluator) passEnv(attr *hcl.Attribute, env []EnvVar) []string {
+	out := []string{}
+	if attr == nil {
+		return out
+	}
+	v, ok := e.value(attr, cty.List(cty.String))
+	if !ok {
+		return out
+	}
+	for it := v.ElementIterator(); it.Next(); {
+		_, ev := it.Element()
+		if ev.IsNull() {
+			e.fail(attr, "Missing value", "pass_env lists a null name.")
+			continue
+		}
+		name := ev.AsString()
+		switch {
+		case !envNameRE.MatchString(name):
+			e.fail(attr, "Invalid environment variable name", fmt.Sprintf("%q is not a valid environment variable name: use letters, digits and '_', not starting with a digit.", name))
+		case slices.Contains(out, name):
+			e.fail(attr, "Duplicate pass_env name", fmt.Sprintf("%q is listed twice.", name))
+		case slices.ContainsFunc(env, func(ev EnvVar) bool { return ev.Name == name }):
+			e.fail(attr, "Variable both set and passed", fmt.Sprintf("%q is set in env and also passed from the host in pass_env; keep one.", name))
+		default:
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func (e *evaluator) mounts(blocks hcl.Blocks) []Mount {
+	out := []Mount{}
+	targets := map[string]hcl.Range{}
+	for _, b := range blocks {
+		if b.Type != "mount" {
+			continue
+		}
+		content, diags := b.Body.Content(mountSchema)
+		if diags.HasErrors() {
+			e.failed = true
+			e.dc.addAll(diags, e.name)
+			continue
+		}
+		a := content.Attributes
+		src, srcAttr := e.str(a, "source", "")
+		dst, dstAttr := e.str(a, "target", "")
+		ro := false
+		if attr, ok := a["read_only"]; ok {
+			if v, ok := e.value(attr, cty.Bool); ok {
+				ro = v.True()
+			}
+		}
+		if e.failed {
+			continue
+		}
+		if src == "" {
+			e.fail(srcAttr, "Invalid mount source", "The mount source is empty.")
+			continue
+		}
+		if strings.ContainsRune(src, 0) || strings.ContainsRune(dst, 0) {
+			e.fail(srcAttr, "Invalid mount", "A mount path contains a NUL character.")
+			continue
+		}
+		if !filepath.IsAbs(src) {
+			src = filepath.Join(e.dir, src) // relative to the matrix file's directory
+		}
+		if !path.IsAbs(dst) {
+			e.fail(dstAttr, "Path must be absolute", fmt.Sprintf("The mount target %q is a path inside the container and must be absolute.", dst))
+			continue
+		}
+		dst = path.Clean(dst)
+		if prev, dup := targets[dst]; dup {
+			e.fail(dstAttr, "Duplicate mount target", fmt.Sprintf("%q is already a mount target at %s.", dst, rangeString(prev)))
+			continue
+		}
+		targets[dst] = dstAttr.Expr.Range()
+		out = append(out, Mount{Source: filepath.Clean(src), Target: dst, ReadOnly: ro})
+	}
+	return out
+}
+
+// checkArtifacts reports artifact names that two cells share, including names that
+// differ only in case: they collide on case-insensitive file systems.
+func checkArtifacts(cells []Cell) hcl.Diagnostics {
+	type dupKey struct{ first, second hcl.Range }
+	var diags hcl.Diagnostics
+	counts := map[dupKey]int{}
+	index := map[dupKey]int{}
+	byName := make(map[string]int, len(cells))
+	for i, c := range cells {
+		key := strings.ToLower(c.Artifact)
+		j, dup := byName[key]
+		if !dup {
+			byName[key] = i
+			continue
+		}
+		first := cells[j]
+		k := dupKey{first.ArtifactRange, c.ArtifactRange}
+		counts[k]++
+		if counts[k] > 1 {
+			continue
+		}
+		how := fmt.Sprintf("Cells %s and %s both produce the artifact %q.", first.Name(), c.Name(), c.Artifact)
+		if first.Artifact != c.Artifact {
+			how = fmt.Sprintf("Cell %s produces %q and cell %s produces %q: the names differ only in case and collide on case-insensitive file systems.", first.Name(), first.Artifact, c.Name(), c.Artifact)
+		}
+		where := ""
+		if first.ArtifactRange != c.ArtifactRange {
+			where = fmt.Sprintf(" The first name comes from %s.", rangeString(first.ArtifactRange))
+		}
+		index[k] = len(diags)
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate artifact name",
+			Detail:   how + where + " Use the matrix values in the name, like \"name-${matrix.version}.tar.gz\".",
+			Subject:  c.ArtifactRange.Ptr(),
+		})
+	}
+	for k, n := range counts {
+		if n > 1 {
+			d := diags[index[k]]
+			d.Detail += fmt.Sprintf(" (%d more cells collide the same way.)", n-1)
+		}
+	}
+	return diags
+}

@@ -1,0 +1,660 @@
+package spec
+
+import (
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// The attributes and blocks of a target; the per-cell ones are evaluated once per cell.
+var targetSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "matrix"},
+		{Name: "exclude"},
+		{Name: "include"},
+		{Name: "image", Required: true},
+		{Name: "platform"},
+		{Name: "workdir"},
+		{Name: "env"},
+		{Name: "pass_env"},
+		{Name: "network"},
+		{Name: "script", Required: true},
+		{Name: "collect"},
+		{Name: "artifact", Required: true},
+		{Name: "format"},
+		{Name: "timeout"},
+		{Name: "max_size"},
+		{Name: "retries"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "mount"},
+		{Type: "test"},
+	},
+}
+
+var testSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "image"},
+		{Name: "platform"},
+		{Name: "workdir"},
+		{Name: "env"},
+		{Name: "network"},
+		{Name: "script", Required: true},
+		{Name: "timeout"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "mount"}},
+}
+
+var mountSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "source", Required: true},
+		{Name: "target", Required: true},
+		{Name: "read_only"},
+	},
+}
+
+// dynamicSchema is what a `dynamic "mount"` block holds (see hcl/ext/dynblock).
+var dynamicSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "for_each", Required: true},
+		{Name: "iterator"},
+		{Name: "labels"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "content"}},
+}
+
+// withDynamic adds `dynamic "TYPE"` blocks to a schema, for the static check of a body
+// before dynblock expands it.
+func withDynamic(s *hcl.BodySchema) *hcl.BodySchema {
+	out := *s
+	out.Blocks = append(slices.Clone(s.Blocks), hcl.BlockHeaderSchema{Type: "dynamic", LabelNames: []string{"type"}})
+	return &out
+}
+
+var (
+	targetSchemaStatic = withDynamic(targetSchema)
+	testSchemaStatic   = withDynamic(testSchema)
+)
+
+// target is one target block with its matrix evaluated; cells are made by Plan.
+type target struct {
+	name       string
+	defRange   hcl.Range
+	body       hcl.Body
+	content    *hcl.BodyContent // static content; per cell when hasDynamic
+	hasDynamic bool
+	axes       []axis
+	exclude    []keyset
+	include    []keyset
+	keys       []string // axes, then keys only includes add, in first-seen order
+	broken     bool     // Load reported an error about it: Plan skips it
+}
+
+type axis struct {
+	name   string
+	values []cty.Value
+	strs   []string
+	rng    hcl.Range
+}
+
+// keyset is one object of exclude or include.
+type keyset struct {
+	entries []entry
+	rng     hcl.Range
+}
+
+type entry struct {
+	name  string
+	value cty.Value
+	str   string
+	rng   hcl.Range
+}
+
+func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
+	t := &target{name: b.Labels[0], defRange: b.DefRange, body: b.Body}
+	content, diags := b.Body.Content(targetSchemaStatic)
+	t.content = content
+
+	if attr, ok := content.Attributes["matrix"]; ok {
+		diags = append(diags, f.loadAxes(t, attr, sc)...)
+	}
+	axisNames := make([]string, 0, len(t.axes))
+	for _, a := range t.axes {
+		axisNames = append(axisNames, a.name)
+	}
+	t.keys = slices.Clone(axisNames)
+	if attr, ok := content.Attributes["exclude"]; ok {
+		sets, more := f.loadKeysets(attr, sc)
+		diags = append(diags, more...)
+		for _, ks := range sets {
+			for _, e := range ks.entries {
+				if !slices.Contains(axisNames, e.name) {
+					diags = append(diags, &hcl.Diagnostic{
+						Severity: hcl.DiagError,
+						Summary:  "Exclude names an unknown axis",
+						Detail:   fmt.Sprintf("Target %q has no axis named %q.%s", t.name, e.name, declaredList("Its axes are", axisNames)),
+						Subject:  e.rng.Ptr(),
+					})
+				}
+			}
+		}
+		t.exclude = sets
+	}
+	if attr, ok := content.Attributes["include"]; ok {
+		sets, more := f.loadKeysets(attr, sc)
+		diags = append(diags, more...)
+		for _, ks := range sets {
+			for _, e := range ks.entries {
+				if !slices.Contains(t.keys, e.name) {
+					t.keys = append(t.keys, e.name)
+				}
+			}
+		}
+		t.include = sets
+	}
+
+	cellScope := sc
+	cellScope.matrixKeys = t.keys
+	cellScope.target = t.name
+	diags = append(diags, t.checkBody(content, cellScope, targetSchemaStatic)...)
+	t.broken = diags.HasErrors()
+	return t, diags
+}
+
+// checkBody checks the references of a target's (or its test's) per-cell attributes and
+// blocks, and the shape of dynamic blocks.
+func (t *target) checkBody(content *hcl.BodyContent, sc scope, schema *hcl.BodySchema) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, attr := range sortedAttrs(content.Attributes) {
+		switch attr.Name {
+		case "matrix", "exclude", "include":
+			continue
+		}
+		diags = append(diags, sc.check(attr.Expr, true)...)
+	}
+	for _, blk := range content.Blocks {
+		switch blk.Type {
+		case "mount":
+			c, more := blk.Body.Content(mountSchema)
+			diags = append(diags, more...)
+			diags = append(diags, t.checkBody(c, sc, mountSchema)...)
+		case "test":
+			if prev := firstBlock(content.Blocks, "test"); prev != blk {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Duplicate test block",
+					Detail:   fmt.Sprintf("A target has at most one test block; the first is at %s.", rangeString(prev.DefRange)),
+					Subject:  blk.DefRange.Ptr(),
+				})
+				continue
+			}
+			c, more := blk.Body.Content(testSchemaStatic)
+			diags = append(diags, more...)
+			diags = append(diags, t.checkBody(c, sc, testSchemaStatic)...)
+		case "dynamic":
+			t.hasDynamic = true
+			kind := blk.Labels[0]
+			if kind != "mount" {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Unsupported dynamic block",
+					Detail:   fmt.Sprintf("Only mount blocks can be generated with dynamic, not %q.", kind),
+					Subject:  blk.LabelRanges[0].Ptr(),
+				})
+				continue
+			}
+			c, more := blk.Body.Content(dynamicSchema)
+			diags = append(diags, more...)
+			iter := kind
+			for _, attr := range sortedAttrs(c.Attributes) {
+				if attr.Name == "iterator" {
+					iter = hcl.ExprAsKeyword(attr.Expr)
+					if iter == "" {
+						diags = append(diags, &hcl.Diagnostic{
+							Severity: hcl.DiagError,
+							Summary:  "Invalid dynamic iterator name",
+							Detail:   "The iterator must be a bare name, like iterator = m.",
+							Subject:  attr.Expr.Range().Ptr(),
+						})
+						iter = kind
+					}
+					continue
+				}
+				diags = append(diags, sc.check(attr.Expr, true)...)
+			}
+			inner := sc
+			inner.extra = map[string]bool{iter: true}
+			for k := range sc.extra {
+				inner.extra[k] = true
+			}
+			for _, cb := range c.Blocks {
+				cc, more := cb.Body.Content(mountSchema)
+				diags = append(diags, more...)
+				diags = append(diags, t.checkBody(cc, inner, mountSchema)...)
+			}
+			if len(c.Blocks) != 1 && !diags.HasErrors() {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Missing content block",
+					Detail:   "A dynamic block holds exactly one content block.",
+					Subject:  blk.DefRange.Ptr(),
+				})
+			}
+		}
+	}
+	_ = schema
+	return diags
+}
+
+func firstBlock(blocks hcl.Blocks, typ string) *hcl.Block {
+	for _, b := range blocks {
+		if b.Type == typ {
+			return b
+		}
+	}
+	return nil
+}
+
+// loadAxes reads the matrix attribute: an object constructor whose keys, in written
+// order, are the axes.
+func (f *File) loadAxes(t *target, attr *hcl.Attribute, sc scope) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	pairs, more := hcl.ExprMap(attr.Expr)
+	if more.HasErrors() {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid matrix",
+			Detail:   "The matrix must be written as an object constructor, { axis = [values...], ... }, so that its axes keep the order they are written in. A variable or function result cannot be used as the whole matrix; use one for an axis's values instead.",
+			Subject:  attr.Expr.Range().Ptr(),
+			Context:  attr.Range.Ptr(),
+		}}
+	}
+	seen := map[string]hcl.Range{}
+	for _, p := range pairs {
+		name, ok := keyName(p.Key, f.ctx)
+		if !ok {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid axis name",
+				Detail:   "An axis name must be an identifier (letters, digits, '_' and '-', starting with a letter or '_'), so that it can be used as matrix.<name>.",
+				Subject:  p.Key.Range().Ptr(),
+			})
+			continue
+		}
+		if prev, dup := seen[name]; dup {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate axis",
+				Detail:   fmt.Sprintf("The axis %q is already declared at %s.", name, rangeString(prev)),
+				Subject:  p.Key.Range().Ptr(),
+			})
+			continue
+		}
+		seen[name] = p.Key.Range()
+		if more := sc.check(p.Value, false); more.HasErrors() {
+			diags = append(diags, more...)
+			continue
+		}
+		val, more := p.Value.Value(f.ctx)
+		diags = append(diags, more...)
+		if more.HasErrors() || !val.IsWhollyKnown() {
+			continue
+		}
+		ax := axis{name: name, rng: p.Value.Range()}
+		ty := val.Type()
+		if val.IsNull() || !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid axis values",
+				Detail:   fmt.Sprintf("The values of axis %q must be a list of strings, numbers or bools, not %s.", name, friendly(val)),
+				Subject:  p.Value.Range().Ptr(),
+			})
+			continue
+		}
+		strs := map[string]bool{}
+		bad := false
+		for it := val.ElementIterator(); it.Next(); {
+			_, ev := it.Element()
+			s, ok := primitiveString(ev)
+			if !ok {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid axis value",
+					Detail:   fmt.Sprintf("Each value of axis %q must be a string, a number or a bool, not %s.", name, friendly(ev)),
+					Subject:  p.Value.Range().Ptr(),
+				})
+				bad = true
+				break
+			}
+			if strs[s] {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Duplicate axis value",
+					Detail:   fmt.Sprintf("The axis %q lists %q more than once; each combination would be built twice.", name, s),
+					Subject:  p.Value.Range().Ptr(),
+				})
+				bad = true
+				break
+			}
+			strs[s] = true
+			ax.values = append(ax.values, ev)
+			ax.strs = append(ax.strs, s)
+		}
+		if bad {
+			continue
+		}
+		if len(ax.values) == 0 {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Empty axis",
+				Detail:   fmt.Sprintf("The axis %q has no values, so the target would have no cells. Remove the axis or give it at least one value.", name),
+				Subject:  p.Value.Range().Ptr(),
+			})
+			continue
+		}
+		t.axes = append(t.axes, ax)
+	}
+	return diags
+}
+
+// keyName is the name an object key expression stands for: a bare identifier or a
+// constant string that is a valid identifier.
+func keyName(expr hcl.Expression, ctx *hcl.EvalContext) (string, bool) {
+	if kw := hcl.ExprAsKeyword(expr); kw != "" {
+		return kw, true
+	}
+	val, diags := expr.Value(nil)
+	if diags.HasErrors() || !val.IsKnown() || val.IsNull() || val.Type() != cty.String {
+		return "", false
+	}
+	s := val.AsString()
+	return s, hclsyntax.ValidIdentifier(s)
+}
+
+// loadKeysets reads exclude or include: a list of objects of key = value. When written
+// as literals, keys keep their written order and each has its own range.
+func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnostics) {
+	if diags := sc.check(attr.Expr, false); diags.HasErrors() {
+		return nil, diags
+	}
+	var diags hcl.Diagnostics
+	var sets []keyset
+	if elems, more := hcl.ExprList(attr.Expr); !more.HasErrors() {
+		for _, el := range elems {
+			if pairs, more := hcl.ExprMap(el); !more.HasErrors() {
+				ks := keyset{rng: el.Range()}
+				for _, p := range pairs {
+					name, ok := keyName(p.Key, f.ctx)
+					if !ok {
+						diags = append(diags, &hcl.Diagnostic{
+							Severity: hcl.DiagError,
+							Summary:  "Invalid key",
+							Detail:   fmt.Sprintf("A key in %s must be an axis name or, in include, a new key usable as matrix.<name>.", attr.Name),
+							Subject:  p.Key.Range().Ptr(),
+						})
+						continue
+					}
+					if slices.ContainsFunc(ks.entries, func(e entry) bool { return e.name == name }) {
+						diags = append(diags, &hcl.Diagnostic{
+							Severity: hcl.DiagError,
+							Summary:  "Duplicate key",
+							Detail:   fmt.Sprintf("The key %q appears twice in this object.", name),
+							Subject:  p.Key.Range().Ptr(),
+						})
+						continue
+					}
+					val, more := p.Value.Value(f.ctx)
+					diags = append(diags, more...)
+					if more.HasErrors() || !val.IsWhollyKnown() {
+						continue
+					}
+					s, ok := primitiveString(val)
+					if !ok {
+						diags = append(diags, keyValueDiag(attr.Name, name, val, p.Value.Range()))
+						continue
+					}
+					ks.entries = append(ks.entries, entry{name: name, value: val, str: s, rng: p.Key.Range()})
+				}
+				sets = append(sets, ks)
+				continue
+			}
+			val, more := el.Value(f.ctx)
+			diags = append(diags, more...)
+			if more.HasErrors() || !val.IsWhollyKnown() {
+				continue
+			}
+			ks, more := objectKeyset(attr.Name, val, el.Range())
+			diags = append(diags, more...)
+			sets = append(sets, ks)
+		}
+		return sets, diags
+	}
+	val, more := attr.Expr.Value(f.ctx)
+	diags = append(diags, more...)
+	if more.HasErrors() || !val.IsWhollyKnown() {
+		return nil, diags
+	}
+	ty := val.Type()
+	if val.IsNull() || !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
+		return nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid " + attr.Name,
+			Detail:   fmt.Sprintf("%s must be a list of objects, not %s.", attr.Name, friendly(val)),
+			Subject:  attr.Expr.Range().Ptr(),
+		})
+	}
+	for it := val.ElementIterator(); it.Next(); {
+		_, ev := it.Element()
+		ks, more := objectKeyset(attr.Name, ev, attr.Expr.Range())
+		diags = append(diags, more...)
+		sets = append(sets, ks)
+	}
+	return sets, diags
+}
+
+// objectKeyset reads one computed object of exclude or include; its keys come sorted.
+func objectKeyset(attrName string, val cty.Value, rng hcl.Range) (keyset, hcl.Diagnostics) {
+	ks := keyset{rng: rng}
+	ty := val.Type()
+	if val.IsNull() || !(ty.IsObjectType() || ty.IsMapType()) {
+		return ks, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid " + attrName,
+			Detail:   fmt.Sprintf("Each element of %s must be an object like { axis = value }, not %s.", attrName, friendly(val)),
+			Subject:  rng.Ptr(),
+		}}
+	}
+	var diags hcl.Diagnostics
+	for it := val.ElementIterator(); it.Next(); {
+		k, v := it.Element()
+		name := k.AsString()
+		if !hclsyntax.ValidIdentifier(name) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid key",
+				Detail:   fmt.Sprintf("The key %q in %s is not a valid name for matrix.<name>.", name, attrName),
+				Subject:  rng.Ptr(),
+			})
+			continue
+		}
+		s, ok := primitiveString(v)
+		if !ok {
+			diags = append(diags, keyValueDiag(attrName, name, v, rng))
+			continue
+		}
+		ks.entries = append(ks.entries, entry{name: name, value: v, str: s, rng: rng})
+	}
+	return ks, diags
+}
+
+func keyValueDiag(attrName, key string, val cty.Value, rng hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Invalid " + attrName + " value",
+		Detail:   fmt.Sprintf("The value of %q in %s must be a string, a number or a bool, not %s.", key, attrName, friendly(val)),
+		Subject:  rng.Ptr(),
+	}
+}
+
+// primitiveString is the string form of a known, non-null string, number or bool, as
+// Axis.String renders it; values compare by it, so 20 and "20" match.
+func primitiveString(v cty.Value) (string, bool) {
+	if !v.IsKnown() || v.IsNull() {
+		return "", false
+	}
+	switch v.Type() {
+	case cty.String:
+		return v.AsString(), true
+	case cty.Number:
+		return axisString(numberFloat(v)), true
+	case cty.Bool:
+		return axisString(v.True()), true
+	}
+	return "", false
+}
+
+func numberFloat(v cty.Value) float64 {
+	fl, _ := v.AsBigFloat().Float64()
+	return fl
+}
+
+// goValue is the Axis.Value form of a primitive cty value.
+func goValue(v cty.Value) any {
+	switch v.Type() {
+	case cty.String:
+		return v.AsString()
+	case cty.Number:
+		return numberFloat(v)
+	case cty.Bool:
+		return v.True()
+	}
+	return nil
+}
+
+func friendly(v cty.Value) string {
+	if v.IsNull() {
+		return "null"
+	}
+	return v.Type().FriendlyName()
+}
+
+// combo is one cell before evaluation: values aligned with target.keys, cty.NilVal
+// where the cell has no such key.
+type combo struct {
+	vals []cty.Value
+	strs []string
+}
+
+// expand makes the target's combinations: the cartesian product of the axes in written
+// order (the first axis varies slowest), without the excluded ones, then the includes
+// as GitHub Actions' strategy.matrix applies them.
+func (t *target) expand() []combo {
+	n := 1
+	for _, a := range t.axes {
+		n *= len(a.values)
+	}
+	nk := len(t.keys)
+	cells := make([]combo, 0, n)
+	idx := make([]int, len(t.axes))
+	for range n {
+		c := combo{vals: make([]cty.Value, nk), strs: make([]string, nk)}
+		for i, a := range t.axes {
+			c.vals[i], c.strs[i] = a.values[idx[i]], a.strs[idx[i]]
+		}
+		if !t.excluded(c) {
+			cells = append(cells, c)
+		}
+		for i := len(idx) - 1; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < len(t.axes[i].values) {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	if len(t.axes) == 0 && len(t.include) > 0 {
+		cells = cells[:0] // without a matrix, only includes make cells (as on GitHub)
+	}
+	original := len(cells)
+	for _, inc := range t.include {
+		matched := false
+		for ci := range original {
+			if t.matches(cells[ci], inc, true) {
+				matched = true
+				for _, e := range inc.entries {
+					if k := slices.Index(t.keys, e.name); k >= len(t.axes) {
+						cells[ci].vals[k], cells[ci].strs[k] = e.value, e.str
+					}
+				}
+			}
+		}
+		if !matched {
+			c := combo{vals: make([]cty.Value, nk), strs: make([]string, nk)}
+			for _, e := range inc.entries {
+				k := slices.Index(t.keys, e.name)
+				c.vals[k], c.strs[k] = e.value, e.str
+			}
+			cells = append(cells, c)
+		}
+	}
+	return cells
+}
+
+func (t *target) excluded(c combo) bool {
+	for _, ex := range t.exclude {
+		if t.matches(c, ex, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// matches reports whether every key of ks that is an original axis has the cell's
+// value; with axesOnly false every key must be an axis (exclude).
+func (t *target) matches(c combo, ks keyset, axesOnly bool) bool {
+	for _, e := range ks.entries {
+		k := slices.Index(t.keys, e.name)
+		if k < 0 || k >= len(t.axes) {
+			if axesOnly {
+				continue
+			}
+			return false
+		}
+		if c.strs[k] != e.str {
+			return false
+		}
+	}
+	return true
+}
+
+// matrixValue is the `matrix` object of a cell: every key of the target, null where the
+// cell lacks an include-only key.
+func (t *target) matrixValue(c combo) cty.Value {
+	m := make(map[string]cty.Value, len(t.keys))
+	for i, k := range t.keys {
+		if c.vals[i] == cty.NilVal {
+			m[k] = cty.NullVal(cty.DynamicPseudoType)
+		} else {
+			m[k] = c.vals[i]
+		}
+	}
+	return cty.ObjectVal(m)
+}
+
+func (t *target) axesOf(c combo) []Axis {
+	out := make([]Axis, 0, len(t.keys))
+	for i, k := range t.keys {
+		if c.vals[i] != cty.NilVal {
+			out = append(out, Axis{Name: k, Value: goValue(c.vals[i])})
+		}
+	}
+	return out
+}
+
+var _ = big.NewFloat
+var _ = strings.Cut
