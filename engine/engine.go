@@ -280,23 +280,24 @@ func (e *Engine) create(ctx context.Context, cfg *container.Config, hc *containe
 	return resp.ID, nil
 }
 
-// runToExit starts the container, streams its output to log and waits for it to end.
+// runToExit attaches to the container's output, starts it, streams the output to log
+// and waits for it to end. Attaching before the start, as `docker run` does, is what
+// guarantees that no early line is lost.
 func (e *Engine) runToExit(ctx context.Context, id string, log io.Writer) error {
+	att, err := e.cli.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
+	if err != nil {
+		return engineErr("attaching to the container", err)
+	}
+	defer att.Close()
+	logsDone := make(chan error, 1)
+	go func() {
+		_, err := stdcopy.StdCopy(log, log, att.Reader)
+		logsDone <- err
+	}()
 	waitC, errC := e.cli.ContainerWait(ctx, id, container.WaitConditionNextExit)
 	if err := e.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		return engineErr("starting the container", err)
 	}
-	logsDone := make(chan error, 1)
-	go func() {
-		rc, err := e.cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
-		if err != nil {
-			logsDone <- err
-			return
-		}
-		defer rc.Close()
-		_, err = stdcopy.StdCopy(log, log, rc)
-		logsDone <- err
-	}()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -306,7 +307,7 @@ func (e *Engine) runToExit(ctx context.Context, id string, log io.Writer) error 
 		}
 		return engineErr("waiting for the container", err)
 	case res := <-waitC:
-		// The log stream ends when the container does; wait for its last lines.
+		// The attached stream ends when the container does; wait for its last lines.
 		select {
 		case <-logsDone:
 		case <-time.After(10 * time.Second):
@@ -375,7 +376,7 @@ func isTransient(err error) bool {
 		return false
 	}
 	var ne net.Error
-	return client.IsErrConnectionFailed(err) || cerrdefs.IsUnavailable(err) || cerrdefs.IsInternal(err) ||
+	return client.IsErrConnectionFailed(err) || cerrdefs.IsUnavailable(err) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.As(err, &ne)
 }

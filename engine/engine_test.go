@@ -1,0 +1,242 @@
+package engine
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/matrixbuild/matrix/runner"
+	"github.com/matrixbuild/matrix/spec"
+)
+
+// testImage is a small local image with a shell (built by scripts/images.sh).
+func testImage() string {
+	if img := os.Getenv("MATRIX_TEST_IMAGE"); img != "" {
+		return img
+	}
+	return "local/debian:bookworm"
+}
+
+// connect returns an engine, or skips the test where none runs. In CI (CI=true) a
+// missing engine or image fails the test instead: CI must prove the real thing.
+func connect(t *testing.T, pull PullPolicy) *Engine {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	e, err := Connect(ctx, pull)
+	if err == nil {
+		_, err = e.cli.ImageInspect(ctx, testImage())
+		if err != nil {
+			err = fmt.Errorf("test image %s: %w (run scripts/images.sh)", testImage(), err)
+		}
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" || os.Getenv("MATRIX_REQUIRE_DOCKER") != "" {
+			t.Fatalf("Docker engine needed: %v", err)
+		}
+		t.Skipf("no Docker engine: %v", err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func cell(script string) spec.Cell {
+	return spec.Cell{
+		Target: "t", Image: testImage(), Workdir: "/build", Network: "host",
+		Script: script, Collect: "/build/out", Artifact: "a.tar.gz", Timeout: time.Minute,
+	}
+}
+
+func newRunID(t *testing.T) string {
+	return "test-" + strings.ToLower(strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())) + "-" + runner.NewRunID()
+}
+
+// assertNoContainers fails when a container labelled with runID is left.
+func assertNoContainers(t *testing.T, e *Engine, runID string) {
+	t.Helper()
+	ids, err := e.RunContainers(context.Background(), runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) > 0 {
+		t.Errorf("containers of run %s left: %v", runID, ids)
+	}
+}
+
+func resolve(t *testing.T, e *Engine, ref string) runner.Image {
+	t.Helper()
+	img, err := e.Resolve(context.Background(), ref, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func TestBuildCollectsTree(t *testing.T) {
+	e := connect(t, PullNever)
+	runID := newRunID(t)
+	var log bytes.Buffer
+	job := runner.Job{RunID: runID, Cell: cell(`mkdir -p out/sub && echo hello > out/sub/f.txt && ln -s sub/f.txt out/link && echo "to stdout" && echo "to stderr" >&2 && echo "$GREETING"`),
+		Image: resolve(t, e, testImage()), Env: []string{"GREETING=hi there"}, Log: &log}
+	var names []string
+	err := e.Build(context.Background(), job, func(r io.Reader) error {
+		tr := tar.NewReader(r)
+		for {
+			h, err := tr.Next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			names = append(names, fmt.Sprintf("%s %c %s", h.Name, h.Typeflag, h.Linkname))
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"out/ 5 ", "out/link 2 sub/f.txt", "out/sub/ 5 ", "out/sub/f.txt 0 "}
+	if strings.Join(names, "|") != strings.Join(want, "|") {
+		t.Errorf("tree = %q, want %q", names, want)
+	}
+	for _, s := range []string{"to stdout", "to stderr", "hi there"} {
+		if !strings.Contains(log.String(), s) {
+			t.Errorf("log lacks %q: %q", s, log.String())
+		}
+	}
+	assertNoContainers(t, e, runID)
+}
+
+func TestBuildFailures(t *testing.T) {
+	e := connect(t, PullNever)
+	img := resolve(t, e, testImage())
+	tests := []struct {
+		name    string
+		script  string
+		collect string
+		timeout time.Duration
+		check   func(error) bool
+		want    string
+	}{
+		{"non-zero exit", "echo before; exit 3", "/build", 0,
+			func(err error) bool { var x *runner.ExitError; return errors.As(err, &x) && x.Code == 3 }, "status 3"},
+		{"missing collect path", "true", "/nowhere", 0, nil, "collect path /nowhere does not exist"},
+		{"cancelled while running", "sleep 60", "/build", 2 * time.Second,
+			func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			runID := newRunID(t)
+			c := cell(tc.script)
+			c.Collect = tc.collect
+			ctx := context.Background()
+			if tc.timeout > 0 {
+				var cancel func()
+				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
+				defer cancel()
+			}
+			start := time.Now()
+			var log bytes.Buffer
+			err := e.Build(ctx, runner.Job{RunID: runID, Cell: c, Image: img, Log: &log}, func(io.Reader) error { return nil })
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if tc.check != nil && !tc.check(err) {
+				t.Errorf("err = %#v (%v)", err, err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q in it", err, tc.want)
+			}
+			if time.Since(start) > 30*time.Second {
+				t.Errorf("took %v", time.Since(start))
+			}
+			assertNoContainers(t, e, runID)
+		})
+	}
+}
+
+func TestResolveMissingImage(t *testing.T) {
+	for _, pull := range []PullPolicy{PullNever, PullMissing, PullAlways} {
+		t.Run(string(pull), func(t *testing.T) {
+			e := connect(t, pull)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, err := e.Resolve(ctx, "local/does-not-exist:1", "")
+			if err == nil || !strings.Contains(err.Error(), "local/does-not-exist:1") {
+				t.Fatalf("err = %v, want an error naming the image", err)
+			}
+			if IsTransientForTest(err) {
+				t.Errorf("a missing image is not transient: %v", err)
+			}
+		})
+	}
+}
+
+func IsTransientForTest(err error) bool { return runner.IsTransient(err) }
+
+func TestTestCopiesTreeIn(t *testing.T) {
+	e := connect(t, PullNever)
+	runID := newRunID(t)
+	c := cell("true")
+	c.Test = &spec.Test{Image: testImage(), Workdir: "/test", Network: "host", Script: "cat /test/node_modules/x.js", Timeout: time.Minute}
+	var tree bytes.Buffer
+	tw := tar.NewWriter(&tree)
+	tw.WriteHeader(&tar.Header{Name: "node_modules/", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.WriteHeader(&tar.Header{Name: "node_modules/x.js", Typeflag: tar.TypeReg, Mode: 0o644, Size: 5})
+	tw.Write([]byte("found"))
+	tw.Close()
+	var log bytes.Buffer
+	err := e.Test(context.Background(), runner.TestJob{RunID: runID, Cell: c, Image: resolve(t, e, testImage()),
+		Tree: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(tree.Bytes())), nil }, Log: &log})
+	if err != nil {
+		t.Fatalf("%v; log: %s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "found") {
+		t.Errorf("log = %q", log.String())
+	}
+	assertNoContainers(t, e, runID)
+}
+
+func TestRemoveLeftovers(t *testing.T) {
+	e := connect(t, PullNever)
+	runID := newRunID(t)
+	lbl := labels(runID, "killed cell")
+	lbl[LabelPID] = "999999999" // no such process: the run that made it is gone
+	ctx := context.Background()
+	resp, err := e.cli.ContainerCreate(ctx, &container.Config{Image: testImage(), Cmd: []string{"true"}, Labels: lbl}, nil, nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := labels(runID+"-live", "live cell") // this process: must be kept
+	resp2, err := e.cli.ContainerCreate(ctx, &container.Config{Image: testImage(), Cmd: []string{"true"}, Labels: live}, nil, nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.remove(resp2.ID)
+	removed, err := e.RemoveLeftovers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, l := range removed {
+		if l.ID == resp.ID && l.Run == runID && l.Cell == "killed cell" {
+			found = true
+		}
+		if l.ID == resp2.ID {
+			t.Error("removed a container of a live run")
+		}
+	}
+	if !found {
+		t.Errorf("leftover not removed: %+v", removed)
+	}
+	assertNoContainers(t, e, runID)
+}

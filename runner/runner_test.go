@@ -1,0 +1,461 @@
+package runner
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/matrixbuild/matrix/manifest"
+	"github.com/matrixbuild/matrix/spec"
+)
+
+// fakeExec is an Executor whose builds are scripted per artifact name.
+type fakeExec struct {
+	mu     sync.Mutex
+	builds map[string]int // Build calls per artifact
+	// behave decides a build's outcome; nil: success with a one-file tree.
+	behave func(ctx context.Context, job Job, attempt int) error
+	test   func(ctx context.Context, job TestJob) error
+}
+
+func (f *fakeExec) Resolve(ctx context.Context, ref, platform string) (Image, error) {
+	return Image{Ref: ref, ID: "sha256:" + strings.Repeat("ab", 32), OS: "linux", Architecture: "amd64"}, nil
+}
+
+func (f *fakeExec) Build(ctx context.Context, job Job, collect func(io.Reader) error) error {
+	f.mu.Lock()
+	if f.builds == nil {
+		f.builds = map[string]int{}
+	}
+	f.builds[job.Cell.Artifact]++
+	attempt := f.builds[job.Cell.Artifact]
+	f.mu.Unlock()
+	fmt.Fprintf(job.Log, "building %s\n", job.Cell.Artifact)
+	if f.behave != nil {
+		if err := f.behave(ctx, job, attempt); err != nil {
+			return err
+		}
+	}
+	return collect(bytes.NewReader(treeTar(job.Cell.Artifact)))
+}
+
+func (f *fakeExec) Test(ctx context.Context, job TestJob) error {
+	if f.test != nil {
+		return f.test(ctx, job)
+	}
+	return nil
+}
+
+func (f *fakeExec) calls(artifact string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.builds[artifact]
+}
+
+// treeTar is a collected tree as the engine streams it: node_modules/ with one file.
+func treeTar(content string) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "node_modules/", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.WriteHeader(&tar.Header{Name: "node_modules/x.js", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(content))})
+	tw.Write([]byte(content))
+	tw.Close()
+	return buf.Bytes()
+}
+
+func cells(names ...string) []spec.Cell {
+	out := make([]spec.Cell, len(names))
+	for i, n := range names {
+		out[i] = spec.Cell{
+			Target: "t", Axes: []spec.Axis{{Name: "i", Value: float64(i)}},
+			Image: "img", Workdir: "/build", Script: "true", Collect: "/build/node_modules",
+			Artifact: n, Format: "tar.gz", Timeout: time.Minute, MaxSize: 1 << 20, Retries: 2,
+		}
+	}
+	return out
+}
+
+func options(t *testing.T) Options {
+	return Options{OutDir: t.TempDir(), Jobs: 4, RunID: "test"}
+}
+
+// assertClean checks that no temporary or untested file is left in dir.
+func assertClean(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") || strings.HasSuffix(e.Name(), untestedSuffix) {
+			t.Errorf("left behind in %s: %s", dir, e.Name())
+		}
+	}
+}
+
+func artifactsOnDisk(t *testing.T, dir string) []string {
+	t.Helper()
+	matches, _ := filepath.Glob(filepath.Join(dir, "*.tar.gz"))
+	for i := range matches {
+		matches[i] = filepath.Base(matches[i])
+	}
+	return matches
+}
+
+func TestRunKeepsPlanOrderAndRecords(t *testing.T) {
+	// Later cells finish first; results and manifest keep the plan's order.
+	names := []string{"a.tar.gz", "b.tar.gz", "c.tar.gz", "d.tar.gz"}
+	exec := &fakeExec{behave: func(ctx context.Context, job Job, _ int) error {
+		time.Sleep(time.Duration(3-job.Cell.Axes[0].Value.(float64)) * 20 * time.Millisecond)
+		return nil
+	}}
+	opts := options(t)
+	results, err := Run(context.Background(), exec, cells(names...), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range results {
+		if r.Cell.Artifact != names[i] || r.Err != nil || r.Artifact == nil {
+			t.Errorf("result %d = %s, %v", i, r.Cell.Artifact, r.Err)
+		}
+	}
+	checked, problems, err := manifest.Verify(opts.OutDir)
+	if err != nil || len(problems) > 0 || checked != 4 {
+		t.Fatalf("verify: %d checked, %v, %v", checked, problems, err)
+	}
+	m, _ := manifest.Read(opts.OutDir)
+	if len(m.Artifacts) != 4 || len(m.Failed) != 0 || m.RunID != "test" {
+		t.Errorf("manifest: %+v", m)
+	}
+	log, _ := os.ReadFile(filepath.Join(opts.OutDir, "logs", "a.tar.gz.log"))
+	if !strings.Contains(string(log), "building a.tar.gz") {
+		t.Errorf("log of a: %q", log)
+	}
+	assertClean(t, opts.OutDir)
+}
+
+func TestRunFailFastAndKeepGoing(t *testing.T) {
+	names := []string{"ok1.tar.gz", "bad.tar.gz", "slow.tar.gz", "ok2.tar.gz"}
+	behave := func(ctx context.Context, job Job, _ int) error {
+		switch job.Cell.Artifact {
+		case "bad.tar.gz":
+			fmt.Fprintln(job.Log, "npm ERR! something broke")
+			return &ExitError{Code: 1}
+		case "slow.tar.gz":
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+		return nil
+	}
+	tests := []struct {
+		name       string
+		keepGoing  bool
+		wantFailed []string
+		wantBuilt  []string
+	}{
+		{"fail-fast", false, []string{"bad.tar.gz", "slow.tar.gz"}, nil},
+		{"keep-going", true, []string{"bad.tar.gz"}, []string{"ok1.tar.gz", "ok2.tar.gz", "slow.tar.gz"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := options(t)
+			opts.Jobs = 2
+			opts.KeepGoing = tc.keepGoing
+			results, err := Run(context.Background(), &fakeExec{behave: behave}, cells(names...), opts)
+			var runErr *RunError
+			if !errors.As(err, &runErr) {
+				t.Fatalf("err = %v, want a RunError", err)
+			}
+			var exit *ExitError
+			if !errors.As(results[1].Err, &exit) || !strings.Contains(results[1].Err.Error(), "npm ERR! something broke") {
+				t.Errorf("bad cell: %v, want its exit status and last log lines", results[1].Err)
+			}
+			m, err := manifest.Read(opts.OutDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var failed []string
+			for _, f := range m.Failed {
+				failed = append(failed, f.Artifact)
+			}
+			for _, want := range tc.wantFailed {
+				if !contains(failed, want) {
+					t.Errorf("manifest failed = %v, want %s in it", failed, want)
+				}
+			}
+			if tc.keepGoing && len(failed) != 1 {
+				t.Errorf("keep-going: failed = %v", failed)
+			}
+			for _, want := range tc.wantBuilt {
+				if !contains(artifactsOnDisk(t, opts.OutDir), want) {
+					t.Errorf("%s not built", want)
+				}
+			}
+			// Whatever is on disk is exactly what the manifest lists.
+			if got, listed := len(artifactsOnDisk(t, opts.OutDir)), len(m.Artifacts); got != listed {
+				t.Errorf("%d artifacts on disk, %d in manifest", got, listed)
+			}
+			if contains(artifactsOnDisk(t, opts.OutDir), "bad.tar.gz") {
+				t.Error("failed cell left an artifact")
+			}
+			assertClean(t, opts.OutDir)
+		})
+	}
+}
+
+func TestRunCancelLeavesNoPartialFiles(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var started atomic.Int32
+	exec := &fakeExec{behave: func(bctx context.Context, job Job, _ int) error {
+		if started.Add(1) == 2 {
+			cancel()
+		}
+		<-bctx.Done()
+		return bctx.Err()
+	}}
+	opts := options(t)
+	opts.Jobs = 2
+	results, err := Run(ctx, exec, cells("a.tar.gz", "b.tar.gz", "c.tar.gz"), opts)
+	if err == nil {
+		t.Fatal("cancelled run succeeded")
+	}
+	for _, r := range results {
+		if r.Err == nil {
+			t.Errorf("%s: built after cancel", r.Cell.Artifact)
+		}
+	}
+	if got := artifactsOnDisk(t, opts.OutDir); len(got) != 0 {
+		t.Errorf("artifacts after cancel: %v", got)
+	}
+	assertClean(t, opts.OutDir)
+}
+
+func TestRunCancelDuringPack(t *testing.T) {
+	// The collect stream stalls mid-file; cancelling must remove the packer's temp file.
+	ctx, cancel := context.WithCancel(context.Background())
+	exec := &stallExec{cancel: cancel}
+	opts := options(t)
+	_, err := Run(ctx, exec, cells("a.tar.gz"), opts)
+	if err == nil {
+		t.Fatal("cancelled run succeeded")
+	}
+	assertClean(t, opts.OutDir)
+	if got := artifactsOnDisk(t, opts.OutDir); len(got) != 0 {
+		t.Errorf("artifacts after cancel: %v", got)
+	}
+}
+
+type stallExec struct {
+	fakeExec
+	cancel func()
+}
+
+func (s *stallExec) Build(ctx context.Context, job Job, collect func(io.Reader) error) error {
+	data := treeTar(strings.Repeat("x", 100000))
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write(data[:2048])
+		s.cancel()
+		<-ctx.Done()
+		pw.CloseWithError(ctx.Err())
+	}()
+	return collect(pr)
+}
+
+func TestRunRetriesOnlyTransientErrors(t *testing.T) {
+	exec := &fakeExec{behave: func(ctx context.Context, job Job, attempt int) error {
+		switch job.Cell.Artifact {
+		case "flaky.tar.gz":
+			if attempt == 1 {
+				return &TransientError{Err: errors.New("engine restarting")}
+			}
+		case "exit.tar.gz":
+			return &ExitError{Code: 2}
+		case "down.tar.gz":
+			return &TransientError{Err: errors.New("connection refused")}
+		}
+		return nil
+	}}
+	opts := options(t)
+	opts.KeepGoing = true
+	cs := cells("flaky.tar.gz", "exit.tar.gz", "down.tar.gz")
+	cs[2].Retries = 1
+	results, _ := Run(context.Background(), exec, cs, opts)
+	if results[0].Err != nil || exec.calls("flaky.tar.gz") != 2 {
+		t.Errorf("flaky: %v after %d calls, want success after 2", results[0].Err, exec.calls("flaky.tar.gz"))
+	}
+	if results[1].Err == nil || exec.calls("exit.tar.gz") != 1 {
+		t.Errorf("exit: %v after %d calls, want failure after 1 (never retried)", results[1].Err, exec.calls("exit.tar.gz"))
+	}
+	if results[2].Err == nil || exec.calls("down.tar.gz") != 2 {
+		t.Errorf("down: %v after %d calls, want failure after 1 retry", results[2].Err, exec.calls("down.tar.gz"))
+	}
+}
+
+func TestRunTimeout(t *testing.T) {
+	exec := &fakeExec{behave: func(ctx context.Context, job Job, _ int) error {
+		<-ctx.Done()
+		return ctx.Err()
+	}}
+	opts := options(t)
+	cs := cells("hang.tar.gz")
+	cs[0].Timeout = 50 * time.Millisecond
+	results, err := Run(context.Background(), exec, cs, opts)
+	if err == nil || !errors.Is(results[0].Err, errTimeout) || !strings.Contains(results[0].Err.Error(), "50ms") {
+		t.Fatalf("err = %v, want a timeout naming 50ms", results[0].Err)
+	}
+	assertClean(t, opts.OutDir)
+}
+
+func TestRunFailedTestPublishesNothing(t *testing.T) {
+	exec := &fakeExec{test: func(ctx context.Context, job TestJob) error {
+		rc, err := job.Tree()
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		tr := tar.NewReader(rc)
+		var names []string
+		for {
+			h, err := tr.Next()
+			if err != nil {
+				break
+			}
+			names = append(names, h.Name)
+		}
+		fmt.Fprintf(job.Log, "Error: Could not load the \"sharp\" module using the linux-x64 runtime (%v)\n", names)
+		return &ExitError{Code: 1}
+	}}
+	opts := options(t)
+	cs := cells("a.tar.gz")
+	cs[0].Test = &spec.Test{Image: "rt", Workdir: "/test", Script: "node -e ...", Timeout: time.Minute}
+	results, err := Run(context.Background(), exec, cs, opts)
+	if err == nil {
+		t.Fatal("run with a failing test succeeded")
+	}
+	if !strings.Contains(results[0].Err.Error(), "Could not load") || !strings.Contains(results[0].Err.Error(), "node_modules/x.js") {
+		t.Errorf("error = %v, want the loader's message and the tree's names", results[0].Err)
+	}
+	if got := artifactsOnDisk(t, opts.OutDir); len(got) != 0 {
+		t.Errorf("untested artifact published: %v", got)
+	}
+	assertClean(t, opts.OutDir)
+
+	opts.SkipTests = true
+	if _, err := Run(context.Background(), exec, cs, opts); err != nil {
+		t.Fatalf("--skip-tests: %v", err)
+	}
+	if m, _ := manifest.Read(opts.OutDir); !m.SkipTests || m.Artifacts[0].Test != nil {
+		t.Errorf("manifest does not record skipped tests: %+v", m)
+	}
+}
+
+func TestRunRedactsPassedSecrets(t *testing.T) {
+	const secret = "npm_s3cr3t-token"
+	exec := &fakeExec{behave: func(ctx context.Context, job Job, _ int) error {
+		if !contains(job.Env, "NPM_TOKEN="+secret) {
+			return fmt.Errorf("env %v lacks the pass-through variable", job.Env)
+		}
+		fmt.Fprintf(job.Log, "token is %s\n", secret)
+		return nil
+	}}
+	opts := options(t)
+	var progress bytes.Buffer
+	opts.Progress = &progress
+	opts.Environ = []string{"NPM_TOKEN=" + secret, "OTHER=x"}
+	cs := cells("a.tar.gz")
+	cs[0].PassEnv = []string{"NPM_TOKEN", "UNSET_ONE"}
+	if _, err := Run(context.Background(), exec, cs, opts); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"logs/a.tar.gz.log", "manifest.json"} {
+		data, _ := os.ReadFile(filepath.Join(opts.OutDir, name))
+		if bytes.Contains(data, []byte(secret)) {
+			t.Errorf("%s holds the secret", name)
+		}
+	}
+	if strings.Contains(progress.String(), secret) || !strings.Contains(progress.String(), "token is ***") {
+		t.Errorf("progress output: %q", progress.String())
+	}
+}
+
+func TestRunRefusesLockedOutDir(t *testing.T) {
+	opts := options(t)
+	unlock, err := lockDir(opts.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	_, err = Run(context.Background(), &fakeExec{}, cells("a.tar.gz"), opts)
+	if err == nil || !strings.Contains(err.Error(), "is writing to") {
+		t.Fatalf("err = %v, want a lock message", err)
+	}
+}
+
+func TestRunRemovesLeftoversOfKilledRun(t *testing.T) {
+	opts := options(t)
+	for _, name := range []string{".a.tar.gz.tmp-123", ".b.tar.gz" + untestedSuffix} {
+		os.WriteFile(filepath.Join(opts.OutDir, name), []byte("partial"), 0o644)
+	}
+	var progress bytes.Buffer
+	opts.Progress = &progress
+	if _, err := Run(context.Background(), &fakeExec{}, cells("a.tar.gz"), opts); err != nil {
+		t.Fatal(err)
+	}
+	assertClean(t, opts.OutDir)
+	if !strings.Contains(progress.String(), "removed 2 partial file(s)") {
+		t.Errorf("progress does not say what it removed: %q", progress.String())
+	}
+}
+
+func TestInputHash(t *testing.T) {
+	c := cells("a.tar.gz")[0]
+	img := Image{ID: "sha256:1"}
+	base := InputHash(c, img, time.Unix(0, 0))
+	if base != InputHash(c, img, time.Unix(0, 0)) {
+		t.Fatal("input hash is not stable")
+	}
+	changes := map[string]func(*spec.Cell, *Image){
+		"script":  func(c *spec.Cell, _ *Image) { c.Script = "false" },
+		"image":   func(_ *spec.Cell, i *Image) { i.ID = "sha256:2" },
+		"env":     func(c *spec.Cell, _ *Image) { c.Env = []spec.EnvVar{{Name: "A", Value: "1"}} },
+		"mounts":  func(c *spec.Cell, _ *Image) { c.Mounts = []spec.Mount{{Source: "/a", Target: "/b"}} },
+		"collect": func(c *spec.Cell, _ *Image) { c.Collect = "/other" },
+		"name":    func(c *spec.Cell, _ *Image) { c.Artifact = "b.tar.gz" },
+		"format":  func(c *spec.Cell, _ *Image) { c.Format = "zip" },
+	}
+	for name, change := range changes {
+		c2, img2 := c, img
+		change(&c2, &img2)
+		if InputHash(c2, img2, time.Unix(0, 0)) == base {
+			t.Errorf("changing %s does not change the input hash", name)
+		}
+	}
+	c2 := c
+	c2.Timeout = time.Hour // does not change the bytes
+	if InputHash(c2, img, time.Unix(0, 0)) != base {
+		t.Error("the timeout changes the input hash")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
