@@ -22,10 +22,11 @@ const (
 // writeArchive writes the items of p, with contents read from spool, to w.
 func writeArchive(ctx context.Context, w io.Writer, spool io.ReaderAt, p *plan, opts Options) error {
 	var err error
+	buf := make([]byte, 64<<10) // one copy buffer for all files
 	if opts.Format == "zip" {
-		err = writeZip(ctx, w, spool, p, opts)
+		err = writeZip(ctx, w, spool, p, opts, buf)
 	} else {
-		err = writeTarGz(ctx, w, spool, p, opts)
+		err = writeTarGz(ctx, w, spool, p, opts, buf)
 	}
 	if err != nil && ctx.Err() == nil {
 		err = fmt.Errorf("pack: writing %s: %w", opts.Format, err)
@@ -40,7 +41,7 @@ func mode(it item) int64 {
 	return 0o644
 }
 
-func writeTarGz(ctx context.Context, w io.Writer, spool io.ReaderAt, p *plan, opts Options) error {
+func writeTarGz(ctx context.Context, w io.Writer, spool io.ReaderAt, p *plan, opts Options, buf []byte) error {
 	gz, err := pgzip.NewWriterLevel(w, compressionLevel)
 	if err != nil {
 		return err
@@ -75,7 +76,7 @@ func writeTarGz(ctx context.Context, w io.Writer, spool io.ReaderAt, p *plan, op
 			return fmt.Errorf("%s: %w", it.name, err)
 		}
 		if !it.dir {
-			if _, err := io.Copy(tw, io.NewSectionReader(spool, it.src.off, it.src.size)); err != nil {
+			if _, err := io.CopyBuffer(tw, io.NewSectionReader(spool, it.src.off, it.src.size), buf); err != nil {
 				gz.Close()
 				return fmt.Errorf("%s: %w", it.name, err)
 			}
@@ -88,10 +89,18 @@ func writeTarGz(ctx context.Context, w io.Writer, spool io.ReaderAt, p *plan, op
 	return gz.Close()
 }
 
-func writeZip(ctx context.Context, w io.Writer, spool io.ReaderAt, p *plan, opts Options) error {
+func writeZip(ctx context.Context, w io.Writer, spool io.ReaderAt, p *plan, opts Options, buf []byte) error {
 	zw := zip.NewWriter(w)
+	// One compressor, reset per file: a new one per file allocates about 1 MB.
+	var fw *flate.Writer
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(out, compressionLevel)
+		if fw == nil {
+			var err error
+			fw, err = flate.NewWriter(out, compressionLevel)
+			return fw, err
+		}
+		fw.Reset(out)
+		return fw, nil
 	})
 	for _, it := range p.items {
 		if err := ctx.Err(); err != nil {
@@ -107,12 +116,12 @@ func writeZip(ctx context.Context, w io.Writer, spool io.ReaderAt, p *plan, opts
 		} else {
 			fh.SetMode(fs.FileMode(mode(it)))
 		}
-		fw, err := zw.CreateHeader(fh)
+		ew, err := zw.CreateHeader(fh)
 		if err != nil {
 			return fmt.Errorf("%s: %w", it.name, err)
 		}
 		if !it.dir {
-			if _, err := io.Copy(fw, io.NewSectionReader(spool, it.src.off, it.src.size)); err != nil {
+			if _, err := io.CopyBuffer(ew, io.NewSectionReader(spool, it.src.off, it.src.size), buf); err != nil {
 				return fmt.Errorf("%s: %w", it.name, err)
 			}
 		}

@@ -168,6 +168,7 @@ func (o Options) withDefaults() (Options, error) {
 type spool struct {
 	f   *os.File
 	w   *bufio.Writer
+	buf []byte // copy buffer
 	off int64
 }
 
@@ -177,7 +178,7 @@ func newSpool(dir string) (*spool, error) {
 		return nil, fmt.Errorf("pack: spool: %w", err)
 	}
 	_ = os.Remove(f.Name()) // fails on Windows; close removes it then
-	return &spool{f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+	return &spool{f: f, w: bufio.NewWriterSize(f, 1<<20), buf: make([]byte, 64<<10)}, nil
 }
 
 func (s *spool) close() {
@@ -239,7 +240,9 @@ func readTree(ctx context.Context, r io.Reader, sp *spool, opts Options) (*tree,
 				return nil, &EntryError{Entry: name, Err: fmt.Errorf("%w: %d bytes, %d of %d left", ErrTooLarge, hdr.Size, opts.MaxSize-sp.off, opts.MaxSize)}
 			}
 			e.size, e.off = hdr.Size, sp.off
-			m, err := io.Copy(sp.w, tr)
+			// Hiding ReadFrom keeps bufio from handing tr to os.File.ReadFrom,
+			// which allocates a buffer per file.
+			m, err := io.CopyBuffer(struct{ io.Writer }{sp.w}, tr, sp.buf)
 			sp.off += m
 			if err != nil {
 				return nil, &EntryError{Entry: name, Err: fmt.Errorf("reading content: %w", err)}
