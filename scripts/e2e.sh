@@ -16,7 +16,7 @@ NODES=${NODES:-20 22}
 tmp=$(mktemp -d /tmp/matrix-e2e.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-list() { local out="" v; for v in "$@"; do out+="${out:+,}$1"; shift; done; echo "$out"; }
+list() { local IFS=,; echo "$*"; }
 quoted() { local out="" v; for v in "$@"; do out+="${out:+,}\"$v\""; done; echo "[$out]"; }
 vars=(--var-file offline.hcl --var "sharp_versions=$(quoted $SHARP_VERSIONS)" --var "nodes=[$(list $NODES)]")
 
