@@ -17,10 +17,11 @@ type diagCollector struct {
 	seen  map[string]int // key -> index in diags
 	count map[string]int
 	cells map[string]string
+	last  map[string]string
 }
 
 func newDiagCollector(f *File) *diagCollector {
-	return &diagCollector{f: f, seen: map[string]int{}, count: map[string]int{}, cells: map[string]string{}}
+	return &diagCollector{f: f, seen: map[string]int{}, count: map[string]int{}, cells: map[string]string{}, last: map[string]string{}}
 }
 
 func (dc *diagCollector) add(d *hcl.Diagnostic, cell string) {
@@ -29,9 +30,13 @@ func (dc *diagCollector) add(d *hcl.Diagnostic, cell string) {
 		key += "\x00" + rangeString(*d.Subject) + fmt.Sprintf("-%d", d.Subject.End.Byte)
 	}
 	if _, ok := dc.seen[key]; ok {
-		dc.count[key]++
+		if dc.last[key] != cell { // count cells, not occurrences within one cell
+			dc.count[key]++
+			dc.last[key] = cell
+		}
 		return
 	}
+	dc.last[key] = cell
 	dc.seen[key] = len(dc.diags)
 	dc.count[key] = 1
 	dc.cells[key] = cell
@@ -44,7 +49,18 @@ func (dc *diagCollector) addAll(diags hcl.Diagnostics, cell string) {
 	}
 }
 
+// explain adds what a user of Terraform may not expect to HCL's own messages.
+func explain(diags hcl.Diagnostics) hcl.Diagnostics {
+	for _, d := range diags {
+		if d.Summary == "Call to unknown function" && !strings.Contains(d.Detail, "file system") {
+			d.Detail += " Functions that read the file system, the environment or the network do not exist in matrix files, so that a plan depends only on the file and its variables."
+		}
+	}
+	return diags
+}
+
 func (dc *diagCollector) result() hcl.Diagnostics {
+	explain(dc.diags)
 	for key, i := range dc.seen {
 		cell := dc.cells[key]
 		if cell == "" {
@@ -57,6 +73,9 @@ func (dc *diagCollector) result() hcl.Diagnostics {
 		}
 		if n := dc.count[key]; n > 1 {
 			d.Detail += fmt.Sprintf("%sIn cell %s and %d more.", sep, cell, n-1)
+			if n == 2 {
+				d.Detail = strings.TrimSuffix(d.Detail, "1 more.") + "one other."
+			}
 		} else {
 			d.Detail += fmt.Sprintf("%sIn cell %s.", sep, cell)
 		}

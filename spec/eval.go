@@ -110,14 +110,71 @@ type evaluator struct {
 }
 
 func (e *evaluator) fail(attr *hcl.Attribute, summary, detail string) {
+	e.failAt(attr.Expr.Range(), attr, summary, detail)
+}
+
+// failAt reports a problem with a part of attr's expression, such as one key of a map.
+func (e *evaluator) failAt(rng hcl.Range, attr *hcl.Attribute, summary, detail string) {
 	e.failed = true
 	e.dc.add(&hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  summary,
 		Detail:   detail,
-		Subject:  attr.Expr.Range().Ptr(),
+		Subject:  rng.Ptr(),
 		Context:  attr.Range.Ptr(),
 	}, e.name)
+}
+
+// keyRange is the range of the key name in attr's object constructor, or of the whole
+// expression when it is not written as one.
+func keyRange(attr *hcl.Attribute, name string) hcl.Range {
+	pairs, diags := hcl.ExprMap(attr.Expr)
+	if !diags.HasErrors() {
+		for _, p := range pairs {
+			if keyString(p.Key) == name {
+				return p.Key.Range()
+			}
+		}
+	}
+	return attr.Expr.Range()
+}
+
+// elemRange is the range of element i of attr's tuple constructor, or of the whole
+// expression when it is not written as one.
+func elemRange(attr *hcl.Attribute, i int) hcl.Range {
+	elems, diags := hcl.ExprList(attr.Expr)
+	if !diags.HasErrors() && i < len(elems) {
+		return elems[i].Range()
+	}
+	return attr.Expr.Range()
+}
+
+func keyString(expr hcl.Expression) string {
+	if kw := hcl.ExprAsKeyword(expr); kw != "" {
+		return kw
+	}
+	val, diags := expr.Value(nil)
+	if diags.HasErrors() || !val.IsKnown() || val.IsNull() || val.Type() != cty.String {
+		return ""
+	}
+	return val.AsString()
+}
+
+// typeName is how messages name the types attributes convert to.
+func typeName(ty cty.Type) string {
+	switch {
+	case ty == cty.String:
+		return "a string"
+	case ty == cty.Number:
+		return "a number"
+	case ty == cty.Bool:
+		return "a bool"
+	case ty.Equals(cty.Map(cty.String)):
+		return "a map of strings, like { NAME = \"value\" }"
+	case ty.Equals(cty.List(cty.String)):
+		return "a list of strings"
+	}
+	return ty.FriendlyName()
 }
 
 // value evaluates attr converted to ty; ok is false (and the problem reported) when it
@@ -139,7 +196,11 @@ func (e *evaluator) value(attr *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
 	}
 	out, err := convert.Convert(val, ty)
 	if err != nil {
-		e.fail(attr, "Incorrect attribute value type", fmt.Sprintf("The value of %q must be a %s: %s.", attr.Name, ty.FriendlyName(), err))
+		detail := fmt.Sprintf("The value of %q must be %s, not %s.", attr.Name, typeName(ty), friendly(val))
+		if !ty.IsPrimitiveType() && (val.Type().IsObjectType() || val.Type().IsTupleType() || val.Type().IsMapType() || val.Type().IsListType()) {
+			detail = fmt.Sprintf("The value of %q must be %s: %s.", attr.Name, typeName(ty), err)
+		}
+		e.fail(attr, "Incorrect attribute value type", detail)
 		return cty.NilVal, false
 	}
 	return out, true
@@ -450,7 +511,7 @@ func (e *evaluator) env(attr *hcl.Attribute) []EnvVar {
 		k, ev := it.Element()
 		name := k.AsString()
 		if !envNameRE.MatchString(name) {
-			e.fail(attr, "Invalid environment variable name", fmt.Sprintf("%q is not a valid environment variable name: use letters, digits and '_', not starting with a digit.", name))
+			e.failAt(keyRange(attr, name), attr, "Invalid environment variable name", fmt.Sprintf("%q is not a valid environment variable name: use letters, digits and '_', not starting with a digit.", name))
 			continue
 		}
 		if ev.IsNull() {
@@ -472,19 +533,21 @@ func (e *evaluator) passEnv(attr *hcl.Attribute, env []EnvVar) []string {
 		return out
 	}
 	for it := v.ElementIterator(); it.Next(); {
-		_, ev := it.Element()
+		iv, ev := it.Element()
+		i, _ := iv.AsBigFloat().Int64()
+		rng := elemRange(attr, int(i))
 		if ev.IsNull() {
-			e.fail(attr, "Missing value", "pass_env lists a null name.")
+			e.failAt(rng, attr, "Missing value", "pass_env lists a null name.")
 			continue
 		}
 		name := ev.AsString()
 		switch {
 		case !envNameRE.MatchString(name):
-			e.fail(attr, "Invalid environment variable name", fmt.Sprintf("%q is not a valid environment variable name: use letters, digits and '_', not starting with a digit.", name))
+			e.failAt(rng, attr, "Invalid environment variable name", fmt.Sprintf("%q is not a valid environment variable name: use letters, digits and '_', not starting with a digit.", name))
 		case slices.Contains(out, name):
-			e.fail(attr, "Duplicate pass_env name", fmt.Sprintf("%q is listed twice.", name))
+			e.failAt(rng, attr, "Duplicate pass_env name", fmt.Sprintf("%q is listed twice.", name))
 		case slices.ContainsFunc(env, func(ev EnvVar) bool { return ev.Name == name }):
-			e.fail(attr, "Variable both set and passed", fmt.Sprintf("%q is set in env and also passed from the host in pass_env; keep one.", name))
+			e.failAt(rng, attr, "Variable both set and passed", fmt.Sprintf("%q is set in env and also passed from the host in pass_env; keep one.", name))
 		default:
 			out = append(out, name)
 		}
@@ -583,7 +646,11 @@ func checkArtifacts(cells []Cell) hcl.Diagnostics {
 	for k, n := range counts {
 		if n > 1 {
 			d := diags[index[k]]
-			d.Detail += fmt.Sprintf(" (%d more cells collide the same way.)", n-1)
+			if n == 2 {
+				d.Detail += " One more cell collides the same way."
+			} else {
+				d.Detail += fmt.Sprintf(" %d more cells collide the same way.", n-1)
+			}
 		}
 	}
 	return diags

@@ -171,6 +171,7 @@ func LoadSource(name string, src []byte, opts Options) (*File, hcl.Diagnostics) 
 		diags = append(diags, more...)
 		f.targets = append(f.targets, t)
 	}
+	explain(diags)
 	if len(seen) == 0 && !diags.HasErrors() {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -578,6 +579,7 @@ func (f *File) loadLocals(blocks hcl.Blocks, vars []*variable) (map[string]cty.V
 type scope struct {
 	vars, locals map[string]cty.Value
 	matrixKeys   []string // nil: matrix is not available here
+	anyMatrix    bool     // every matrix key is accepted (the matrix itself is invalid)
 	target       string
 	extra        map[string]bool // iterator names of enclosing dynamic blocks
 }
@@ -623,7 +625,7 @@ func (s scope) check(expr hcl.Expression, withMatrix bool) hcl.Diagnostics {
 				})
 				continue
 			}
-			if name, ok := attrName(tr, "matrix"); ok && !slices.Contains(s.matrixKeys, name) {
+			if name, ok := attrName(tr, "matrix"); ok && !s.anyMatrix && !slices.Contains(s.matrixKeys, name) {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Reference to unknown matrix key",
@@ -725,7 +727,7 @@ func declaredList(what string, names []string) string {
 }
 
 func rangeString(r hcl.Range) string {
-	return fmt.Sprintf("%s:%d,%d", r.Filename, r.Start.Line, r.Start.Column)
+	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
 }
 
 func validLabel(s string) bool {

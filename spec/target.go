@@ -92,6 +92,7 @@ type target struct {
 	exclude    []keyset
 	include    []keyset
 	keys       []string // axes, then keys only includes add, in first-seen order
+	declared   []string // every axis name written, valid or not, for reference checks
 	broken     bool     // Load reported an error about it: Plan skips it
 }
 
@@ -120,14 +121,17 @@ func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
 	content, diags := b.Body.Content(targetSchemaStatic)
 	t.content = content
 
+	matrixOK := true
 	if attr, ok := content.Attributes["matrix"]; ok {
-		diags = append(diags, f.loadAxes(t, attr, sc)...)
+		more := f.loadAxes(t, attr, sc)
+		diags = append(diags, more...)
+		_, notObject := hcl.ExprMap(attr.Expr)
+		matrixOK = !notObject.HasErrors()
 	}
-	axisNames := make([]string, 0, len(t.axes))
+	axisNames := t.declared
 	for _, a := range t.axes {
-		axisNames = append(axisNames, a.name)
+		t.keys = append(t.keys, a.name)
 	}
-	t.keys = slices.Clone(axisNames)
 	if attr, ok := content.Attributes["exclude"]; ok {
 		sets, more := f.loadKeysets(attr, sc)
 		diags = append(diags, more...)
@@ -153,13 +157,17 @@ func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
 				if !slices.Contains(t.keys, e.name) {
 					t.keys = append(t.keys, e.name)
 				}
+				if !slices.Contains(t.declared, e.name) {
+					t.declared = append(t.declared, e.name)
+				}
 			}
 		}
 		t.include = sets
 	}
 
 	cellScope := sc
-	cellScope.matrixKeys = t.keys
+	cellScope.matrixKeys = t.declared
+	cellScope.anyMatrix = !matrixOK // its keys are unknown: do not guess
 	cellScope.target = t.name
 	diags = append(diags, t.checkBody(content, cellScope, targetSchemaStatic)...)
 	t.broken = diags.HasErrors()
@@ -296,6 +304,7 @@ func (f *File) loadAxes(t *target, attr *hcl.Attribute, sc scope) hcl.Diagnostic
 			continue
 		}
 		seen[name] = p.Key.Range()
+		t.declared = append(t.declared, name)
 		if more := sc.check(p.Value, false); more.HasErrors() {
 			diags = append(diags, more...)
 			continue

@@ -1,0 +1,78 @@
+package spec
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/bad")
+
+// TestBadFiles loads every testdata/bad/*.hcl, expands it when it loads, and compares
+// the rendered diagnostics (ranges, source lines and carets) with NAME.golden. A file's
+// leading "# var: NAME=VALUE" and "# var-file: PATH" comments give it options (paths
+// relative to testdata/bad).
+func TestBadFiles(t *testing.T) {
+	paths, err := filepath.Glob("testdata/bad/*.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) < 20 {
+		t.Fatalf("only %d bad files", len(paths))
+	}
+	for _, path := range paths {
+		name := strings.TrimSuffix(filepath.Base(path), ".hcl")
+		t.Run(name, func(t *testing.T) {
+			got := renderBad(t, path)
+			golden := strings.TrimSuffix(path, ".hcl") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./spec -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("diagnostics differ from %s (rerun with -update if intended):\n--- got\n%s\n--- want\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+func renderBad(t *testing.T, path string) []byte {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts Options
+	sc := bufio.NewScanner(bytes.NewReader(src))
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "# var: "); ok {
+			opts.Vars = append(opts.Vars, v)
+		} else if v, ok := strings.CutPrefix(line, "# var-file: "); ok {
+			opts.VarFiles = append(opts.VarFiles, filepath.Join(filepath.Dir(path), v))
+		}
+	}
+	f, diags := Load(path, opts)
+	if !diags.HasErrors() {
+		_, more := f.Plan()
+		diags = append(diags, more...)
+	}
+	if !diags.HasErrors() {
+		t.Errorf("%s: no error", path)
+	}
+	var out bytes.Buffer
+	if err := f.WriteDiagnostics(&out, diags, false); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}

@@ -1,0 +1,5 @@
+target "t" {
+  image    = "img"
+  script   = "true"
+  artifact = "-rf.tar.gz"
+}

@@ -1,0 +1,11 @@
+target "sharp" {
+  image    = "img"
+  script   = "true"
+  artifact = "a.tar.gz"
+}
+
+target "sharp" {
+  image    = "img"
+  script   = "true"
+  artifact = "b.tar.gz"
+}

@@ -1,0 +1,8 @@
+target "t" {
+  image    = "img"
+  script   = "true"
+  artifact = "a.tar.gz"
+  mount {
+    target = "/c"
+  }
+}

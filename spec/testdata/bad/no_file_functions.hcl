@@ -1,0 +1,5 @@
+target "t" {
+  image    = file("/etc/hostname")
+  script   = env("HOME")
+  artifact = "a.tar.gz"
+}

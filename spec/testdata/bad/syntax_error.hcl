@@ -1,0 +1,4 @@
+target "t" {
+  image = "img"
+  script = "true"
+  artifact = "a.tar.gz"

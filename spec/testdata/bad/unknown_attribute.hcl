@@ -1,0 +1,5 @@
+target "t" {
+  imgae    = "img"
+  script   = "true"
+  artifact = "a.tar.gz"
+}

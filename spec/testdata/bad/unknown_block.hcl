@@ -1,0 +1,12 @@
+target "t" {
+  image    = "img"
+  script   = "true"
+  artifact = "a.tar.gz"
+  build {
+    args = []
+  }
+}
+
+group "all" {
+  targets = ["t"]
+}
