@@ -41,6 +41,13 @@ type Cell struct {
 	// Retries is how often a transient engine error is retried; a script's own
 	// non-zero exit is never retried.
 	Retries int `json:"retries"`
+	// LockFiles are paths relative to Workdir that record the installed dependency
+	// tree (npm: package.json, package-lock.json): captured after a build into the lock
+	// file, and put back before the script starts under `matrix run --locked`.
+	LockFiles []string `json:"lock_files"`
+	// CrossBuilt declares that the artifact is for another platform than any runtime
+	// image this engine can run: it is built but not tested, and the manifest says so.
+	CrossBuilt bool `json:"cross_built,omitempty"`
 
 	// Test, when set, runs against the packed artifact in a fresh container.
 	Test *Test `json:"test,omitempty"`

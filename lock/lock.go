@@ -1,0 +1,195 @@
+// Package lock reads and writes matrix.lock.json, the record of the exact dependency
+// tree each cell installed (npm's package.json and package-lock.json from the build
+// container). Like .terraform.lock.hcl it sits next to the matrix file, is reviewed in
+// pull requests, and is written in a stable order: cells sorted by artifact name, JSON
+// files embedded as indented JSON so that a diff shows the changed dependencies.
+//
+// `matrix run --locked` gives each cell its recorded files before the script starts
+// (and MATRIX_LOCKED=1), so the script can run `npm ci` and install exactly that tree.
+package lock
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/matrixbuild/matrix/spec"
+)
+
+// Version is the lock file's format version.
+const Version = 1
+
+// FileName is the lock file's name, in the matrix file's directory.
+const FileName = "matrix.lock.json"
+
+// File is a lock file's content.
+type File struct {
+	Version int               `json:"lock_version"`
+	Cells   map[string]*Entry `json:"cells"` // by artifact name
+}
+
+// Entry is the lock of one cell.
+type Entry struct {
+	Target string      `json:"target"`
+	Axes   []spec.Axis `json:"axes"`
+	// Definition is the sha256 of what decides the installed tree (script, workdir,
+	// lock_files): an entry whose definition differs from the cell's is stale.
+	Definition string `json:"definition"`
+	// ArtifactSHA256 is the sha256 of the artifact built when the entry was recorded.
+	ArtifactSHA256 string `json:"artifact_sha256,omitempty"`
+	// Files maps a path relative to the workdir to its content.
+	Files map[string]Content `json:"files"`
+}
+
+// Content is a file's bytes, kept as JSON when they are JSON (readable diffs).
+type Content []byte
+
+// MarshalJSON embeds JSON content as JSON and anything else as a string.
+func (c Content) MarshalJSON() ([]byte, error) {
+	if json.Valid(c) {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, c); err == nil {
+			return buf.Bytes(), nil
+		}
+	}
+	return json.Marshal(string(c))
+}
+
+// UnmarshalJSON reverses MarshalJSON; JSON content comes back indented with two
+// spaces and a final newline, as npm writes it.
+func (c *Content) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err == nil {
+		*c = Content(s)
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, data, "", "  "); err != nil {
+		return err
+	}
+	buf.WriteByte('\n')
+	*c = buf.Bytes()
+	return nil
+}
+
+// PathFor is the lock file that belongs to a matrix file.
+func PathFor(specPath string) string {
+	return filepath.Join(filepath.Dir(specPath), FileName)
+}
+
+// Read reads a lock file; a missing file gives an empty File and an error that
+// satisfies errors.Is(err, os.ErrNotExist).
+func Read(path string) (*File, error) {
+	f := &File{Version: Version, Cells: map[string]*Entry{}}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return f, err
+	}
+	if err := json.Unmarshal(data, f); err != nil {
+		return f, fmt.Errorf("%s: not a lock file: %w", path, err)
+	}
+	if f.Version != Version {
+		return f, fmt.Errorf("%s: lock_version %d, this tool reads %d", path, f.Version, Version)
+	}
+	if f.Cells == nil {
+		f.Cells = map[string]*Entry{}
+	}
+	return f, nil
+}
+
+// Write writes the lock file atomically, in a stable order with sorted keys.
+func (f *File) Write(path string) error {
+	f.Version = Version
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep ">=1.2" readable in version ranges
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return fmt.Errorf("encoding %s: %w", path, err)
+	}
+	data := buf.Bytes()
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Definition is the hash that makes an entry stale when the cell changes.
+func Definition(c spec.Cell) string {
+	h := sha256.New()
+	json.NewEncoder(h).Encode(struct {
+		Script, Workdir string
+		LockFiles       []string
+	}{c.Script, c.Workdir, c.LockFiles})
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ErrMissing and ErrStale say why a cell cannot be built with --locked.
+var (
+	ErrMissing = errors.New("no entry in the lock file")
+	ErrStale   = errors.New("the lock entry is stale")
+)
+
+// Lookup returns the entry of a cell, or why it cannot be used.
+func (f *File) Lookup(c spec.Cell) (*Entry, error) {
+	e, ok := f.Cells[c.Artifact]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w (run `matrix lock` or a run without --locked first)", c.Artifact, ErrMissing)
+	}
+	if e.Target != c.Target || e.Definition != Definition(c) {
+		return nil, fmt.Errorf("%s: %w: the cell's script, workdir or lock_files changed since it was recorded (run `matrix lock`)", c.Artifact, ErrStale)
+	}
+	var missing []string
+	for _, name := range c.LockFiles {
+		if _, ok := e.Files[name]; !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%s: %w: it lacks %s", c.Artifact, ErrStale, strings.Join(missing, ", "))
+	}
+	return e, nil
+}
+
+// Record sets the entry of a cell from the files its build left in the workdir.
+func (f *File) Record(c spec.Cell, artifactSHA256 string, files map[string][]byte) {
+	e := &Entry{Target: c.Target, Axes: c.Axes, Definition: Definition(c), ArtifactSHA256: artifactSHA256, Files: map[string]Content{}}
+	for name, data := range files {
+		e.Files[name] = Content(data)
+	}
+	f.Cells[c.Artifact] = e
+}
+
+// Names returns the recorded artifact names, sorted.
+func (f *File) Names() []string {
+	names := make([]string, 0, len(f.Cells))
+	for n := range f.Cells {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
