@@ -3,6 +3,8 @@
 package engine
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +12,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"path"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -200,7 +204,7 @@ func (e *Engine) doPull(ctx context.Context, ref, platform string) error {
 }
 
 // Build implements runner.Executor.
-func (e *Engine) Build(ctx context.Context, job runner.Job, collect func(io.Reader) error) error {
+func (e *Engine) Build(ctx context.Context, job runner.Job, collect func(io.Reader) error) (runner.Files, error) {
 	c := job.Cell
 	cfg := &container.Config{
 		Image:      job.Image.ID,
@@ -211,21 +215,89 @@ func (e *Engine) Build(ctx context.Context, job runner.Job, collect func(io.Read
 	}
 	id, err := e.create(ctx, cfg, hostConfig(c.Network, c.Mounts), c.Platform)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer e.remove(id)
+	if len(job.Inputs) > 0 {
+		if err := e.cli.CopyToContainer(ctx, id, c.Workdir, filesTar(job.Inputs), container.CopyToContainerOptions{}); err != nil {
+			return nil, engineErr("copying the locked files into the container", err)
+		}
+	}
 	if err := e.runToExit(ctx, id, job.Log); err != nil {
-		return err
+		return nil, err
 	}
 	rc, _, err := e.cli.CopyFromContainer(ctx, id, c.Collect)
 	if err != nil {
 		if cerrdefs.IsNotFound(err) {
-			return fmt.Errorf("collect path %s does not exist in the container after the script ran", c.Collect)
+			return nil, fmt.Errorf("collect path %s does not exist in the container after the script ran", c.Collect)
 		}
-		return engineErr("copying "+c.Collect+" out of the container", err)
+		return nil, engineErr("copying "+c.Collect+" out of the container", err)
 	}
-	defer rc.Close()
-	return collect(rc)
+	err = collect(rc)
+	rc.Close()
+	if err != nil {
+		return nil, err
+	}
+	return e.readFiles(ctx, id, c.Workdir, c.LockFiles)
+}
+
+// maxLockFile bounds a captured lock file: they are kilobytes, never artifacts.
+const maxLockFile = 16 << 20
+
+// readFiles copies the named files (relative to dir) out of a stopped container;
+// files that do not exist are left out.
+func (e *Engine) readFiles(ctx context.Context, id, dir string, names []string) (runner.Files, error) {
+	files := runner.Files{}
+	for _, name := range names {
+		p := path.Join(dir, name)
+		rc, _, err := e.cli.CopyFromContainer(ctx, id, p)
+		if cerrdefs.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, engineErr("copying "+p+" out of the container", err)
+		}
+		data, err := singleFile(rc, maxLockFile)
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("reading %s from the container: %w", p, err)
+		}
+		files[name] = data
+	}
+	return files, nil
+}
+
+// singleFile reads the one regular file of a copy-from-container stream.
+func singleFile(r io.Reader, limit int64) ([]byte, error) {
+	tr := tar.NewReader(r)
+	h, err := tr.Next()
+	if err != nil {
+		return nil, err
+	}
+	if h.Typeflag != tar.TypeReg {
+		return nil, fmt.Errorf("not a regular file (type %q)", h.Typeflag)
+	}
+	if h.Size > limit {
+		return nil, fmt.Errorf("%d bytes, more than the %d a lock file may have", h.Size, limit)
+	}
+	return io.ReadAll(io.LimitReader(tr, limit))
+}
+
+// filesTar is a tar stream of files, owned by root, as copy-to-container takes it.
+func filesTar(files runner.Files) io.Reader {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, n := range names {
+		tw.WriteHeader(&tar.Header{Name: n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(files[n]))})
+		tw.Write(files[n])
+	}
+	tw.Close()
+	return &buf
 }
 
 // Test implements runner.Executor.

@@ -85,10 +85,12 @@ func TestBuildCollectsTree(t *testing.T) {
 	e := connect(t, PullNever)
 	runID := newRunID(t)
 	var log bytes.Buffer
-	job := runner.Job{RunID: runID, Cell: cell(`mkdir -p out/sub && echo hello > out/sub/f.txt && ln -s sub/f.txt out/link && echo "to stdout" && echo "to stderr" >&2 && echo "$GREETING"`),
-		Image: resolve(t, e, testImage()), Env: []string{"GREETING=hi there"}, Log: &log}
+	c := cell(`mkdir -p out/sub && echo hello > out/sub/f.txt && ln -s sub/f.txt out/link && echo "to stdout" && echo "to stderr" >&2 && echo "$GREETING" && sed s/in/out/ lock.in > lock.out`)
+	c.LockFiles = []string{"lock.out", "absent.json"}
+	job := runner.Job{RunID: runID, Cell: c, Image: resolve(t, e, testImage()), Env: []string{"GREETING=hi there"},
+		Inputs: runner.Files{"lock.in": []byte("locked in\n")}, Log: &log}
 	var names []string
-	err := e.Build(context.Background(), job, func(r io.Reader) error {
+	files, err := e.Build(context.Background(), job, func(r io.Reader) error {
 		tr := tar.NewReader(r)
 		for {
 			h, err := tr.Next()
@@ -107,6 +109,9 @@ func TestBuildCollectsTree(t *testing.T) {
 	want := []string{"out/ 5 ", "out/link 2 sub/f.txt", "out/sub/ 5 ", "out/sub/f.txt 0 "}
 	if strings.Join(names, "|") != strings.Join(want, "|") {
 		t.Errorf("tree = %q, want %q", names, want)
+	}
+	if len(files) != 1 || string(files["lock.out"]) != "locked out\n" {
+		t.Errorf("captured files = %q, want lock.out from the locked input, and no absent.json", files)
 	}
 	for _, s := range []string{"to stdout", "to stderr", "hi there"} {
 		if !strings.Contains(log.String(), s) {
@@ -146,7 +151,7 @@ func TestBuildFailures(t *testing.T) {
 			}
 			start := time.Now()
 			var log bytes.Buffer
-			err := e.Build(ctx, runner.Job{RunID: runID, Cell: c, Image: img, Log: &log}, func(io.Reader) error { return nil })
+			_, err := e.Build(ctx, runner.Job{RunID: runID, Cell: c, Image: img, Log: &log}, func(io.Reader) error { return nil })
 			if err == nil {
 				t.Fatal("no error")
 			}

@@ -29,12 +29,16 @@ var errTimeout = errors.New("timed out")
 
 // buildCell resolves the image, builds, packs, and tests one cell. On any failure no
 // artifact file of this cell is left in the output directory.
-func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options) (*manifest.Artifact, error) {
+func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options) (*manifest.Artifact, Files, error) {
 	start := opts.Now()
 	env, secrets := containerEnv(cell, opts.Environ)
+	inputs := opts.Locked[cell.Artifact]
+	if opts.Locked != nil {
+		env = append(env, "MATRIX_LOCKED=1")
+	}
 	logFile, err := os.Create(filepath.Join(opts.OutDir, logName(cell)))
 	if err != nil {
-		return nil, fmt.Errorf("log file: %w", err)
+		return nil, nil, fmt.Errorf("log file: %w", err)
 	}
 	defer logFile.Close()
 	last := &tail{n: tailLines}
@@ -49,7 +53,7 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 
 	cctx, cancel := context.WithTimeoutCause(ctx, cell.Timeout, errTimeout)
 	defer cancel()
-	fail := func(err error) (*manifest.Artifact, error) {
+	fail := func(err error) (*manifest.Artifact, Files, error) {
 		lw.Close()
 		if errors.Is(context.Cause(cctx), errTimeout) && ctx.Err() == nil {
 			err = fmt.Errorf("%w after %v (the cell's timeout)", errTimeout, cell.Timeout)
@@ -61,7 +65,7 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 			}
 		}
 		fmt.Fprintf(logFile, "matrix: cell failed: %v\n", err)
-		return nil, err
+		return nil, nil, err
 	}
 
 	img, err := withRetries(cctx, cell, lw, func() (Image, error) { return exec.Resolve(cctx, cell.Image, cell.Platform) })
@@ -82,9 +86,9 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 	}
 	staged := "." + cell.Artifact + untestedSuffix
 	var packed pack.Result
-	job := Job{RunID: opts.RunID, Cell: cell, Image: img, Env: env, Log: lw}
-	_, err = withRetries(cctx, cell, lw, func() (struct{}, error) {
-		return struct{}{}, exec.Build(cctx, job, func(r io.Reader) error {
+	job := Job{RunID: opts.RunID, Cell: cell, Image: img, Env: env, Inputs: inputs, Log: lw}
+	lockFiles, err := withRetries(cctx, cell, lw, func() (Files, error) {
+		return exec.Build(cctx, job, func(r io.Reader) error {
 			var err error
 			packed, err = pack.WriteFile(cctx, opts.OutDir, staged, r, packOpts)
 			return err
@@ -127,7 +131,7 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 		return fail(fmt.Errorf("publishing the artifact: %w", err))
 	}
 	art.DurationSecs = opts.Now().Sub(start).Round(time.Millisecond).Seconds()
-	return art, nil
+	return art, lockFiles, nil
 }
 
 // withRetries calls f until it succeeds, fails for a reason that is not transient, or

@@ -16,9 +16,11 @@ type Executor interface {
 	// Resolve makes the image available according to the pull policy and identifies it.
 	Resolve(ctx context.Context, ref, platform string) (Image, error)
 	// Build runs job.Cell's script in a fresh container, streaming its output to job.Log.
-	// After a zero exit it calls collect with the tar stream of the cell's collect path.
+	// Before the start it puts job.Inputs into the workdir. After a zero exit it calls
+	// collect with the tar stream of the cell's collect path, and returns the files
+	// named by job.Cell.LockFiles that exist in the workdir.
 	// The container is removed before Build returns, whatever happened.
-	Build(ctx context.Context, job Job, collect func(io.Reader) error) error
+	Build(ctx context.Context, job Job, collect func(io.Reader) error) (Files, error)
 	// Test runs the cell's test script in a fresh container of test.Image, into whose
 	// test workdir the archive (a tar stream of the packed artifact's tree) is copied.
 	Test(ctx context.Context, job TestJob) error
@@ -42,6 +44,9 @@ func (i Image) Platform() string {
 	return p
 }
 
+// Files maps paths relative to a container's workdir to their content.
+type Files map[string][]byte
+
 // Job is one build: the cell, its resolved image and environment, and where its output goes.
 type Job struct {
 	RunID string
@@ -49,7 +54,9 @@ type Job struct {
 	Image Image
 	// Env is the container's environment as NAME=VALUE, pass-through values included.
 	Env []string
-	Log io.Writer
+	// Inputs are put into the workdir before the script starts (the locked files).
+	Inputs Files
+	Log    io.Writer
 }
 
 // TestJob is one artifact test.

@@ -42,14 +42,19 @@ type Options struct {
 	SpecSHA256  string
 	// AllowDangling drops dangling symlinks from artifacts instead of failing the cell.
 	AllowDangling bool
-	Now           func() time.Time // for tests; nil: time.Now
+	// Locked, when not nil, holds per artifact name the files to put into the workdir
+	// before the script starts (matrix run --locked); containers then see MATRIX_LOCKED=1.
+	Locked map[string]Files
+	Now    func() time.Time // for tests; nil: time.Now
 }
 
 // Result is the outcome of one cell, in plan order.
 type Result struct {
 	Cell     spec.Cell
 	Artifact *manifest.Artifact // nil when the cell failed
-	Err      error
+	// LockFiles are the cell's lock_files as the build left them in the workdir.
+	LockFiles Files
+	Err       error
 }
 
 // RunError reports the cells that failed.
@@ -111,8 +116,8 @@ func Run(ctx context.Context, exec Executor, cells []spec.Cell, opts Options) ([
 				results[i].Err = notBuilt(ctx)
 				return nil
 			}
-			art, err := buildCell(gctx, exec, cells[i], opts)
-			results[i].Artifact, results[i].Err = art, err
+			art, files, err := buildCell(gctx, exec, cells[i], opts)
+			results[i].Artifact, results[i].LockFiles, results[i].Err = art, files, err
 			if err != nil && gctx.Err() != nil && ctx.Err() == nil && !errors.Is(err, errTimeout) && !opts.KeepGoing {
 				// Cancelled because another cell failed first: say so, not "context canceled".
 				if !isOwnFailure(err) {

@@ -32,7 +32,7 @@ func (f *fakeExec) Resolve(ctx context.Context, ref, platform string) (Image, er
 	return Image{Ref: ref, ID: "sha256:" + strings.Repeat("ab", 32), OS: "linux", Architecture: "amd64"}, nil
 }
 
-func (f *fakeExec) Build(ctx context.Context, job Job, collect func(io.Reader) error) error {
+func (f *fakeExec) Build(ctx context.Context, job Job, collect func(io.Reader) error) (Files, error) {
 	f.mu.Lock()
 	if f.builds == nil {
 		f.builds = map[string]int{}
@@ -43,10 +43,17 @@ func (f *fakeExec) Build(ctx context.Context, job Job, collect func(io.Reader) e
 	fmt.Fprintf(job.Log, "building %s\n", job.Cell.Artifact)
 	if f.behave != nil {
 		if err := f.behave(ctx, job, attempt); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return collect(bytes.NewReader(treeTar(job.Cell.Artifact)))
+	if err := collect(bytes.NewReader(treeTar(job.Cell.Artifact))); err != nil {
+		return nil, err
+	}
+	files := Files{}
+	for _, name := range job.Cell.LockFiles {
+		files[name] = append([]byte("lock of "+job.Cell.Artifact+": "), job.Inputs[name]...)
+	}
+	return files, nil
 }
 
 func (f *fakeExec) Test(ctx context.Context, job TestJob) error {
@@ -263,7 +270,7 @@ type stallExec struct {
 	cancel func()
 }
 
-func (s *stallExec) Build(ctx context.Context, job Job, collect func(io.Reader) error) error {
+func (s *stallExec) Build(ctx context.Context, job Job, collect func(io.Reader) error) (Files, error) {
 	data := treeTar(strings.Repeat("x", 100000))
 	pr, pw := io.Pipe()
 	go func() {
@@ -272,7 +279,7 @@ func (s *stallExec) Build(ctx context.Context, job Job, collect func(io.Reader) 
 		<-ctx.Done()
 		pw.CloseWithError(ctx.Err())
 	}()
-	return collect(pr)
+	return nil, collect(pr)
 }
 
 func TestRunRetriesOnlyTransientErrors(t *testing.T) {
@@ -458,4 +465,24 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func TestRunLockedGivesInputsAndReturnsLockFiles(t *testing.T) {
+	exec := &fakeExec{behave: func(ctx context.Context, job Job, _ int) error {
+		if !contains(job.Env, "MATRIX_LOCKED=1") || string(job.Inputs["package-lock.json"]) != "v1" {
+			return fmt.Errorf("locked build got env %v and inputs %q", job.Env, job.Inputs)
+		}
+		return nil
+	}}
+	opts := options(t)
+	opts.Locked = map[string]Files{"a.tar.gz": {"package-lock.json": []byte("v1")}}
+	cs := cells("a.tar.gz")
+	cs[0].LockFiles = []string{"package-lock.json"}
+	results, err := Run(context.Background(), exec, cs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(results[0].LockFiles["package-lock.json"]); got != "lock of a.tar.gz: v1" {
+		t.Errorf("lock files = %q", got)
+	}
 }
