@@ -120,6 +120,7 @@ writes reproducible artifacts plus SHA256SUMS and manifest.json.`,
 		newValidateCmd(),
 		newPlanCmd(),
 		newRunCmd(),
+		newLockCmd(),
 		newVerifyCmd(),
 	)
 	for _, c := range root.Commands() {

@@ -11,8 +11,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/matrixbuild/matrix/engine"
+	"github.com/matrixbuild/matrix/lock"
 	"github.com/matrixbuild/matrix/pack"
 	"github.com/matrixbuild/matrix/runner"
+	"github.com/matrixbuild/matrix/spec"
 )
 
 type runFlags struct {
@@ -24,6 +26,17 @@ type runFlags struct {
 	skipTests     bool
 	allowDangling bool
 	quiet         bool
+	locked        bool
+}
+
+// register adds the flags that run and lock share.
+func (f *runFlags) register(cmd *cobra.Command) {
+	f.spec.register(cmd)
+	fl := cmd.Flags()
+	fl.IntVarP(&f.jobs, "jobs", "j", runner.DefaultJobs, "cells built at once")
+	fl.BoolVar(&f.keepGoing, "keep-going", false, "build every cell even after one fails, and report all failures")
+	fl.StringVar(&f.pull, "pull", string(engine.PullMissing), "when to pull images: missing, always or never")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not echo the containers' output (it is still in the logs)")
 }
 
 func newRunCmd() *cobra.Command {
@@ -33,26 +46,38 @@ func newRunCmd() *cobra.Command {
 		Short: "Build every cell of the selected targets (all by default)",
 		Long: `Build every cell in a fresh Docker container, pack the collected tree into a
 reproducible artifact in the output directory, test it, and record the run in
-SHA256SUMS and manifest.json. FILE defaults to ./matrix.hcl.
+SHA256SUMS and manifest.json. FILE defaults to ./matrix.hcl. The cells' lock_files
+are recorded in matrix.lock.json next to FILE; --locked installs them instead.
 
 The Docker engine comes from the environment (DOCKER_HOST, DOCKER_TLS_VERIFY,
 DOCKER_CERT_PATH). SOURCE_DATE_EPOCH sets the timestamp inside artifacts.`,
 		Args: wrapArgs(cobra.ArbitraryArgs),
-		RunE: func(cmd *cobra.Command, args []string) error { return runRun(cmd, args, f) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runBuild(cmd, args, f, false) },
 	}
-	f.spec.register(cmd)
+	f.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVarP(&f.out, "out", "o", "out", "output directory")
-	fl.IntVarP(&f.jobs, "jobs", "j", runner.DefaultJobs, "cells built at once")
-	fl.BoolVar(&f.keepGoing, "keep-going", false, "build every cell even after one fails, and report all failures")
-	fl.StringVar(&f.pull, "pull", string(engine.PullMissing), "when to pull images: missing, always or never")
 	fl.BoolVar(&f.skipTests, "skip-tests", false, "do not run the targets' test blocks (recorded in the manifest)")
 	fl.BoolVar(&f.allowDangling, "allow-dangling", false, "drop dangling symlinks from artifacts instead of failing the cell")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not echo the containers' output (it is still in OUT/logs)")
+	fl.BoolVar(&f.locked, "locked", false, "install exactly what matrix.lock.json records (MATRIX_LOCKED=1 in the build); fail if it is missing or stale")
 	return cmd
 }
 
-func runRun(cmd *cobra.Command, args []string, f runFlags) error {
+func newLockCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "lock [FILE] [TARGET...]",
+		Short: "Build the selected cells to record their lock_files in matrix.lock.json, keeping no artifact",
+		Args:  wrapArgs(cobra.ArbitraryArgs),
+		RunE:  func(cmd *cobra.Command, args []string) error { return runBuild(cmd, args, f, true) },
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// runBuild is `matrix run`, and with lockOnly `matrix lock`: the same builds into a
+// temporary directory, untested, for their lock files only.
+func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) error {
 	pull, err := engine.ParsePullPolicy(f.pull)
 	if err != nil {
 		return usageError{err}
@@ -60,7 +85,7 @@ func runRun(cmd *cobra.Command, args []string, f runFlags) error {
 	if f.jobs < 1 || f.jobs > 256 {
 		return usageError{fmt.Errorf("--jobs %d: want a number from 1 to 256", f.jobs)}
 	}
-	if f.out == "" {
+	if !lockOnly && f.out == "" {
 		return usageError{errors.New("--out: empty output directory")}
 	}
 	epochTime, err := pack.EpochFromEnv(os.Environ())
@@ -74,6 +99,28 @@ func runRun(cmd *cobra.Command, args []string, f runFlags) error {
 	}
 	if len(cells) == 0 {
 		return fmt.Errorf("%s: the selected targets have no cells", path)
+	}
+	lockPath := lock.PathFor(path)
+	locks, err := lock.Read(lockPath)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && f.locked:
+		return fmt.Errorf("--locked: %s does not exist; record it with `matrix lock` or a run without --locked", lockPath)
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	var locked map[string]runner.Files
+	if f.locked {
+		if locked, err = lockedFiles(locks, cells, lockPath); err != nil {
+			return err
+		}
+	}
+	if lockOnly {
+		tmp, err := os.MkdirTemp("", "matrix-lock-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		f.out, f.skipTests = tmp, true
 	}
 
 	ctx := cmd.Context()
@@ -110,15 +157,63 @@ func runRun(cmd *cobra.Command, args []string, f runFlags) error {
 		SpecPath:      path,
 		SpecSHA256:    file.SHA256(),
 		AllowDangling: f.allowDangling,
+		Locked:        locked,
 	})
-	if results != nil {
+	if results != nil && !lockOnly {
 		printSummary(cmd.OutOrStdout(), f.out, results)
+	}
+	if !f.locked && ctx.Err() == nil {
+		if n, lerr := recordLocks(locks, lockPath, results); lerr != nil {
+			return errors.Join(err, lerr)
+		} else if n > 0 {
+			fmt.Fprintf(stderr, "matrix: recorded the lock_files of %d cell(s) in %s\n", n, lockPath)
+		}
 	}
 	var runErr *runner.RunError
 	if errors.As(err, &runErr) {
 		return reportedError{err}
 	}
 	return err
+}
+
+// lockedFiles checks every cell's lock entry before anything is built, and lists all
+// cells that cannot be built locked.
+func lockedFiles(locks *lock.File, cells []spec.Cell, lockPath string) (map[string]runner.Files, error) {
+	out := map[string]runner.Files{}
+	var problems []error
+	for _, c := range cells {
+		e, err := locks.Lookup(c)
+		if err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		files := runner.Files{}
+		for name, data := range e.Files {
+			files[name] = data
+		}
+		out[c.Artifact] = files
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("--locked: %s cannot be used:\n%w", lockPath, errors.Join(problems...))
+	}
+	return out, nil
+}
+
+// recordLocks writes the lock files of the cells that succeeded into the lock file,
+// keeping the entries of other cells.
+func recordLocks(locks *lock.File, lockPath string, results []runner.Result) (int, error) {
+	n := 0
+	for _, r := range results {
+		if r.Err != nil || len(r.LockFiles) == 0 {
+			continue
+		}
+		locks.Record(r.Cell, r.Artifact.SHA256, r.LockFiles)
+		n++
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return n, locks.Write(lockPath)
 }
 
 // printSummary prints one line per cell, in plan order.
