@@ -6,9 +6,11 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -82,31 +84,113 @@ func (f *File) planTarget(t *target, cells []Cell, dc *diagCollector) []Cell {
 			return cells
 		}
 	}
-	for _, c := range t.expand() {
+	content := t.content
+	if t.hasDynamic && !t.dynamicPerCell {
+		// The dynamic blocks do not depend on the cell: expand them once. Their
+		// attributes are still evaluated in each cell's context.
+		var diags hcl.Diagnostics
+		content, diags = dynblock.Expand(t.body, f.ctx).Content(targetSchema)
+		if diags.HasErrors() {
+			dc.addAll(diags, "")
+			return cells
+		}
+	}
+	cache := blockContents{}
+	if !t.dynamicPerCell {
+		cache.fill(content)
+	}
+
+	combos := t.expand()
+	results := make([]evaluator, len(combos))
+	eval := func(i int) {
+		c := combos[i]
 		ctx := f.ctx.NewChild()
 		ctx.Variables = map[string]cty.Value{"matrix": t.matrixValue(c)}
 		cell := Cell{Target: t.name, Axes: t.axesOf(c), DefRange: t.defRange}
-		content := t.content
-		if t.hasDynamic {
+		e := &results[i]
+		*e = evaluator{ctx: ctx, name: cell.Name(), dir: f.dir, contents: cache}
+		cc := content
+		if t.dynamicPerCell {
 			var diags hcl.Diagnostics
-			content, diags = dynblock.Expand(t.body, ctx).Content(targetSchema)
-			dc.addAll(diags, cell.Name())
+			cc, diags = dynblock.Expand(t.body, ctx).Content(targetSchema)
+			e.diags = append(e.diags, diags...)
+			e.contents = blockContents{}
 		}
-		e := evaluator{ctx: ctx, dc: dc, name: cell.Name(), dir: f.dir}
-		if ok := e.cell(content, &cell); ok {
-			cells = append(cells, cell)
+		e.cell(cc, &cell)
+		e.result = cell
+	}
+	// Cells are independent: evaluate them on every CPU, then report in order.
+	workers := runtime.GOMAXPROCS(0)
+	if len(combos) < 256 || workers < 2 {
+		for i := range combos {
+			eval(i)
+		}
+	} else {
+		var wg sync.WaitGroup
+		chunk := (len(combos) + workers - 1) / workers
+		for lo := 0; lo < len(combos); lo += chunk {
+			hi := min(lo+chunk, len(combos))
+			wg.Go(func() {
+				for i := lo; i < hi; i++ {
+					eval(i)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	for i := range results {
+		e := &results[i]
+		dc.addAll(e.diags, e.name)
+		if !e.failed && !e.diags.HasErrors() {
+			cells = append(cells, e.result)
 		}
 	}
 	return cells
 }
 
+// blockContents holds the decoded content of a target's nested blocks when it is the
+// same for every cell, so that cells do not decode the same body again.
+type blockContents map[hcl.Body]*hcl.BodyContent
+
+func (bc blockContents) fill(content *hcl.BodyContent) {
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "mount":
+			if c, diags := b.Body.Content(mountSchema); !diags.HasErrors() {
+				bc[b.Body] = c
+			}
+		case "test":
+			if c, diags := b.Body.Content(testSchema); !diags.HasErrors() {
+				bc[b.Body] = c
+				bc.fill(c)
+			}
+		}
+	}
+}
+
+// content decodes b's body with schema, from the cache when it is there.
+func (e *evaluator) content(b *hcl.Block, schema *hcl.BodySchema) (*hcl.BodyContent, bool) {
+	if c, ok := e.contents[b.Body]; ok {
+		return c, true
+	}
+	c, diags := b.Body.Content(schema)
+	if diags.HasErrors() {
+		e.failed = true
+		e.diags = append(e.diags, diags...)
+		return nil, false
+	}
+	return c, true
+}
+
 // evaluator evaluates the attributes of one cell, reporting problems to dc.
 type evaluator struct {
-	ctx    *hcl.EvalContext
-	dc     *diagCollector
-	name   string // the cell's, for diagnostics
-	dir    string
-	failed bool
+	ctx      *hcl.EvalContext
+	diags    hcl.Diagnostics
+	contents blockContents
+	result   Cell
+	name     string // the cell's, for diagnostics
+	dir      string
+	failed   bool
 }
 
 func (e *evaluator) fail(attr *hcl.Attribute, summary, detail string) {
@@ -116,13 +200,13 @@ func (e *evaluator) fail(attr *hcl.Attribute, summary, detail string) {
 // failAt reports a problem with a part of attr's expression, such as one key of a map.
 func (e *evaluator) failAt(rng hcl.Range, attr *hcl.Attribute, summary, detail string) {
 	e.failed = true
-	e.dc.add(&hcl.Diagnostic{
+	e.diags = append(e.diags, &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  summary,
 		Detail:   detail,
 		Subject:  rng.Ptr(),
 		Context:  attr.Range.Ptr(),
-	}, e.name)
+	})
 }
 
 // keyRange is the range of the key name in attr's object constructor, or of the whole
@@ -183,7 +267,7 @@ func (e *evaluator) value(attr *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
 	val, diags := attr.Expr.Value(e.ctx)
 	if diags.HasErrors() {
 		e.failed = true
-		e.dc.addAll(diags, e.name)
+		e.diags = append(e.diags, diags...)
 		return cty.NilVal, false
 	}
 	if !val.IsWhollyKnown() {
@@ -269,10 +353,8 @@ func (e *evaluator) cell(content *hcl.BodyContent, c *Cell) bool {
 }
 
 func (e *evaluator) test(b *hcl.Block, c *Cell) *Test {
-	content, diags := b.Body.Content(testSchema)
-	if diags.HasErrors() {
-		e.failed = true
-		e.dc.addAll(diags, e.name)
+	content, ok := e.content(b, testSchema)
+	if !ok {
 		return nil
 	}
 	a := content.Attributes
@@ -442,7 +524,7 @@ func (e *evaluator) size(attr *hcl.Attribute) int64 {
 	val, diags := attr.Expr.Value(e.ctx)
 	if diags.HasErrors() {
 		e.failed = true
-		e.dc.addAll(diags, e.name)
+		e.diags = append(e.diags, diags...)
 		return DefaultMaxSize
 	}
 	if !val.IsWhollyKnown() {
@@ -562,10 +644,8 @@ func (e *evaluator) mounts(blocks hcl.Blocks) []Mount {
 		if b.Type != "mount" {
 			continue
 		}
-		content, diags := b.Body.Content(mountSchema)
-		if diags.HasErrors() {
-			e.failed = true
-			e.dc.addAll(diags, e.name)
+		content, ok := e.content(b, mountSchema)
+		if !ok {
 			continue
 		}
 		a := content.Attributes

@@ -2,7 +2,7 @@ package spec
 
 import (
 	"fmt"
-	"math/big"
+	"math"
 	"slices"
 	"strings"
 
@@ -88,12 +88,15 @@ type target struct {
 	body       hcl.Body
 	content    *hcl.BodyContent // static content; per cell when hasDynamic
 	hasDynamic bool
-	axes       []axis
-	exclude    []keyset
-	include    []keyset
-	keys       []string // axes, then keys only includes add, in first-seen order
-	declared   []string // every axis name written, valid or not, for reference checks
-	broken     bool     // Load reported an error about it: Plan skips it
+	// dynamicPerCell: a dynamic block's for_each or labels refers to matrix, so the
+	// blocks are expanded for each cell.
+	dynamicPerCell bool
+	axes           []axis
+	exclude        []keyset
+	include        []keyset
+	keys           []string // axes, then keys only includes add, in first-seen order
+	declared       []string // every axis name written, valid or not, for reference checks
+	broken         bool     // Load reported an error about it: Plan skips it
 }
 
 type axis struct {
@@ -234,6 +237,11 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope, schema *hcl.BodyS
 					continue
 				}
 				diags = append(diags, sc.check(attr.Expr, true)...)
+				for _, tr := range attr.Expr.Variables() {
+					if tr.RootName() == "matrix" {
+						t.dynamicPerCell = true
+					}
+				}
 			}
 			inner := sc
 			inner.extra = map[string]bool{iter: true}
@@ -351,7 +359,7 @@ func (f *File) loadAxes(t *target, attr *hcl.Attribute, sc scope) hcl.Diagnostic
 				break
 			}
 			strs[s] = true
-			ax.values = append(ax.values, ev)
+			ax.values = append(ax.values, normalNumber(ev))
 			ax.strs = append(ax.strs, s)
 		}
 		if bad {
@@ -427,7 +435,7 @@ func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnos
 						diags = append(diags, keyValueDiag(attr.Name, name, val, p.Value.Range()))
 						continue
 					}
-					ks.entries = append(ks.entries, entry{name: name, value: val, str: s, rng: p.Key.Range()})
+					ks.entries = append(ks.entries, entry{name: name, value: normalNumber(val), str: s, rng: p.Key.Range()})
 				}
 				sets = append(sets, ks)
 				continue
@@ -496,7 +504,7 @@ func objectKeyset(attrName string, val cty.Value, rng hcl.Range) (keyset, hcl.Di
 			diags = append(diags, keyValueDiag(attrName, name, v, rng))
 			continue
 		}
-		ks.entries = append(ks.entries, entry{name: name, value: v, str: s, rng: rng})
+		ks.entries = append(ks.entries, entry{name: name, value: normalNumber(v), str: s, rng: rng})
 	}
 	return ks, diags
 }
@@ -525,6 +533,19 @@ func primitiveString(v cty.Value) (string, bool) {
 		return axisString(v.True()), true
 	}
 	return "", false
+}
+
+// normalNumber gives a number the float64 value that Axis.Value holds, with the small
+// precision that makes formatting it into every cell's strings cheap.
+func normalNumber(v cty.Value) cty.Value {
+	if v.Type() != cty.Number {
+		return v
+	}
+	f := numberFloat(v)
+	if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return cty.NumberIntVal(int64(f))
+	}
+	return cty.NumberFloatVal(f)
 }
 
 func numberFloat(v cty.Value) float64 {
@@ -665,5 +686,4 @@ func (t *target) axesOf(c combo) []Axis {
 	return out
 }
 
-var _ = big.NewFloat
 var _ = strings.Cut
