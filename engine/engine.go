@@ -71,6 +71,8 @@ type Engine struct {
 	cli  *client.Client
 	pull PullPolicy
 
+	arch string // the engine's CPU, as images name it ("amd64")
+
 	mu     sync.Mutex
 	pulled map[string]*pullOnce // one pull per image reference and platform per run
 }
@@ -94,7 +96,34 @@ func Connect(ctx context.Context, pull PullPolicy) (*Engine, error) {
 		cli.Close()
 		return nil, &NotRunningError{Host: cli.DaemonHost(), Err: err}
 	}
-	return &Engine{cli: cli, pull: pull, pulled: map[string]*pullOnce{}}, nil
+	info, err := cli.Info(pctx)
+	if err != nil {
+		cli.Close()
+		return nil, engineErr("asking the engine for its platform", err)
+	}
+	return &Engine{cli: cli, pull: pull, pulled: map[string]*pullOnce{}, arch: goArch(info.Architecture)}, nil
+}
+
+// goArch turns the kernel's machine name that the engine reports into the name images use.
+func goArch(machine string) string {
+	switch machine {
+	case "x86_64":
+		return "amd64"
+	case "aarch64":
+		return "arm64"
+	}
+	return machine
+}
+
+// foreign explains a failure of an image built for another CPU than the engine's:
+// without emulation (binfmt/qemu) its programs cannot start.
+func (e *Engine) foreign(img runner.Image, err error) error {
+	if err == nil || e.arch == "" || img.Architecture == "" || img.Architecture == e.arch {
+		return err
+	}
+	return fmt.Errorf("%w (image %s is %s and this engine runs %s: without emulation it cannot run it; "+
+		"build such cells on a %s engine, or install for that CPU from an image of this engine's platform and declare cross_built = true)",
+		err, img.Ref, img.Platform(), e.arch, img.Architecture)
 }
 
 // NotRunningError says that no engine answered, and how to start one.
@@ -224,7 +253,7 @@ func (e *Engine) Build(ctx context.Context, job runner.Job, collect func(io.Read
 		}
 	}
 	if err := e.runToExit(ctx, id, job.Log); err != nil {
-		return nil, err
+		return nil, e.foreign(job.Image, err)
 	}
 	rc, _, err := e.cli.CopyFromContainer(ctx, id, c.Collect)
 	if err != nil {
@@ -325,7 +354,7 @@ func (e *Engine) Test(ctx context.Context, job runner.TestJob) error {
 	if err := e.cli.CopyToContainer(ctx, id, t.Workdir, tree, container.CopyToContainerOptions{}); err != nil {
 		return engineErr("copying the artifact into the test container", err)
 	}
-	return e.runToExit(ctx, id, job.Log)
+	return e.foreign(job.Image, e.runToExit(ctx, id, job.Log))
 }
 
 func (e *Engine) create(ctx context.Context, cfg *container.Config, hc *container.HostConfig, platform string) (string, error) {

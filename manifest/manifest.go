@@ -82,7 +82,10 @@ type Artifact struct {
 	ContentBytes int64   `json:"content_bytes"`
 	DurationSecs float64 `json:"duration_seconds"`
 	Log          string  `json:"log"`
-	Test         *Test   `json:"test,omitempty"`
+	// Test is the artifact's test; nil when the target has none, with --skip-tests,
+	// or when the cell is CrossBuilt (built for a platform no test image here runs).
+	Test       *Test `json:"test,omitempty"`
+	CrossBuilt bool  `json:"cross_built,omitempty"`
 }
 
 // Test is the result of an artifact's test in a runtime container.

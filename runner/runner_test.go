@@ -29,7 +29,11 @@ type fakeExec struct {
 }
 
 func (f *fakeExec) Resolve(ctx context.Context, ref, platform string) (Image, error) {
-	return Image{Ref: ref, ID: "sha256:" + strings.Repeat("ab", 32), OS: "linux", Architecture: "amd64"}, nil
+	arch := "amd64"
+	if strings.HasSuffix(ref, "-arm64") {
+		arch = "arm64"
+	}
+	return Image{Ref: ref, ID: "sha256:" + strings.Repeat("ab", 32), OS: "linux", Architecture: arch}, nil
 }
 
 func (f *fakeExec) Build(ctx context.Context, job Job, collect func(io.Reader) error) (Files, error) {
@@ -484,5 +488,35 @@ func TestRunLockedGivesInputsAndReturnsLockFiles(t *testing.T) {
 	}
 	if got := string(results[0].LockFiles["package-lock.json"]); got != "lock of a.tar.gz: v1" {
 		t.Errorf("lock files = %q", got)
+	}
+}
+
+func TestRunPlatformOfTestImage(t *testing.T) {
+	testRan := false
+	exec := &fakeExec{test: func(ctx context.Context, job TestJob) error { testRan = true; return nil }}
+	cs := cells("arm.tar.gz")
+	cs[0].Image, cs[0].Platform = "build-arm64", "linux/arm64"
+	cs[0].Test = &spec.Test{Image: "runtime", Platform: "linux/arm64", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
+
+	opts := options(t)
+	results, err := Run(context.Background(), exec, cs, opts)
+	if err == nil || !strings.Contains(results[0].Err.Error(), "would be shipped untested") || testRan {
+		t.Fatalf("err = %v (test ran: %v), want a refusal to ship an untestable artifact", results[0].Err, testRan)
+	}
+	assertClean(t, opts.OutDir)
+
+	cs[0].CrossBuilt = true
+	if _, err := Run(context.Background(), exec, cs, opts); err != nil || testRan {
+		t.Fatalf("cross-built cell: %v (test ran: %v)", err, testRan)
+	}
+	m, _ := manifest.Read(opts.OutDir)
+	if a := m.Artifacts[0]; !a.CrossBuilt || a.Test != nil {
+		t.Errorf("manifest does not say the artifact is cross-built and untested: %+v", a)
+	}
+
+	cs[0].Image = "build-amd64"
+	results, _ = Run(context.Background(), exec, cs, opts)
+	if results[0].Err == nil || !strings.Contains(results[0].Err.Error(), "is linux/amd64, the cell asks for linux/arm64") {
+		t.Errorf("build image of the wrong platform: %v", results[0].Err)
 	}
 }

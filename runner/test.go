@@ -24,8 +24,10 @@ func testCell(ctx context.Context, exec Executor, cell spec.Cell, path string, o
 		return nil, fmt.Errorf("test image: %w", err)
 	}
 	res := &manifest.Test{Image: manifest.Image{Ref: img.Ref, ID: img.ID, RepoDigests: img.RepoDigests, Platform: img.Platform()}}
-	if t.Platform != "" && !samePlatform(t.Platform, img.Platform()) {
-		return res, fmt.Errorf("test image %s is %s, the test asks for %s", img.Ref, img.Platform(), t.Platform)
+	if want := t.Platform; want != "" && !samePlatform(want, img.Platform()) {
+		return res, fmt.Errorf("the artifact is for %s but the test image %s is %s: it would be shipped untested; "+
+			"test it in an image of its platform, or declare cross_built = true to build it untested (the manifest says so)",
+			want, img.Ref, img.Platform())
 	}
 	fmt.Fprintf(log, "matrix: testing %s in %s (%s)\n", cell.Artifact, img.Ref, img.ID)
 	mark := len(last.String())
