@@ -28,8 +28,8 @@
 // Symbolic links are resolved component by component from the link's
 // directory, following intermediate links; a target that is absolute fails
 // with ErrAbsoluteLink, one whose ".." steps above base (even if it would come
-// back) with ErrEscapes, one that needs more than 40 links or meets a link
-// twice with ErrLoop, and one that names nothing in the stream with
+// back) with ErrEscapes, one that needs more than 40 symlinks to
+// resolve (Linux's limit; a cycle such as a -> b -> a) with ErrLoop, and one that names nothing in the stream with
 // ErrDangling (Options.AllowDangling drops such links and lists them in
 // Stats.Dropped instead). A link to a directory copies the directory's subtree
 // under the link's name, like tar -h; a link to a directory that contains the

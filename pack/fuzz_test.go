@@ -18,7 +18,14 @@ func FuzzWrite(f *testing.F) {
 	f.Add(stream(f, dir("m/"), dir("m/a/"), dir("m/b/"), symlink("m/a/b", "../b"), symlink("m/b/c", "../a/b/c")))
 	f.Add(stream(f, dir("m/"), hardlink("m/h", "m/f"), file("m/f", "F"), symlink("m/s", "h"), hardlink("m/g", "m/s")))
 	f.Add(stream(f, file("f", "single file")))
+	// Scripts: valid tar streams are where link resolution is exercised.
+	f.Add([]byte("S\nd m\nd m/d\nf m/d/a x\nl m/l d/a\nl m/e d\nh m/h m/d/a"))
+	f.Add([]byte("S\nd m\nd m/a\nd m/b\nl m/a/b ../b\nl m/b/c ../a/b/c\nl m/b/d ../../m/a"))
+	f.Add([]byte("S\nh m/h m/s\nl m/s .\nf m/x/y z"))
 	f.Fuzz(func(t *testing.T, in []byte) {
+		if script, ok := bytes.CutPrefix(in, []byte("S\n")); ok {
+			in = scriptStream(t, string(script))
+		}
 		for _, format := range []string{"tar.gz", "zip"} {
 			opts := Options{Format: format, MaxSize: 1 << 16, MaxEntries: 200, AllowDangling: len(in)%2 == 0, TempDir: t.TempDir()}
 			var out bytes.Buffer
@@ -63,6 +70,48 @@ func FuzzWrite(f *testing.F) {
 			}
 		}
 	})
+}
+
+// scriptStream builds a tar stream from lines "d NAME", "f NAME BODY",
+// "l NAME TARGET" (symlink) and "h NAME TARGET" (hard link).
+func scriptStream(t *testing.T, script string) []byte {
+	var ents []ent
+	for line := range strings.Lines(script) {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		arg := ""
+		if len(f) > 2 {
+			arg = f[2]
+		}
+		switch f[0] {
+		case "d":
+			ents = append(ents, dir(f[1]))
+		case "f":
+			ents = append(ents, file(f[1], arg))
+		case "x":
+			ents = append(ents, exe(f[1], arg))
+		case "l":
+			ents = append(ents, symlink(f[1], arg))
+		case "h":
+			ents = append(ents, hardlink(f[1], arg))
+		}
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range ents {
+		h := &tar.Header{Typeflag: e.typ, Name: e.name, Linkname: e.link, Mode: e.mode, Size: int64(len(e.body))}
+		if e.typ != tar.TypeReg {
+			h.Size = 0
+		}
+		if tw.WriteHeader(h) != nil {
+			continue // names the tar writer refuses
+		}
+		io.WriteString(tw, e.body)
+	}
+	tw.Close()
+	return buf.Bytes()
 }
 
 // syntheticModules is a tree shaped like sharp's node_modules: about 2000

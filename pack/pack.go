@@ -196,7 +196,7 @@ type tree struct {
 
 func readTree(ctx context.Context, r io.Reader, sp *spool, opts Options) (*tree, error) {
 	t := &tree{entries: make(map[string]*entry)}
-	tr := tar.NewReader(r)
+	tr := tar.NewReader(ctxReader{ctx, r})
 	n := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -359,4 +359,17 @@ func checkTarget(target string) error {
 		return fmt.Errorf("%w: NUL in target", ErrBadName)
 	}
 	return nil
+}
+
+// ctxReader stops reading once ctx is done, also within a large file.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
