@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+const rootFile = "../../matrix.hcl"
+
+func TestPlanJSONStable(t *testing.T) {
+	for _, args := range [][]string{
+		{"plan", "--json", rootFile},
+		{"plan", "--json", "--var-file", "../../offline.hcl", rootFile},
+	} {
+		code, first, stderr := runCmd(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		for range 5 {
+			if _, again, _ := runCmd(t, args...); again != first {
+				t.Fatalf("%v: output differs between runs", args)
+			}
+		}
+		var cells []map[string]any
+		if err := json.Unmarshal([]byte(first), &cells); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cells {
+			for _, k := range []string{"target", "name", "axes", "image", "platform", "workdir", "env", "pass_env", "mounts", "script", "collect", "artifact", "format", "timeout", "max_size", "retries", "test"} {
+				if _, ok := c[k]; !ok {
+					t.Errorf("%v: cell lacks %q: %v", args, k, c)
+				}
+			}
+		}
+	}
+}
+
+func TestPlanRootFile(t *testing.T) {
+	code, out, stderr := runCmd(t, "plan", rootFile)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 19 { // header and 3 sharp x 3 node x 2 arch
+		t.Fatalf("%d lines, want 19:\n%s", len(lines), out)
+	}
+	if !strings.HasPrefix(lines[0], "#") || !strings.Contains(lines[0], "SHARP") || !strings.Contains(lines[0], "ARTIFACT") {
+		t.Errorf("header: %q", lines[0])
+	}
+	if f := strings.Fields(lines[1]); len(f) < 8 || f[2] != "0.33.5" || f[3] != "20" || f[4] != "x64" ||
+		f[5] != "public.ecr.aws/sam/build-nodejs20.x" || f[7] != "sharp-0.33.5-node20-linux-x64.tar.gz" {
+		t.Errorf("first row: %q", lines[1])
+	}
+
+	code, out, stderr = runCmd(t, "plan", "--var-file", "../../offline.hcl", rootFile)
+	if code != 0 {
+		t.Fatalf("offline: exit %d: %s", code, stderr)
+	}
+	if n := strings.Count(out, "local/node:"); n != 9 {
+		t.Errorf("offline plan has %d local/node images, want 9:\n%s", n, out)
+	}
+	code, out, _ = runCmd(t, "plan", "--json", "--var-file", "../../offline.hcl", rootFile)
+	if code != 0 || !strings.Contains(out, `"NODE_EXTRA_CA_CERTS"`) || !strings.Contains(out, `"network": "host"`) ||
+		!strings.Contains(out, `"source": "/etc/ssl/certs/ca-certificates.crt"`) {
+		t.Errorf("offline plan lacks the CA bundle mount or host network:\n%s", out)
+	}
+}
+
+func TestPlanTargetsAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "m.hcl")
+	src := `
+target "a" {
+  matrix   = { v = ["1", "2"] }
+  image    = "img"
+  script   = "true"
+  artifact = "a-${matrix.v}.zip"
+  pass_env = ["SECRET_TOKEN"]
+}
+target "b" {
+  image    = "img"
+  script   = "true"
+  artifact = "b.zip"
+}
+`
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SECRET_TOKEN", "do-not-print")
+	code, out, stderr := runCmd(t, "plan", "--json", file, "b")
+	if code != 0 || !strings.Contains(out, `"b.zip"`) || strings.Contains(out, `"a-1.zip"`) {
+		t.Errorf("plan b: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, _ = runCmd(t, "plan", "--json", file)
+	if code != 0 || strings.Contains(out, "do-not-print") || !strings.Contains(out, "SECRET_TOKEN") {
+		t.Errorf("plan: exit %d, pass_env value printed or name missing:\n%s", code, out)
+	}
+	code, _, stderr = runCmd(t, "plan", file, "nope")
+	if code != 1 || !strings.Contains(stderr, `no target named "nope"`) || !strings.Contains(stderr, "Its targets are: a, b.") {
+		t.Errorf("unknown target: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr = runCmd(t, "plan", "--bogus", file); code != 2 {
+		t.Errorf("unknown flag: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr = runCmd(t, "plan", filepath.Join(dir, "missing.hcl")); code != 1 || !strings.Contains(stderr, "missing.hcl") {
+		t.Errorf("missing file: exit %d: %s", code, stderr)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	code, out, stderr := runCmd(t, "validate", rootFile)
+	if code != 0 || out != "valid: 1 target, 18 cells\n" {
+		t.Errorf("validate: exit %d, %q %s", code, out, stderr)
+	}
+	code, out, _ = runCmd(t, "validate", "--var-file", "../../offline.hcl", "--var", "nodes=[22]", rootFile)
+	if code != 0 || out != "valid: 1 target, 3 cells\n" {
+		t.Errorf("validate offline: exit %d, %q", code, out)
+	}
+	code, out, stderr = runCmd(t, "validate", "--var", `archs=["ppc64"]`, rootFile)
+	if code != 1 || out != "" || !strings.Contains(stderr, "Lambda runs x64 and arm64 only.") ||
+		!strings.Contains(stderr, "matrix.hcl:30:") || !strings.Contains(stderr, "^~~") {
+		t.Errorf("validate bad var: exit %d, %q\n%s", code, out, stderr)
+	}
+	if code, _, stderr = runCmd(t, "validate", rootFile, "extra"); code != 2 {
+		t.Errorf("two args: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr = runCmd(t, "validate", "--var", "nope=1", rootFile); code != 1 || !strings.Contains(stderr, "undeclared variable") {
+		t.Errorf("undeclared var: exit %d: %s", code, stderr)
+	}
+}
+
+func TestValidateDefaultFile(t *testing.T) {
+	dir := t.TempDir()
+	src := "target \"t\" {\n  image = \"i\"\n  script = \"s\"\n  artifact = \"a.zip\"\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "matrix.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	if code, out, stderr := runCmd(t, "validate"); code != 0 || out != "valid: 1 target, 1 cell\n" {
+		t.Errorf("exit %d, %q %s", code, out, stderr)
+	}
+}
