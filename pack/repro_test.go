@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"runtime"
@@ -252,4 +253,52 @@ func TestEpochFromEnv(t *testing.T) {
 			t.Errorf("EpochFromEnv(%q) = %v, %v", tt.env, got, err)
 		}
 	}
+}
+
+// rawBlock is a USTAR header block made by hand, for headers that archive/tar
+// refuses to write.
+func rawBlock(name string, typ byte, size int64) []byte {
+	b := make([]byte, 512)
+	copy(b, name)
+	copy(b[100:], "0000644\x00")
+	copy(b[108:], "0000000\x00")
+	copy(b[116:], "0000000\x00")
+	copy(b[124:], fmt.Sprintf("%011o\x00", size))
+	copy(b[136:], "00000000000\x00")
+	b[156] = typ
+	copy(b[257:], "ustar\x0000")
+	copy(b[148:], "        ")
+	sum := 0
+	for _, c := range b {
+		sum += int(c)
+	}
+	copy(b[148:], fmt.Sprintf("%06o\x00 ", sum))
+	return b
+}
+
+func pad(b []byte) []byte { return append(b, make([]byte, (512-len(b)%512)%512)...) }
+
+// A PAX 1.0 sparse file, as GNU tar --sparse writes it, whose real size is
+// 1 TiB with one byte of data.
+func TestSparseTerabytes(t *testing.T) {
+	rec := func(k, v string) string {
+		s := " " + k + "=" + v + "\n"
+		n := len(s)
+		for len(fmt.Sprint(n))+len(s) != n {
+			n = len(fmt.Sprint(n)) + len(s)
+		}
+		return fmt.Sprint(n) + s
+	}
+	pax := rec("GNU.sparse.major", "1") + rec("GNU.sparse.minor", "0") +
+		rec("GNU.sparse.name", "m/sparse") + rec("GNU.sparse.realsize", "1099511627776")
+	sparseMap := pad([]byte("1\n1099511627775\n1\n"))
+	var in []byte
+	in = append(in, rawBlock("m/", '5', 0)...)
+	in = append(in, rawBlock("m/PaxHeaders/sparse", 'x', int64(len(pax)))...)
+	in = append(in, pad([]byte(pax))...)
+	in = append(in, rawBlock("m/GNUSparseFile.0/sparse", '0', int64(len(sparseMap)+1))...)
+	in = append(in, pad(append(sparseMap, 'x'))...)
+	in = append(in, make([]byte, 1024)...)
+	_, _, err := pack(t, in, Options{})
+	checkErr(t, err, ErrTooLarge, "m/sparse", "")
 }
