@@ -43,7 +43,8 @@
 //
 // The archive holds only directories and regular files, with fresh headers:
 //   - entries sorted by the byte order of their full path without the trailing
-//     slash of directories (so a directory comes right before its contents),
+//     slash of directories (so a directory comes before its contents:
+//     "a", "a.txt", "a/b"),
 //     every parent directory present, including those of Options.Prefix;
 //   - modification time Options.Epoch (DefaultEpoch, 1980-01-01T00:00:00Z, the
 //     earliest time a zip can hold, when zero; see EpochFromEnv for
@@ -54,9 +55,9 @@
 //
 // Format "tar.gz": USTAR headers; a PAX header (holding only "path") where a
 // name does not fit USTAR's 100+155 bytes; directory names end in "/". The
-// gzip stream is written by github.com/klauspost/pgzip at level 6 in
-// independent-of-GOMAXPROCS 1 MiB blocks, with no file name, MTIME 0 and OS
-// 255 in its header.
+// gzip stream is written by github.com/klauspost/pgzip at level 6 in 1 MiB
+// blocks cut at fixed offsets, so the bytes do not depend on GOMAXPROCS; its
+// header has no file name, MTIME 0 and OS 255.
 //
 // Format "zip": archive/zip, Deflate (github.com/klauspost/compress/flate at
 // level 6) for files, Store for directories, the MS-DOS time and an extended
