@@ -721,7 +721,7 @@ func varNames(vars []*variable) []string {
 // declaredList renders " What: a, b, c." or " There are none." for detail messages.
 func declaredList(what string, names []string) string {
 	if len(names) == 0 {
-		return " There are none."
+		return fmt.Sprintf(" %s: none.", what)
 	}
 	return fmt.Sprintf(" %s: %s.", what, strings.Join(names, ", "))
 }

@@ -1,0 +1,43 @@
+package spec
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+func TestCellJSONRoundTrip(t *testing.T) {
+	f, diags := Load("../matrix.hcl", Options{VarFiles: []string{"../offline.hcl"}, Vars: []string{"npm_cache=/tmp/npm"}})
+	if len(diags) > 0 {
+		t.Fatal(render(f, diags))
+	}
+	cells, diags := f.Plan()
+	if len(diags) > 0 {
+		t.Fatal(render(f, diags))
+	}
+	data, err := json.Marshal(cells)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"timeout":"20m0s"`, `"max_size":209715200`, `{"name":"node","value":20}`, `"name":"sharp-lambda[sharp=0.33.5,node=20,arch=x64]"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("JSON lacks %s", want)
+		}
+	}
+	var back []Cell
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	for i := range cells {
+		cells[i].DefRange, cells[i].ArtifactRange = hcl.Range{}, hcl.Range{}
+	}
+	if !reflect.DeepEqual(back, cells) {
+		t.Errorf("round trip differs:\n got %+v\nwant %+v", back[0], cells[0])
+	}
+	if len(cells[0].Mounts) != 2 || cells[0].Mounts[1].Target != "/root/.npm" {
+		t.Errorf("mounts = %+v, want the CA bundle and the npm cache", cells[0].Mounts)
+	}
+}
