@@ -34,8 +34,9 @@
 // Stats.Dropped instead). A link to a directory copies the directory's subtree
 // under the link's name, like tar -h; a link to a directory that contains the
 // link (such as "." or "..") fails with ErrLoop. Hard links name entries of
-// the stream; they may come before or after their target, and a hard link to a
-// name not in the stream fails with ErrDangling whatever AllowDangling says.
+// the stream that come before them, as tar writes them; a hard link to a name
+// that is not earlier in the stream (missing, later, or a loop of hard links)
+// fails with ErrDangling whatever AllowDangling says.
 // Errors are *EntryError values naming the entry and its link target, and
 // errors.Is works with the sentinels.
 //

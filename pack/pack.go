@@ -276,6 +276,12 @@ func readTree(ctx context.Context, r io.Reader, sp *spool, opts Options) (*tree,
 				ee.Err = fmt.Errorf("%w: not under %q", ErrEscapes, t.base)
 				return nil, ee
 			}
+			// A tar hard link names an entry archived before it; Docker and tar write
+			// them so. One that points forward is a hand-made stream: refuse it.
+			if _, ok := t.entries[target]; !ok {
+				ee.Err = fmt.Errorf("%w: %s is not earlier in the stream", ErrDangling, target)
+				return nil, ee
+			}
 			e.link = target
 		default:
 			return nil, &EntryError{Entry: name, Err: fmt.Errorf("%w: %s", ErrUnsupportedType, typeName(hdr.Typeflag))}

@@ -44,7 +44,8 @@ func lockDir(dir string) (unlock func(), err error) {
 }
 
 // removeLeftovers deletes the temporary files of a run that was killed before it could
-// clean up (packing temporaries and untested artifacts); only called under the lock.
+// clean up (packing temporaries and spools, untested artifacts); only called under
+// the lock.
 func removeLeftovers(dir string) []string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -56,7 +57,7 @@ func removeLeftovers(dir string) []string {
 		if !e.Type().IsRegular() || !strings.HasPrefix(name, ".") {
 			continue
 		}
-		if strings.Contains(name, ".tmp-") || strings.HasSuffix(name, untestedSuffix) {
+		if strings.Contains(name, ".tmp-") || strings.HasPrefix(name, ".pack-spool-") || strings.HasSuffix(name, untestedSuffix) {
 			if os.Remove(filepath.Join(dir, name)) == nil {
 				removed = append(removed, name)
 			}
