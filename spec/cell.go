@@ -146,24 +146,26 @@ func (c Cell) AxisValue(name string) (string, bool) {
 // cellJSON is Cell with durations as Go duration strings ("30m0s"), which people read
 // more easily than nanoseconds.
 type cellJSON struct {
-	Target   string   `json:"target"`
-	Name     string   `json:"name"`
-	Axes     []Axis   `json:"axes"`
-	Image    string   `json:"image"`
-	Platform string   `json:"platform,omitempty"`
-	Workdir  string   `json:"workdir"`
-	Env      []EnvVar `json:"env"`
-	PassEnv  []string `json:"pass_env"`
-	Mounts   []Mount  `json:"mounts"`
-	Network  string   `json:"network,omitempty"`
-	Script   string   `json:"script"`
-	Collect  string   `json:"collect"`
-	Artifact string   `json:"artifact"`
-	Format   string   `json:"format"`
-	Timeout  string   `json:"timeout"`
-	MaxSize  int64    `json:"max_size"`
-	Retries  int      `json:"retries"`
-	Test     *Test    `json:"test,omitempty"`
+	Target     string   `json:"target"`
+	Name       string   `json:"name"`
+	Axes       []Axis   `json:"axes"`
+	Image      string   `json:"image"`
+	Platform   string   `json:"platform,omitempty"`
+	Workdir    string   `json:"workdir"`
+	Env        []EnvVar `json:"env"`
+	PassEnv    []string `json:"pass_env"`
+	Mounts     []Mount  `json:"mounts"`
+	Network    string   `json:"network,omitempty"`
+	Script     string   `json:"script"`
+	Collect    string   `json:"collect"`
+	Artifact   string   `json:"artifact"`
+	Format     string   `json:"format"`
+	Timeout    string   `json:"timeout"`
+	MaxSize    int64    `json:"max_size"`
+	Retries    int      `json:"retries"`
+	LockFiles  []string `json:"lock_files"`
+	CrossBuilt bool     `json:"cross_built,omitempty"`
+	Test       *Test    `json:"test,omitempty"`
 }
 
 // MarshalJSON renders the cell with its name, the timeout as a duration string and
@@ -175,7 +177,8 @@ func (c Cell) MarshalJSON() ([]byte, error) {
 		Env: nonNil(c.Env), PassEnv: nonNil(c.PassEnv), Mounts: nonNil(c.Mounts),
 		Network: c.Network, Script: c.Script, Collect: c.Collect,
 		Artifact: c.Artifact, Format: c.Format, Timeout: c.Timeout.String(),
-		MaxSize: c.MaxSize, Retries: c.Retries, Test: c.Test,
+		MaxSize: c.MaxSize, Retries: c.Retries, LockFiles: nonNil(c.LockFiles),
+		CrossBuilt: c.CrossBuilt, Test: c.Test,
 	})
 }
 
@@ -193,7 +196,8 @@ func (c *Cell) UnmarshalJSON(data []byte) error {
 		Target: j.Target, Axes: j.Axes, Image: j.Image, Platform: j.Platform,
 		Workdir: j.Workdir, Env: j.Env, PassEnv: j.PassEnv, Mounts: j.Mounts,
 		Network: j.Network, Script: j.Script, Collect: j.Collect, Artifact: j.Artifact,
-		Format: j.Format, Timeout: d, MaxSize: j.MaxSize, Retries: j.Retries, Test: j.Test,
+		Format: j.Format, Timeout: d, MaxSize: j.MaxSize, Retries: j.Retries,
+		LockFiles: j.LockFiles, CrossBuilt: j.CrossBuilt, Test: j.Test,
 	}
 	return nil
 }

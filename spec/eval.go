@@ -342,6 +342,12 @@ func (e *evaluator) cell(content *hcl.BodyContent, c *Cell) bool {
 	c.Timeout = e.duration(a["timeout"], DefaultTimeout)
 	c.MaxSize = e.size(a["max_size"])
 	c.Retries = e.retries(a["retries"])
+	c.LockFiles = e.lockFiles(a["lock_files"])
+	if attr, ok := a["cross_built"]; ok {
+		if v, ok := e.value(attr, cty.Bool); ok {
+			c.CrossBuilt = v.True()
+		}
+	}
 	c.Mounts = e.mounts(content.Blocks)
 	for _, b := range content.Blocks {
 		if b.Type == "test" {
@@ -632,6 +638,40 @@ func (e *evaluator) passEnv(attr *hcl.Attribute, env []EnvVar) []string {
 			e.failAt(rng, attr, "Variable both set and passed", fmt.Sprintf("%q is set in env and also passed from the host in pass_env; keep one.", name))
 		default:
 			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// DefaultLockFiles are npm's records of an installed tree, relative to the workdir.
+var DefaultLockFiles = []string{"package.json", "package-lock.json"}
+
+func (e *evaluator) lockFiles(attr *hcl.Attribute) []string {
+	if attr == nil {
+		return slices.Clone(DefaultLockFiles)
+	}
+	out := []string{}
+	v, ok := e.value(attr, cty.List(cty.String))
+	if !ok {
+		return out
+	}
+	for it := v.ElementIterator(); it.Next(); {
+		iv, ev := it.Element()
+		i, _ := iv.AsBigFloat().Int64()
+		rng := elemRange(attr, int(i))
+		if ev.IsNull() {
+			e.failAt(rng, attr, "Missing value", "lock_files lists a null path.")
+			continue
+		}
+		name := ev.AsString()
+		clean := path.Clean(name)
+		switch {
+		case name == "" || path.IsAbs(name) || clean == "." || clean == ".." || strings.HasPrefix(clean, "../"):
+			e.failAt(rng, attr, "Invalid lock file path", fmt.Sprintf("%q must be a path relative to the workdir that stays inside it, like \"package-lock.json\".", name))
+		case slices.Contains(out, clean):
+			e.failAt(rng, attr, "Duplicate lock file path", fmt.Sprintf("%q is listed twice.", name))
+		default:
+			out = append(out, clean)
 		}
 	}
 	return out

@@ -30,6 +30,8 @@ var targetSchema = &hcl.BodySchema{
 		{Name: "timeout"},
 		{Name: "max_size"},
 		{Name: "retries"},
+		{Name: "lock_files"},
+		{Name: "cross_built"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "mount"},
