@@ -70,6 +70,16 @@ variable "npm_cache" {
   description = "A host directory to share as npm's cache (/root/.npm) between cells; empty for none."
 }
 
+variable "format" {
+  type        = string
+  default     = "tar.gz"
+  description = "Artifact format: tar.gz (node_modules/ at the root) or zip (an AWS Lambda layer: nodejs/node_modules/)."
+  validation {
+    condition     = contains(["tar.gz", "zip"], var.format)
+    error_message = "The format must be tar.gz or zip."
+  }
+}
+
 locals {
   platforms = { x64 = "linux/amd64", arm64 = "linux/arm64" }
   ca_target = "/etc/ssl/certs/matrix-ca.crt"
@@ -120,30 +130,57 @@ target "sharp-lambda" {
 
   # --cpu, --os and --libc make npm pick sharp's prebuilt binaries for the cell's
   # platform even when the build container runs on another one.
+  # A plain run resolves sharp's dependencies anew and records package.json and
+  # package-lock.json in matrix.lock.json; `matrix run --locked` puts them back in the
+  # workdir (with MATRIX_LOCKED=1) and npm ci installs exactly that tree.
+  # npm's lock lists the optional binaries of every platform, and npm 10 cannot tell
+  # the musl ones apart when it installs from a lock (its lock has no libc field), so
+  # the lock is first cut down to the packages this install chose.
   script = <<-EOT
     set -eu
-    npm init -y >/dev/null
-    npm install --no-audit --no-fund --omit=dev --cpu=${matrix.arch} --os=linux --libc=glibc sharp@${matrix.sharp}
+    flags="--no-audit --no-fund --omit=dev --cpu=${matrix.arch} --os=linux --libc=glibc"
+    if [ "$${MATRIX_LOCKED:-}" = 1 ]; then
+      npm ci $flags
+    else
+      npm init -y >/dev/null
+      npm install $flags sharp@${matrix.sharp}
+      node -e '
+        const fs = require("fs");
+        const lock = JSON.parse(fs.readFileSync("package-lock.json"));
+        const installed = JSON.parse(fs.readFileSync("node_modules/.package-lock.json")).packages;
+        for (const name of Object.keys(lock.packages)) {
+          if (name !== "" && !(name in installed)) delete lock.packages[name];
+        }
+        fs.writeFileSync("package-lock.json", JSON.stringify(lock, null, 2) + "\n");
+      '
+    fi
+    # npm install leaves an empty scope directory for optional packages it skipped
+    # (@emnapi); npm ci does not: drop them so both give the same tree.
+    find node_modules -type d -empty -delete
   EOT
 
   collect  = "/build/node_modules"
-  artifact = "sharp-${matrix.sharp}-node${matrix.node}-linux-${matrix.arch}.tar.gz"
+  artifact = "sharp-${matrix.sharp}-node${matrix.node}-linux-${matrix.arch}.${var.format}"
   timeout  = "20m"
   max_size = "200MiB"
 
   # Load sharp in the Lambda runtime image and resize a generated PNG: proves the native
-  # binaries match the runtime's Node.js ABI, CPU and glibc. NODE_PATH finds sharp
-  # whether the artifact unpacks to node_modules/ or to its contents.
+  # binaries match the runtime's Node.js ABI, CPU and glibc. A zip is a Lambda layer:
+  # Lambda unpacks layers into /opt and finds /opt/nodejs/node_modules through
+  # NODE_PATH, so the test does the same.
   test {
-    image = format(var.runtime_image, matrix.node)
+    image   = format(var.runtime_image, matrix.node)
+    workdir = var.format == "zip" ? "/opt" : "/test"
     env = {
-      NODE_PATH = "/test/node_modules:/test"
+      NODE_PATH = var.format == "zip" ? "/opt/nodejs/node_modules" : "/test/node_modules"
     }
     script = <<-EOT
       node -e '
         const sharp = require("sharp");
         const want = "${matrix.sharp}";
-        const got = require("sharp/package.json").version;
+        // sharp 0.35 exports no ./package.json: read it next to the resolved module.
+        const pkg = require("path").join(require.resolve("sharp"), "..", "..", "package.json");
+        const got = JSON.parse(require("fs").readFileSync(pkg, "utf8")).version;
         if (got !== want) { console.error("sharp " + got + ", want " + want); process.exit(1); }
         sharp({ create: { width: 8, height: 8, channels: 3, background: "#f00" } })
           .png().resize(4).toBuffer()

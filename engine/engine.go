@@ -66,6 +66,10 @@ func ParsePullPolicy(s string) (PullPolicy, error) {
 // that it also happens after cancellation.
 const removeTimeout = 30 * time.Second
 
+// shell runs scripts. It replaces the image's entrypoint: the Lambda runtime images
+// have one (the runtime interface emulator) that would take the script as a handler.
+var shell = []string{"sh", "-c"}
+
 // Engine is a Docker engine that builds cells.
 type Engine struct {
 	cli  *client.Client
@@ -237,7 +241,8 @@ func (e *Engine) Build(ctx context.Context, job runner.Job, collect func(io.Read
 	c := job.Cell
 	cfg := &container.Config{
 		Image:      job.Image.ID,
-		Cmd:        []string{"sh", "-c", c.Script},
+		Entrypoint: shell,
+		Cmd:        []string{c.Script},
 		Env:        job.Env,
 		WorkingDir: c.Workdir,
 		Labels:     labels(job.RunID, c.Name()),
@@ -334,7 +339,8 @@ func (e *Engine) Test(ctx context.Context, job runner.TestJob) error {
 	t := job.Cell.Test
 	cfg := &container.Config{
 		Image:      job.Image.ID,
-		Cmd:        []string{"sh", "-c", t.Script},
+		Entrypoint: shell,
+		Cmd:        []string{t.Script},
 		Env:        envList(t.Env),
 		WorkingDir: t.Workdir,
 		Labels:     labels(job.RunID, job.Cell.Name()+" test"),
@@ -427,13 +433,20 @@ func (e *Engine) runToExit(ctx context.Context, id string, log io.Writer) error 
 
 // remove force-removes a container with a fresh context: it must also happen when the
 // run's context is cancelled.
-func (e *Engine) remove(id string) {
+// It reports whether this call removed it.
+func (e *Engine) remove(id string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), removeTimeout)
 	defer cancel()
 	err := e.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
-	if err != nil && !cerrdefs.IsNotFound(err) {
-		fmt.Fprintf(os.Stderr, "matrix: could not remove container %.12s: %v (the next run removes it)\n", id, err)
+	switch {
+	case err == nil:
+		return true
+	case cerrdefs.IsNotFound(err) || cerrdefs.IsConflict(err):
+		// Gone already, or another client is removing it right now.
+		return false
 	}
+	fmt.Fprintf(os.Stderr, "matrix: could not remove container %.12s: %v (the next run removes it)\n", id, err)
+	return false
 }
 
 func labels(runID, cell string) map[string]string {
@@ -500,8 +513,9 @@ func (e *Engine) RemoveLeftovers(ctx context.Context) ([]Leftover, error) {
 		if c.Labels[LabelHost] != host || processAlive(c.Labels[LabelPID]) {
 			continue
 		}
-		e.remove(c.ID)
-		removed = append(removed, Leftover{ID: c.ID, Run: c.Labels[LabelRun], Cell: c.Labels[LabelCell]})
+		if e.remove(c.ID) {
+			removed = append(removed, Leftover{ID: c.ID, Run: c.Labels[LabelRun], Cell: c.Labels[LabelCell]})
+		}
 	}
 	return removed, nil
 }
