@@ -103,6 +103,8 @@ type Failure struct {
 	Axes     []Axis `json:"axes"`
 	Error    string `json:"error"`
 	Log      string `json:"log,omitempty"`
+	// Test is the failed test of a cell whose artifact did not pass it.
+	Test *Test `json:"test,omitempty"`
 }
 
 // Write writes manifest.json and SHA256SUMS into dir, each atomically (temporary file,

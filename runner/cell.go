@@ -20,7 +20,7 @@ import (
 
 const (
 	logDir    = "logs"
-	tailLines = 20
+	tailLines = 40
 	// untestedSuffix marks an artifact that is packed but whose test has not passed yet.
 	untestedSuffix = ".untested"
 )
@@ -127,7 +127,7 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 		art.Test = res
 		if err != nil {
 			os.Remove(stagedPath)
-			return fail(err)
+			return fail(&TestError{Result: res, Err: err})
 		}
 	}
 	if err := os.Rename(stagedPath, filepath.Join(opts.OutDir, cell.Artifact)); err != nil {

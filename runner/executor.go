@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/spec"
 )
 
@@ -75,6 +76,15 @@ type ExitError struct {
 }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("script exited with status %d", e.Code) }
+
+// TestError is a failed artifact test; Result holds what the manifest records of it.
+type TestError struct {
+	Result *manifest.Test
+	Err    error
+}
+
+func (e *TestError) Error() string { return e.Err.Error() }
+func (e *TestError) Unwrap() error { return e.Err }
 
 // TransientError marks an engine failure worth retrying (the engine restarting, a
 // dropped connection), per the cell's retries.

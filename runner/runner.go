@@ -152,13 +152,18 @@ func Run(ctx context.Context, exec Executor, cells []spec.Cell, opts Options) ([
 			m.Artifacts = append(m.Artifacts, *r.Artifact)
 			continue
 		}
-		m.Failed = append(m.Failed, manifest.Failure{
+		f := manifest.Failure{
 			Artifact: r.Cell.Artifact,
 			Target:   r.Cell.Target,
 			Axes:     axes(r.Cell),
 			Error:    r.Err.Error(),
 			Log:      logName(r.Cell),
-		})
+		}
+		var te *TestError
+		if errors.As(r.Err, &te) {
+			f.Test = te.Result
+		}
+		m.Failed = append(m.Failed, f)
 		if runErr == nil {
 			runErr = &RunError{Total: len(cells), First: fmt.Errorf("%s: %w", r.Cell.Artifact, r.Err)}
 		}

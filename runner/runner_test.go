@@ -364,6 +364,10 @@ func TestRunFailedTestPublishesNothing(t *testing.T) {
 		t.Errorf("untested artifact published: %v", got)
 	}
 	assertClean(t, opts.OutDir)
+	m, _ := manifest.Read(opts.OutDir)
+	if f := m.Failed[0]; f.Test == nil || f.Test.Passed || !strings.Contains(f.Test.Output, "Could not load") {
+		t.Errorf("manifest does not record the failed test's output: %+v", f.Test)
+	}
 
 	opts.SkipTests = true
 	if _, err := Run(context.Background(), exec, cs, opts); err != nil {
