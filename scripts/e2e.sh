@@ -6,7 +6,12 @@
 #   - the tarball holds node_modules/sharp/package.json of the cell's version, and no
 #     symlink or hard link;
 #   - extracted into a fresh container of its node image, sharp loads and resizes a PNG;
-#   - a second run into another directory gives byte-identical SHA256SUMS.
+#   - a second run into another directory gives byte-identical SHA256SUMS;
+#   - after deleting the output, `matrix run --locked` (npm ci from the lock file the
+#     first run recorded) gives byte-identical SHA256SUMS again;
+#   - a zip artifact unzips to nodejs/node_modules/sharp/... and loads;
+#   - a deliberately broken cell (musl binaries, glibc runtime) fails its test with
+#     the loader's error in the manifest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
@@ -18,15 +23,18 @@ trap 'rm -rf "$tmp"' EXIT
 
 list() { local IFS=,; echo "$*"; }
 quoted() { local out="" v; for v in "$@"; do out+="${out:+,}\"$v\""; done; echo "[$out]"; }
-vars=(--var-file offline.hcl --var "sharp_versions=$(quoted $SHARP_VERSIONS)" --var "nodes=[$(list $NODES)]")
+# A copy of the matrix file, so the lock file it records lands in $tmp, not the checkout.
+cp matrix.hcl offline.hcl "$tmp/"
+spec="$tmp/matrix.hcl"
+vars=(--var-file "$tmp/offline.hcl" --var "sharp_versions=$(quoted $SHARP_VERSIONS)" --var "nodes=[$(list $NODES)]")
 
 go build -o "$tmp/matrix" ./cmd/matrix
 M="$tmp/matrix"
-"$M" validate "${vars[@]}" matrix.hcl
-"$M" plan "${vars[@]}" matrix.hcl
+"$M" validate "${vars[@]}" "$spec"
+"$M" plan "${vars[@]}" "$spec"
 
 start=$(date +%s)
-"$M" run --quiet "${vars[@]}" --out "$tmp/out1" matrix.hcl
+"$M" run --quiet "${vars[@]}" --out "$tmp/out1" "$spec"
 echo "e2e: first run took $(( $(date +%s) - start )) s"
 "$M" verify "$tmp/out1"
 
@@ -62,11 +70,46 @@ for v in $SHARP_VERSIONS; do
 done
 [ "$fails" -eq 0 ] || { echo "e2e: $fails check(s) failed" >&2; exit 1; }
 
-"$M" run --quiet "${vars[@]}" --out "$tmp/out2" matrix.hcl
-if ! cmp "$tmp/out1/SHA256SUMS" "$tmp/out2/SHA256SUMS"; then
-  echo "e2e: the second run's artifacts differ:" >&2
-  diff "$tmp/out1/SHA256SUMS" "$tmp/out2/SHA256SUMS" >&2 || true
-  exit 1
+cp "$tmp/out1/SHA256SUMS" "$tmp/sums.first"
+same_sums() {
+  if ! cmp "$tmp/sums.first" "$1/SHA256SUMS"; then
+    echo "e2e: $2: the artifacts differ from the first run's:" >&2
+    diff "$tmp/sums.first" "$1/SHA256SUMS" >&2 || true
+    exit 1
+  fi
+}
+"$M" run --quiet "${vars[@]}" --out "$tmp/out2" "$spec"
+same_sums "$tmp/out2" "second run"
+echo "e2e: a second run reproduced every sha256"
+
+locked=$(grep -c '"definition"' "$tmp/matrix.lock.json" || true)
+[ "$locked" -eq "$want" ] || { echo "e2e: matrix.lock.json records $locked cells, want $want" >&2; exit 1; }
+rm -rf "$tmp/out1" "$tmp/out2"
+"$M" run --quiet --locked "${vars[@]}" --out "$tmp/out1" "$spec"
+same_sums "$tmp/out1" "--locked rebuild"
+echo "e2e: a --locked rebuild from matrix.lock.json reproduced every sha256"
+
+# A Lambda layer zip: nodejs/node_modules/..., loads in the runtime (matrix tests it
+# the way Lambda loads layers; here unzip and node check it independently too).
+"$M" run --quiet "${vars[@]}" --var format=zip --var 'sharp_versions=["0.34.5"]' --var 'nodes=[22]' --out "$tmp/zip" "$spec"
+zip="$tmp/zip/sharp-0.34.5-node22-linux-x64.zip"
+mkdir -p "$tmp/unzipped"
+(cd "$tmp/unzipped" && unzip -q "$zip")
+[ -f "$tmp/unzipped/nodejs/node_modules/sharp/package.json" ] || { echo "e2e: $zip lacks nodejs/node_modules/sharp" >&2; exit 1; }
+cid=$(docker create --network host -w /opt -e NODE_PATH=/opt/nodejs/node_modules local/node:22 \
+  node -e 'require("sharp")({ create: { width: 4, height: 4, channels: 3, background: "#00f" } }).png().toBuffer().then(() => console.log("the layer zip loads"))')
+(cd "$tmp/unzipped" && tar -c nodejs) | docker cp - "$cid:/opt"
+docker start -a "$cid" || { docker rm -f "$cid" >/dev/null; echo "e2e: the layer zip does not load" >&2; exit 1; }
+docker rm -f "$cid" >/dev/null
+
+# A deliberately broken cell must fail its test with the loader's error.
+if "$M" run --quiet --var ca_bundle=/etc/ssl/certs/ca-certificates.crt --out "$tmp/broken" testdata/e2e/broken.hcl; then
+  echo "e2e: the broken cell passed its test" >&2; exit 1
 fi
-echo "e2e: $want artifacts verified, loaded and resized; a second run reproduced every sha256"
-echo "$want passed, 0 failed"
+grep -q 'Could not load the \\"sharp\\" module using the linux-x64 runtime' "$tmp/broken/manifest.json" \
+  || { echo "e2e: the broken cell's failure lacks the loader's error:" >&2; cat "$tmp/broken/manifest.json" >&2; exit 1; }
+[ -z "$(ls "$tmp/broken"/*.tar.gz 2>/dev/null)" ] || { echo "e2e: the broken cell left an artifact" >&2; exit 1; }
+echo "e2e: the broken cell failed its test with the loader's error, and left no artifact"
+
+echo "e2e: $want artifacts verified, loaded and resized, reproduced twice (plain and --locked)"
+echo "$(( want + 3 )) passed, 0 failed"
