@@ -4,7 +4,7 @@
 #   matrix plan                            # the cells, with internet and a registry
 #   matrix plan --var-file offline.hcl     # a machine without either (see offline.hcl)
 #
-# Reference: docs/spec-reference.md.
+# Reference: README.md, "matrix.hcl reference".
 
 variable "sharp_versions" {
   type        = list(string)

@@ -1,5 +1,5 @@
 # Variable values for a machine without an image registry or direct internet access
-# (docs/spec-reference.md): matrix plan --var-file offline.hcl
+# (README.md, "matrix.hcl reference"): matrix plan --var-file offline.hcl
 #
 # local/node:<major> are stand-ins for the Lambda images, built from npm packages by
 # scripts/images.sh; they are x64 only.
