@@ -87,10 +87,19 @@ type pullOnce struct {
 }
 
 // Connect connects to the engine that the environment names (DOCKER_HOST,
-// DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION), negotiating the API
-// version, and checks that it answers.
+// DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION, or the Docker CLI's
+// context: DOCKER_CONTEXT or the current one), negotiating the API version, and
+// checks that it answers.
 func Connect(ctx context.Context, pull PullPolicy) (*Engine, error) {
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	host, err := contextHost(os.Getenv, dockerConfigDir())
+	if err != nil {
+		return nil, err
+	}
+	if host != "" {
+		opts = append(opts, client.WithHost(host))
+	}
+	cli, err := client.NewClientWithOpts(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}

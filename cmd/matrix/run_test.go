@@ -40,6 +40,8 @@ func TestRunBadFlags(t *testing.T) {
 		{"unknown command", "", []string{"build"}, 2, "unknown command \"build\""},
 		{"missing matrix file", "", []string{"run", "--out", "OUT", "nowhere.hcl"}, 1, "nowhere.hcl"},
 		{"undeclared var", "", []string{"run", "--out", "OUT", "--var", "nope=1", good}, 1, "nope"},
+		{"no engine", "DOCKER_HOST=unix:///tmp/no-such-engine.sock", []string{"run", "--out", "OUT", good}, 1,
+			"no Docker engine answers at unix:///tmp/no-such-engine.sock"},
 		{"locked without lock file", "", []string{"run", "--out", "OUT", "--locked", good}, 1, "matrix.lock.json does not exist"},
 	}
 	for _, tc := range tests {
