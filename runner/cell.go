@@ -94,6 +94,7 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 			return err
 		})
 	})
+	lw.Flush()
 	if err != nil {
 		os.Remove(filepath.Join(opts.OutDir, staged))
 		return fail(err)

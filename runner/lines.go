@@ -56,6 +56,14 @@ func (l *lineWriter) flush() {
 	l.buf = l.buf[:0]
 }
 
+// Flush emits an unterminated last line, so that what the tool writes next starts a
+// line of its own instead of being appended to the container's output.
+func (l *lineWriter) Flush() {
+	if len(l.buf) > 0 {
+		l.flush()
+	}
+}
+
 func (l *lineWriter) Close() error {
 	if len(l.buf) > 0 {
 		l.flush()

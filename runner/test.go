@@ -40,6 +40,9 @@ func testCell(ctx context.Context, exec Executor, cell spec.Cell, path string, o
 			Log:   log,
 		})
 	})
+	if f, ok := log.(interface{ Flush() }); ok {
+		f.Flush() // the test's unterminated last line is its own
+	}
 	res.DurationSecs = opts.Now().Sub(start).Seconds()
 	if out := last.String(); len(out) > mark {
 		res.Output = strings.TrimLeft(out[mark:], "\n")
