@@ -169,6 +169,7 @@ func Run(ctx context.Context, exec Executor, cells []spec.Cell, opts Options) ([
 		}
 		runErr.Failed++
 	}
+	m.Artifacts = append(m.Artifacts, carriedOver(opts.OutDir, cells)...)
 	if err := manifest.Write(opts.OutDir, m); err != nil {
 		return results, fmt.Errorf("recording the run: %w", err)
 	}
