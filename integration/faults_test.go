@@ -1,0 +1,370 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/matrixbuild/matrix/engine"
+	"github.com/matrixbuild/matrix/manifest"
+)
+
+// slowTarget is a cell that says it started and then sleeps.
+func slowTarget() string {
+	return target("slow", `echo sleeping-now; sleep 120; mkdir -p out`, "")
+}
+
+// TestSignalStopsRun interrupts a run while a cell's script sleeps, after another cell
+// was built: exit 130 or 143 within seconds, the sleeping cell's container removed,
+// the built artifact recorded and verifiable.
+func TestSignalStopsRun(t *testing.T) {
+	e := needDocker(t)
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			t.Parallel()
+			w := newWorkspace(t)
+			specPath := w.spec(t, goodTarget()+slowTarget())
+			p := w.start(t, nil, "run", "--out", w.out, "--keep-going", specPath)
+			p.waitFor(t, time.Minute, "ok   good.tar.gz", "[slow.tar.gz] sleeping-now")
+			sent := time.Now()
+			p.cmd.Process.Signal(tc.sig)
+			if code := p.wait(t, time.Minute); code != tc.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, p.stderr.String())
+			}
+			if d := time.Since(sent); d > 20*time.Second {
+				t.Errorf("took %v to stop", d)
+			}
+			checkRun(t, e, w, p.stderr.String(), want{ok: []string{"good.tar.gz"}, failed: map[string][]string{"slow.tar.gz": nil}})
+			if !strings.Contains(p.stderr.String(), "stopping, removing this run's containers") {
+				t.Errorf("stderr does not say it stops:\n%s", p.stderr.String())
+			}
+		})
+	}
+}
+
+// TestKilledRunLeftovers kills a run with SIGKILL while its container runs: the next
+// run into the same directory is not blocked by the dead run's lock, removes the
+// killed run's container (by label) and partial files, and says so.
+func TestKilledRunLeftovers(t *testing.T) {
+	e := needDocker(t)
+	t.Parallel()
+	w := newWorkspace(t)
+	specPath := w.spec(t, slowTarget())
+	p := w.start(t, nil, "run", "--out", w.out, specPath)
+	p.waitFor(t, time.Minute, "[slow.tar.gz] sleeping-now")
+	killed := runID(p.stderr.String())
+	ids, err := e.RunContainers(context.Background(), killed)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("containers of the run: %v, %v", ids, err)
+	}
+	p.cmd.Process.Kill()
+	p.wait(t, 10*time.Second)
+	// What a run killed while packing leaves: an untested artifact.
+	writeFile(t, filepath.Join(w.out, ".slow.tar.gz.untested"), "partial")
+
+	w.spec(t, goodTarget())
+	start := time.Now()
+	res := w.matrix(t, nil, "run", "--out", w.out, specPath)
+	if res.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", res.code, res.stderr)
+	}
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("the next run took %v", d)
+	}
+	for _, s := range []string{
+		fmt.Sprintf("removed container %.12s of an earlier run (%s) that was killed", ids[0], killed),
+		"removed 1 partial file(s) left by an interrupted run: .slow.tar.gz.untested",
+	} {
+		if !strings.Contains(res.stderr, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, res.stderr)
+		}
+	}
+	assertNoContainers(t, e, killed)
+	checkRun(t, e, w, res.stderr, want{ok: []string{"good.tar.gz"}})
+}
+
+// TestConcurrentRunsRefused starts a second run into the directory a first one is
+// writing to: it refuses at once with the lock message and changes nothing.
+func TestConcurrentRunsRefused(t *testing.T) {
+	e := needDocker(t)
+	t.Parallel()
+	w := newWorkspace(t)
+	specPath := w.spec(t, goodTarget()+slowTarget())
+	p := w.start(t, nil, "run", "--out", w.out, "--keep-going", specPath)
+	p.waitFor(t, time.Minute, "ok   good.tar.gz", "[slow.tar.gz] sleeping-now")
+	before := snapshot(t, w.out, "logs")
+
+	second := w.matrix(t, nil, "run", "--out", w.out, specPath)
+	if second.code != 1 {
+		t.Errorf("second run: exit %d, want 1", second.code)
+	}
+	if want := fmt.Sprintf("another matrix run (pid %d) is writing to %s; wait for it or use another --out", p.cmd.Process.Pid, w.out); !strings.Contains(second.stderr, want) {
+		t.Errorf("second run's stderr lacks %q:\n%s", want, second.stderr)
+	}
+	if second.elapsed > 10*time.Second {
+		t.Errorf("the second run took %v to refuse", second.elapsed)
+	}
+	if id := runID(second.stderr); id != "" {
+		assertNoContainers(t, e, id)
+	}
+	assertSameSnapshot(t, before, snapshot(t, w.out, "logs"))
+
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.wait(t, time.Minute)
+	checkRun(t, e, w, p.stderr.String(), want{ok: []string{"good.tar.gz"}, failed: map[string][]string{"slow.tar.gz": nil}})
+}
+
+// TestScriptFaults: a failing script, one over its timeout, one that never exits and
+// ignores SIGTERM, and one that prints megabytes, next to a good cell.
+func TestScriptFaults(t *testing.T) {
+	e := needDocker(t)
+	t.Parallel()
+	w := newWorkspace(t)
+	specPath := w.spec(t,
+		target("fails", `echo diagnostic-before-failure; exit 3`, "")+
+			target("slow", `sleep 60; mkdir -p out`, `  timeout = "2s"`)+
+			target("stuck", `trap '' TERM INT; echo stuck; while :; do sleep 1; done`, `  timeout = "3s"`)+
+			// 1,000,000 numbered lines (6.9 MB), then 3 MiB without a newline.
+			target("loud", `seq 1 1000000; head -c 3145728 /dev/zero | tr '\0' a; mkdir -p out; echo x > out/f`, "")+
+			goodTarget())
+	res := w.matrix(t, nil, "run", "-q", "--out", w.out, "--keep-going", specPath)
+	if res.code != 1 {
+		t.Errorf("exit %d, want 1", res.code)
+	}
+	if res.elapsed > 90*time.Second {
+		t.Errorf("took %v", res.elapsed)
+	}
+	checkRun(t, e, w, res.stderr, want{ok: []string{"good.tar.gz", "loud.tar.gz"}, failed: map[string][]string{
+		"fails.tar.gz": {"script exited with status 3; last lines of logs/fails.tar.gz.log:", "diagnostic-before-failure"},
+		"slow.tar.gz":  {"timed out after 2s (the cell's timeout)"},
+		"stuck.tar.gz": {"timed out after 3s (the cell's timeout)"},
+	}})
+	log, err := os.ReadFile(filepath.Join(w.out, "logs", "fails.tar.gz.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(log, []byte("retry")) {
+		t.Errorf("a script's own failure was retried:\n%s", log)
+	}
+
+	// The loud cell's log holds every line, in order, and the long line in pieces.
+	f, err := os.Open(filepath.Join(w.out, "logs", "loud.tar.gz.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	next, as := 1, 0
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "matrix: ") {
+			continue
+		}
+		if n, err := strconv.Atoi(line); err == nil && next <= 1000000 {
+			if n != next {
+				t.Fatalf("log line %d where %d was due", n, next)
+			}
+			next++
+			continue
+		}
+		if strings.Trim(line, "a") == "" {
+			if len(line) > 64<<10 {
+				t.Errorf("a log line of %d bytes, want them cut at 64 KiB", len(line))
+			}
+			as += len(line)
+		}
+	}
+	if next != 1000001 || as != 3<<20 {
+		t.Errorf("log of the loud cell: lines up to %d, %d bytes of the long line; want 1000000 and %d", next-1, as, 3<<20)
+	}
+	if res.maxRSSKiB > 150<<10 {
+		t.Errorf("max RSS %d MiB while a cell printed 10 MB", res.maxRSSKiB>>10)
+	}
+}
+
+// TestMissingImage runs a cell whose image does not exist under each --pull policy.
+// Under always, the good cell fails too: its local image is in no registry.
+func TestMissingImage(t *testing.T) {
+	e := needDocker(t)
+	const missing = "local/does-not-exist:1"
+	for _, tc := range []struct {
+		pull    string
+		wantErr string
+		goodOK  bool
+	}{
+		{"never", "image " + missing + " is not on the engine and --pull=never", true},
+		{"missing", "pulling image " + missing + ":", true},
+		{"always", "pulling image " + missing + ":", false},
+	} {
+		t.Run(tc.pull, func(t *testing.T) {
+			t.Parallel()
+			w := newWorkspace(t)
+			specPath := w.spec(t, strings.Replace(target("noimage", "true", ""), testImage, missing, 1)+goodTarget())
+			res := w.matrix(t, nil, "run", "--pull", tc.pull, "--out", w.out, "--keep-going", specPath)
+			if res.code != 1 {
+				t.Errorf("exit %d, want 1", res.code)
+			}
+			wt := want{failed: map[string][]string{"noimage.tar.gz": {tc.wantErr}}}
+			if tc.goodOK {
+				wt.ok = []string{"good.tar.gz"}
+			} else {
+				wt.failed["good.tar.gz"] = []string{"pulling image " + testImage}
+			}
+			checkRun(t, e, w, res.stderr, wt)
+			if res.elapsed > time.Minute {
+				t.Errorf("took %v", res.elapsed)
+			}
+		})
+	}
+}
+
+// TestDiskFull builds into a 1 MiB tmpfs that already holds a run's artifact and
+// manifest: an artifact that does not fit fails with a clear error, leaves no partial
+// file, and the earlier artifact stays as the earlier run recorded it.
+func TestDiskFull(t *testing.T) {
+	e := needDocker(t)
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	t.Parallel()
+	w := newWorkspace(t)
+	os.MkdirAll(w.out, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", w.out).CombinedOutput(); err != nil {
+		t.Skipf("mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", w.out).Run() })
+
+	specPath := w.spec(t, goodTarget())
+	first := w.matrix(t, nil, "run", "--out", w.out, specPath)
+	if first.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", first.code, first.stderr)
+	}
+	good, err := os.ReadFile(filepath.Join(w.out, "good.tar.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// 3 MiB of random bytes do not compress: the artifact cannot fit.
+	w.spec(t, target("big", `mkdir -p out; head -c 3145728 /dev/urandom > out/big`, ""))
+	res := w.matrix(t, nil, "run", "--out", w.out, specPath)
+	if res.code != 1 {
+		t.Errorf("exit %d, want 1", res.code)
+	}
+	if !strings.Contains(res.stderr, "no space left on device") {
+		t.Errorf("stderr does not say the disk is full:\n%s", res.stderr)
+	}
+	assertNoPartialFiles(t, w.out)
+	assertVerifies(t, w)
+	if now, err := os.ReadFile(filepath.Join(w.out, "good.tar.gz")); err != nil || !bytes.Equal(now, good) {
+		t.Errorf("the earlier artifact changed or went: %v", err)
+	}
+	if id := runID(res.stderr); id != "" {
+		assertNoContainers(t, e, id)
+	}
+	m, err := manifest.Read(w.out)
+	if err != nil {
+		t.Fatalf("manifest after the failed run: %v", err)
+	}
+	recorded := false
+	for _, a := range m.Artifacts {
+		recorded = recorded || a.File == "good.tar.gz"
+	}
+	if !recorded {
+		t.Errorf("manifest.json no longer records good.tar.gz, which is still in %s (run %s, artifacts %v, failed %v)", w.out, m.RunID, m.Artifacts, m.Failed)
+	}
+}
+
+// TestEngineRestart kills and restarts a second engine of the test's own while a cell
+// runs on it: the cell fails with a clear error or is retried per its retries, and
+// the invariants hold. It needs root and dockerd, and stops an engine, so it runs
+// only with MATRIX_TEST_ENGINE_RESTART=1.
+func TestEngineRestart(t *testing.T) {
+	if os.Getenv("MATRIX_TEST_ENGINE_RESTART") != "1" {
+		t.Skip("set MATRIX_TEST_ENGINE_RESTART=1 to stop and restart a second engine of the test's own")
+	}
+	needDocker(t)
+	root, err := os.MkdirTemp("", "d2-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	sock := filepath.Join(root, "docker.sock")
+	host := "unix://" + sock
+	startEngine := func() *exec.Cmd {
+		cmd := exec.Command("dockerd", "--host", host, "--data-root", filepath.Join(root, "data"),
+			"--exec-root", filepath.Join(root, "exec"), "--pidfile", filepath.Join(root, "docker.pid"),
+			"--bridge=none", "--iptables=false", "--ip-forward=false", "--ip-masq=false")
+		logf, _ := os.OpenFile(filepath.Join(root, "dockerd.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("dockerd: %v", err)
+		}
+		for i := 0; i < 300; i++ {
+			if exec.Command("docker", "-H", host, "info").Run() == nil {
+				return cmd
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("the second dockerd does not answer")
+		return nil
+	}
+	d2 := startEngine()
+	t.Cleanup(func() {
+		exec.Command("sh", "-c", "docker -H "+host+" ps -aq | xargs -r docker -H "+host+" rm -f").Run()
+		d2.Process.Signal(syscall.SIGTERM)
+		d2.Wait()
+	})
+	load := exec.Command("sh", "-c", "docker save "+testImage+" | docker -H "+host+" load")
+	if out, err := load.CombinedOutput(); err != nil {
+		t.Fatalf("loading %s into the second engine: %v\n%s", testImage, err, out)
+	}
+
+	w := newWorkspace(t)
+	specPath := w.spec(t, target("restart", `echo started; sleep 5; mkdir -p out; echo x > out/f`, `  retries = 2`))
+	p := w.start(t, []string{"DOCKER_HOST=" + host}, "run", "--out", w.out, specPath)
+	p.waitFor(t, time.Minute, "[restart.tar.gz] started")
+	d2.Process.Signal(syscall.SIGKILL)
+	d2.Wait()
+	time.Sleep(time.Second)
+	d2 = startEngine()
+	code := p.wait(t, 2*time.Minute)
+	stderr := p.stderr.String()
+	t.Logf("exit %d; stderr:\n%s", code, stderr)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	t.Setenv("DOCKER_HOST", host)
+	e2, err := engine.Connect(ctx, engine.PullNever)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	switch code {
+	case 0:
+		if !strings.Contains(stderr, "engine error, retry 1 of 2") {
+			t.Errorf("built without a retry across an engine restart?")
+		}
+		checkRun(t, e2, w, stderr, want{ok: []string{"restart.tar.gz"}})
+	case 1:
+		m := checkRun(t, e2, w, stderr, want{failed: map[string][]string{"restart.tar.gz": nil}})
+		if len(m.Failed) == 1 && !strings.ContainsAny(m.Failed[0].Error, "engine container") {
+			t.Errorf("unclear error: %s", m.Failed[0].Error)
+		}
+	default:
+		t.Errorf("exit %d", code)
+	}
+}
