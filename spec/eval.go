@@ -611,11 +611,10 @@ func (e *evaluator) env(attr *hcl.Attribute) []EnvVar {
 	return out
 }
 
-func (e *evaluator) passEnv(attr *hcl.Attribute, env []EnvVar) []string {
+// strings evaluates a list-of-strings attribute and hands each non-null element, with
+// its source range, to keep, which validates it and says whether it stays.
+func (e *evaluator) strings(attr *hcl.Attribute, what string, keep func(rng hcl.Range, s string) bool) []string {
 	out := []string{}
-	if attr == nil {
-		return out
-	}
 	v, ok := e.value(attr, cty.List(cty.String))
 	if !ok {
 		return out
@@ -625,22 +624,35 @@ func (e *evaluator) passEnv(attr *hcl.Attribute, env []EnvVar) []string {
 		i, _ := iv.AsBigFloat().Int64()
 		rng := elemRange(attr, int(i))
 		if ev.IsNull() {
-			e.failAt(rng, attr, "Missing value", "pass_env lists a null name.")
+			e.failAt(rng, attr, "Missing value", fmt.Sprintf("%s lists a null value.", what))
 			continue
 		}
-		name := ev.AsString()
+		if s := ev.AsString(); keep(rng, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (e *evaluator) passEnv(attr *hcl.Attribute, env []EnvVar) []string {
+	if attr == nil {
+		return []string{}
+	}
+	var seen []string
+	return e.strings(attr, "pass_env", func(rng hcl.Range, name string) bool {
 		switch {
 		case !envNameRE.MatchString(name):
 			e.failAt(rng, attr, "Invalid environment variable name", fmt.Sprintf("%q is not a valid environment variable name: use letters, digits and '_', not starting with a digit.", name))
-		case slices.Contains(out, name):
+		case slices.Contains(seen, name):
 			e.failAt(rng, attr, "Duplicate pass_env name", fmt.Sprintf("%q is listed twice.", name))
 		case slices.ContainsFunc(env, func(ev EnvVar) bool { return ev.Name == name }):
 			e.failAt(rng, attr, "Variable both set and passed", fmt.Sprintf("%q is set in env and also passed from the host in pass_env; keep one.", name))
 		default:
-			out = append(out, name)
+			seen = append(seen, name)
+			return true
 		}
-	}
-	return out
+		return false
+	})
 }
 
 // DefaultLockFiles are npm's records of an installed tree, relative to the workdir.
@@ -650,31 +662,24 @@ func (e *evaluator) lockFiles(attr *hcl.Attribute) []string {
 	if attr == nil {
 		return slices.Clone(DefaultLockFiles)
 	}
-	out := []string{}
-	v, ok := e.value(attr, cty.List(cty.String))
-	if !ok {
-		return out
-	}
-	for it := v.ElementIterator(); it.Next(); {
-		iv, ev := it.Element()
-		i, _ := iv.AsBigFloat().Int64()
-		rng := elemRange(attr, int(i))
-		if ev.IsNull() {
-			e.failAt(rng, attr, "Missing value", "lock_files lists a null path.")
-			continue
-		}
-		name := ev.AsString()
+	var seen []string
+	paths := e.strings(attr, "lock_files", func(rng hcl.Range, name string) bool {
 		clean := path.Clean(name)
 		switch {
 		case name == "" || path.IsAbs(name) || clean == "." || clean == ".." || strings.HasPrefix(clean, "../"):
 			e.failAt(rng, attr, "Invalid lock file path", fmt.Sprintf("%q must be a path relative to the workdir that stays inside it, like \"package-lock.json\".", name))
-		case slices.Contains(out, clean):
+		case slices.Contains(seen, clean):
 			e.failAt(rng, attr, "Duplicate lock file path", fmt.Sprintf("%q is listed twice.", name))
 		default:
-			out = append(out, clean)
+			seen = append(seen, clean)
+			return true
 		}
+		return false
+	})
+	for i := range paths {
+		paths[i] = path.Clean(paths[i])
 	}
-	return out
+	return paths
 }
 
 func (e *evaluator) mounts(blocks hcl.Blocks) []Mount {
