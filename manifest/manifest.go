@@ -19,6 +19,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/matrixbuild/matrix/internal/atomicfile"
 )
 
 // SchemaVersion is the version of manifest.json written by this package.
@@ -117,44 +119,14 @@ func Write(dir string, m *Manifest) error {
 	for _, a := range m.Artifacts {
 		fmt.Fprintf(&sums, "%s  %s\n", a.SHA256, a.File)
 	}
-	if err := writeAtomic(dir, SumsName, sums.Bytes()); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, SumsName), sums.Bytes()); err != nil {
 		return err
 	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", FileName, err)
 	}
-	return writeAtomic(dir, FileName, append(data, '\n'))
-}
-
-// writeAtomic writes dir/name through a temporary file in dir.
-func writeAtomic(dir, name string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
-	}
-	if err = os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
-	}
-	return nil
+	return atomicfile.Write(filepath.Join(dir, FileName), append(data, '\n'))
 }
 
 // Read reads dir/manifest.json.
