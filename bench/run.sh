@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Measures matrix against the seed's shell recipe in the same run, on the same cells:
+# sharp {0.33.5, 0.34.5} x node {20, 22}, cold npm installs, offline overrides.
+# Prints a Markdown table for BENCHMARKS.md. Usage: bench/run.sh [REPEATS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/go/bin:$PATH
+repeats=${1:-3}
+scripts/setup.sh 20 22 >&2
+tmp=$(mktemp -d /tmp/matrix-bench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/matrix" ./cmd/matrix
+vars=(--var-file offline.hcl --var 'sharp_versions=["0.33.5","0.34.5"]' --var 'nodes=[20,22]')
+
+# time_cmd NAME CMD...: runs CMD $repeats times into fresh directories, prints the median.
+time_cmd() {
+  local name=$1; shift
+  local times=() i t0 t1
+  for i in $(seq 1 "$repeats"); do
+    rm -rf "$tmp/o"
+    t0=$(date +%s.%N)
+    "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+    t1=$(date +%s.%N)
+    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')")
+  done
+  median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (repeats + 1) / 2 ))p")
+  echo "$name $median ${times[*]}"
+}
+
+{
+  time_cmd seed-j1 bench/seed.sh "$tmp/o" 1
+  time_cmd seed-j4 bench/seed.sh "$tmp/o" 4
+  time_cmd matrix-j1-notest "$tmp/matrix" run -q -j 1 --skip-tests "${vars[@]}" --out "$tmp/o" matrix.hcl
+  time_cmd matrix-j4-notest "$tmp/matrix" run -q -j 4 --skip-tests "${vars[@]}" --out "$tmp/o" matrix.hcl
+  time_cmd matrix-j4-test "$tmp/matrix" run -q -j 4 "${vars[@]}" --out "$tmp/o" matrix.hcl
+} | tee "$tmp/results" >&2
+
+base=$(awk '$1=="seed-j1"{print $2}' "$tmp/results")
+echo "| command | median s | runs (s) | vs seed one at a time |"
+echo "|---|---|---|---|"
+while read -r name median rest; do
+  printf '| %s | %.1f | %s | %.2fx |\n' "$name" "$median" "$rest" "$(awk -v a="$base" -v b="$median" 'BEGIN{print a/b}')"
+done < "$tmp/results"
