@@ -327,6 +327,7 @@ func TestEngineRestart(t *testing.T) {
 		exec.Command("sh", "-c", "docker -H "+host+" ps -aq | xargs -r docker -H "+host+" rm -f").Run()
 		d2.Process.Signal(syscall.SIGTERM)
 		d2.Wait()
+		exec.Command("umount", filepath.Join(root, "exec", "netns", "default")).Run() // else root cannot be removed
 	})
 	load := exec.Command("sh", "-c", "docker save "+testImage+" | docker -H "+host+" load")
 	if out, err := load.CombinedOutput(); err != nil {
