@@ -21,6 +21,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/mount"
@@ -411,6 +412,7 @@ func (e *Engine) runToExit(ctx context.Context, id string, log io.Writer) error 
 		logsDone <- err
 	}()
 	waitC, errC := e.cli.ContainerWait(ctx, id, container.WaitConditionNextExit)
+	started := time.Now()
 	if err := e.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		return engineErr("starting the container", err)
 	}
@@ -434,10 +436,58 @@ func (e *Engine) runToExit(ctx context.Context, id string, log io.Writer) error 
 			return &runner.TransientError{Err: fmt.Errorf("waiting for the container: %s", res.Error.Message)}
 		}
 		if res.StatusCode != 0 {
+			if err := e.explainKill(id, res.StatusCode, started); err != nil {
+				return err
+			}
 			return &runner.ExitError{Code: int(res.StatusCode)}
 		}
 		return nil
 	}
+}
+
+// explainKill tells a script that died of a signal from a container that something
+// outside killed: an engine that stops (a restart, an upgrade) kills its containers,
+// which is worth a retry, and the kernel's OOM killer is worth saying so. The
+// engine's events tell them apart: it logs a "kill" event for each signal it sends,
+// and none when the script died by itself. It returns nil when the status is the
+// script's own.
+func (e *Engine) explainKill(id string, status int64, started time.Time) error {
+	if status != 128+9 && status != 128+15 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	inspect, err := e.cli.ContainerInspect(ctx, id)
+	if err == nil && inspect.State != nil && inspect.State.OOMKilled {
+		return fmt.Errorf("the script was killed for running out of memory (status %d)", status)
+	}
+	killed := false
+	if err == nil {
+		msgs, errs := e.cli.Events(ctx, events.ListOptions{
+			Since:   fmt.Sprint(started.Unix() - 1),
+			Until:   fmt.Sprint(time.Now().Unix() + 1),
+			Filters: filters.NewArgs(filters.Arg("container", id), filters.Arg("event", string(events.ActionKill))),
+		})
+	read:
+		for {
+			select {
+			case <-msgs:
+				killed = true
+			case err = <-errs:
+				if errors.Is(err, io.EOF) {
+					err = nil
+				}
+				break read
+			}
+		}
+	}
+	switch {
+	case err != nil:
+		return &runner.TransientError{Err: fmt.Errorf("the container ended with status %d and the engine stopped answering (stopped or restarted during the build?): %w", status, err)}
+	case killed:
+		return &runner.TransientError{Err: fmt.Errorf("the engine killed the container (status %d): it was stopped or restarted during the build, or the container was stopped from outside", status)}
+	}
+	return nil
 }
 
 // remove force-removes a container with a fresh context: it must also happen when the

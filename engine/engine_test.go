@@ -134,6 +134,11 @@ func TestBuildFailures(t *testing.T) {
 	}{
 		{"non-zero exit", "echo before; exit 3", "/build", 0,
 			func(err error) bool { var x *runner.ExitError; return errors.As(err, &x) && x.Code == 3 }, "status 3"},
+		{"status 137 of its own", "exit 137", "/build", 0,
+			func(err error) bool {
+				var x *runner.ExitError
+				return errors.As(err, &x) && x.Code == 137 && !runner.IsTransient(err)
+			}, "status 137"},
 		{"missing collect path", "true", "/nowhere", 0, nil, "collect path /nowhere does not exist"},
 		{"cancelled while running", "sleep 60", "/build", 2 * time.Second,
 			func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }, ""},

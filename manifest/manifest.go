@@ -70,7 +70,10 @@ type Image struct {
 
 // Artifact is one built file.
 type Artifact struct {
-	File   string `json:"file"`
+	File string `json:"file"`
+	// RunID is the run that built the artifact: this manifest's run_id, or an earlier
+	// run's for an artifact that this run left in place.
+	RunID  string `json:"run_id"`
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
 	Format string `json:"format"`
@@ -201,7 +204,7 @@ func Verify(dir string) (checked int, problems []Problem, err error) {
 			problems = append(problems, Problem{a.File, "not a plain file name"})
 			continue
 		}
-		sum, size, err := hashFile(filepath.Join(dir, a.File))
+		sum, size, err := HashFile(filepath.Join(dir, a.File))
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 			problems = append(problems, Problem{a.File, "missing"})
@@ -223,7 +226,8 @@ func Verify(dir string) (checked int, problems []Problem, err error) {
 	return checked, problems, nil
 }
 
-func hashFile(path string) (string, int64, error) {
+// HashFile returns the hex sha256 and the size of a file.
+func HashFile(path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", 0, err

@@ -102,6 +102,7 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 	stagedPath := filepath.Join(opts.OutDir, staged)
 	art := &manifest.Artifact{
 		File:         cell.Artifact,
+		RunID:        opts.RunID,
 		SHA256:       packed.SHA256,
 		Size:         packed.Size,
 		Format:       cell.Format,

@@ -147,9 +147,11 @@ func Run(ctx context.Context, exec Executor, cells []spec.Cell, opts Options) ([
 		Failed:      []manifest.Failure{},
 	}
 	var runErr *RunError
+	built := map[string]bool{}
 	for _, r := range results {
 		if r.Err == nil {
 			m.Artifacts = append(m.Artifacts, *r.Artifact)
+			built[r.Artifact.File] = true
 			continue
 		}
 		f := manifest.Failure{
@@ -169,7 +171,7 @@ func Run(ctx context.Context, exec Executor, cells []spec.Cell, opts Options) ([
 		}
 		runErr.Failed++
 	}
-	m.Artifacts = append(m.Artifacts, carriedOver(opts.OutDir, cells)...)
+	m.Artifacts = append(m.Artifacts, carriedOver(opts.OutDir, built)...)
 	if err := manifest.Write(opts.OutDir, m); err != nil {
 		return results, fmt.Errorf("recording the run: %w", err)
 	}

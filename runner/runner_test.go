@@ -524,3 +524,51 @@ func TestRunPlatformOfTestImage(t *testing.T) {
 		t.Errorf("build image of the wrong platform: %v", results[0].Err)
 	}
 }
+
+func TestRunKeepsRecordsOfEarlierArtifacts(t *testing.T) {
+	opts := options(t)
+	opts.RunID = "first"
+	if _, err := Run(context.Background(), &fakeExec{}, cells("a.tar.gz", "b.tar.gz"), opts); err != nil {
+		t.Fatal(err)
+	}
+	// The second run builds c, and a fails: a's earlier artifact stays, listed with
+	// the run that built it; b, not in this run, stays listed too.
+	opts.RunID, opts.KeepGoing = "second", true
+	exec := &fakeExec{behave: func(ctx context.Context, job Job, _ int) error {
+		if job.Cell.Artifact == "a.tar.gz" {
+			return &ExitError{Code: 1}
+		}
+		return nil
+	}}
+	if _, err := Run(context.Background(), exec, cells("a.tar.gz", "c.tar.gz"), opts); err == nil {
+		t.Fatal("a failing cell did not fail the run")
+	}
+	m, err := manifest.Read(opts.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, a := range m.Artifacts {
+		got[a.File] = a.RunID
+	}
+	want := map[string]string{"a.tar.gz": "first", "b.tar.gz": "first", "c.tar.gz": "second"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("artifacts by run = %v, want %v", got, want)
+	}
+	if len(m.Failed) != 1 || m.Failed[0].Artifact != "a.tar.gz" {
+		t.Errorf("failed = %+v", m.Failed)
+	}
+	if _, problems, err := manifest.Verify(opts.OutDir); err != nil || len(problems) > 0 {
+		t.Errorf("verify: %v %v", problems, err)
+	}
+	// An earlier artifact changed on disk is no longer vouched for.
+	os.WriteFile(filepath.Join(opts.OutDir, "b.tar.gz"), []byte("tampered"), 0o644)
+	opts.RunID = "third"
+	Run(context.Background(), &fakeExec{}, cells("c.tar.gz"), opts)
+	m, _ = manifest.Read(opts.OutDir)
+	for _, a := range m.Artifacts {
+		if a.File == "b.tar.gz" {
+			t.Error("a changed earlier artifact is still listed")
+		}
+	}
+}
