@@ -21,8 +21,11 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 
 // lineWriter splits a stream into lines and hands each complete line (without its
 // newline) to emit; Close flushes an unterminated last line. Lines longer than
-// maxLine are cut, so a script printing without newlines cannot grow memory.
+// maxLine are cut, so a script printing without newlines cannot grow memory. It is
+// safe for concurrent use: the engine's output copier may still be writing when the
+// runner adds its own lines after a cancellation.
 type lineWriter struct {
+	mu   sync.Mutex
 	buf  []byte
 	emit func(line []byte)
 }
@@ -30,6 +33,8 @@ type lineWriter struct {
 const maxLine = 64 << 10
 
 func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	n := len(p)
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
@@ -59,15 +64,16 @@ func (l *lineWriter) flush() {
 // Flush emits an unterminated last line, so that what the tool writes next starts a
 // line of its own instead of being appended to the container's output.
 func (l *lineWriter) Flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if len(l.buf) > 0 {
 		l.flush()
 	}
 }
 
+// Close flushes; the writer stays usable.
 func (l *lineWriter) Close() error {
-	if len(l.buf) > 0 {
-		l.flush()
-	}
+	l.Flush()
 	return nil
 }
 
