@@ -79,12 +79,8 @@ type Engine struct {
 	arch string // the engine's CPU, as images name it ("amd64")
 
 	mu     sync.Mutex
-	pulled map[string]*pullOnce // one pull per image reference and platform per run
-}
-
-type pullOnce struct {
-	done chan struct{}
-	err  error
+	pulled map[string]bool        // "ref|platform" pulled in this run: --pull=always pulls once
+	refs   map[string]*sync.Mutex // per image reference, held while resolving it
 }
 
 // Connect connects to the engine that the environment names (DOCKER_HOST,
@@ -115,7 +111,7 @@ func Connect(ctx context.Context, pull PullPolicy) (*Engine, error) {
 		cli.Close()
 		return nil, engineErr("asking the engine for its platform", err)
 	}
-	return &Engine{cli: cli, pull: pull, pulled: map[string]*pullOnce{}, arch: goArch(info.Architecture)}, nil
+	return &Engine{cli: cli, pull: pull, pulled: map[string]bool{}, refs: map[string]*sync.Mutex{}, arch: goArch(info.Architecture)}, nil
 }
 
 // goArch turns the kernel's machine name that the engine reports into the name images use.
@@ -169,23 +165,48 @@ func (e *Engine) Close() error { return e.cli.Close() }
 // Host is the engine's address, for messages.
 func (e *Engine) Host() string { return e.cli.DaemonHost() }
 
-// Resolve implements runner.Executor.
+// Resolve implements runner.Executor. Resolving one reference is serialised: a pull
+// for one platform retags the reference, so a concurrent inspect for another
+// platform could otherwise read the wrong image.
 func (e *Engine) Resolve(ctx context.Context, ref, platform string) (runner.Image, error) {
-	inspect, err := e.cli.ImageInspect(ctx, ref)
+	unlock := e.lockRef(ref)
+	defer unlock()
+	img, err := e.inspect(ctx, ref)
 	missing := cerrdefs.IsNotFound(err)
 	if err != nil && !missing {
-		return runner.Image{}, engineErr("inspecting image "+ref, err)
+		return runner.Image{}, err
 	}
-	if e.pull == PullAlways || missing {
+	// With --pull=missing, a local image of another platform than the cell's counts as
+	// missing: multi-platform images are pulled per platform.
+	wrongPlatform := !missing && platform != "" && !strings.HasPrefix(img.Platform()+"/", strings.TrimSuffix(platform, "/")+"/")
+	key := ref + "|" + platform
+	e.mu.Lock()
+	pulledAlready := e.pulled[key]
+	e.mu.Unlock()
+	if (e.pull == PullAlways && !pulledAlready) || missing || (wrongPlatform && e.pull != PullNever) {
 		if e.pull == PullNever {
 			return runner.Image{}, fmt.Errorf("image %s is not on the engine and --pull=never", ref)
 		}
-		if err := e.pullOnce(ctx, ref, platform); err != nil {
+		if err := e.doPull(ctx, ref, platform); err != nil {
 			return runner.Image{}, err
 		}
-		if inspect, err = e.cli.ImageInspect(ctx, ref); err != nil {
-			return runner.Image{}, engineErr("inspecting image "+ref+" after pulling it", err)
+		e.mu.Lock()
+		e.pulled[key] = true
+		e.mu.Unlock()
+		if img, err = e.inspect(ctx, ref); err != nil {
+			return runner.Image{}, err
 		}
+	}
+	return img, nil
+}
+
+func (e *Engine) inspect(ctx context.Context, ref string) (runner.Image, error) {
+	inspect, err := e.cli.ImageInspect(ctx, ref)
+	if cerrdefs.IsNotFound(err) {
+		return runner.Image{}, err
+	}
+	if err != nil {
+		return runner.Image{}, engineErr("inspecting image "+ref, err)
 	}
 	return runner.Image{
 		Ref:          ref,
@@ -197,32 +218,17 @@ func (e *Engine) Resolve(ctx context.Context, ref, platform string) (runner.Imag
 	}, nil
 }
 
-func (e *Engine) pullOnce(ctx context.Context, ref, platform string) error {
-	key := ref + "|" + platform
+// lockRef serialises the resolution of one image reference.
+func (e *Engine) lockRef(ref string) (unlock func()) {
 	e.mu.Lock()
-	p, ok := e.pulled[key]
+	m, ok := e.refs[ref]
 	if !ok {
-		p = &pullOnce{done: make(chan struct{})}
-		e.pulled[key] = p
+		m = &sync.Mutex{}
+		e.refs[ref] = m
 	}
 	e.mu.Unlock()
-	if ok {
-		select {
-		case <-p.done:
-			return p.err
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	p.err = e.doPull(ctx, ref, platform)
-	if p.err != nil && ctx.Err() != nil {
-		// A cancelled pull says nothing about the image: let another cell try again.
-		e.mu.Lock()
-		delete(e.pulled, key)
-		e.mu.Unlock()
-	}
-	close(p.done)
-	return p.err
+	m.Lock()
+	return m.Unlock
 }
 
 // doPull pulls ref and reads the progress stream to its end: pull errors arrive inside it.
