@@ -65,9 +65,9 @@ variable "ca_bundle" {
 }
 
 variable "npm_cache" {
-  type        = string
-  default     = ""
-  description = "A host directory to share as npm's cache (/root/.npm) between cells; empty for none."
+  type        = bool
+  default     = true
+  description = "Share npm's download cache (/root/.npm) between cells and runs, in the engine volume matrix-cache-npm. npm checks every download's integrity, so the cache changes no artifact."
 }
 
 variable "format" {
@@ -121,8 +121,9 @@ target "sharp-lambda" {
     }
   }
   dynamic "mount" {
-    for_each = var.npm_cache == "" ? [] : [var.npm_cache]
+    for_each = var.npm_cache ? ["npm"] : []
     content {
+      type   = "cache"
       source = mount.value
       target = "/root/.npm"
     }

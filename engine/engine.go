@@ -528,10 +528,19 @@ func labels(runID, cell string) map[string]string {
 func hostConfig(network string, mounts []spec.Mount) *container.HostConfig {
 	hc := &container.HostConfig{NetworkMode: container.NetworkMode(network)}
 	for _, m := range mounts {
+		if m.Type == spec.MountCache {
+			// A named volume: the engine creates it on first use, and it outlives the run.
+			hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Source: CacheVolume(m.Source), Target: m.Target, ReadOnly: m.ReadOnly})
+			continue
+		}
 		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
 	}
 	return hc
 }
+
+// CacheVolume is the engine volume that holds the cache named id; remove it with
+// `docker volume rm` to start cold.
+func CacheVolume(id string) string { return "matrix-cache-" + id }
 
 func envList(env []spec.EnvVar) []string {
 	out := make([]string, len(env))

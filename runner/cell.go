@@ -195,7 +195,8 @@ func samePlatform(want, have string) bool {
 
 // InputHash is the sha256 of everything that decides an artifact's bytes: when two
 // cells have equal input hashes, the reproducible packer gives equal artifacts (as
-// far as the script is deterministic). Values of pass-through variables are left out.
+// far as the script is deterministic). Values of pass-through variables and cache
+// mounts are left out.
 func InputHash(cell spec.Cell, img Image, epoch time.Time) string {
 	in := struct {
 		PackFormat int           `json:"pack_format_version"`
@@ -212,7 +213,7 @@ func InputHash(cell spec.Cell, img Image, epoch time.Time) string {
 		Format     string        `json:"format"`
 		Prefix     string        `json:"prefix"`
 		Epoch      int64         `json:"epoch"`
-	}{pack.FormatVersion, img.ID, cell.Platform, cell.Workdir, cell.Env, cell.PassEnv, cell.Mounts,
+	}{pack.FormatVersion, img.ID, cell.Platform, cell.Workdir, cell.Env, cell.PassEnv, bindMounts(cell.Mounts),
 		cell.Network, cell.Script, cell.Collect, cell.Artifact, cell.Format, archivePrefix(cell), epoch.Unix()}
 	data, err := json.Marshal(in)
 	if err != nil {
@@ -220,6 +221,18 @@ func InputHash(cell spec.Cell, img Image, epoch time.Time) string {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+// bindMounts leaves out cache mounts: a cache speeds a build up without changing
+// what it installs (npm checks every download against the lock's integrity).
+func bindMounts(mounts []spec.Mount) []spec.Mount {
+	var out []spec.Mount
+	for _, m := range mounts {
+		if m.Type != spec.MountCache {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // archivePrefix puts zip artifacts in the layout of an AWS Lambda layer for Node.js

@@ -73,10 +73,19 @@ type EnvVar struct {
 
 // Mount is a bind mount from the host into a container.
 type Mount struct {
+	// Type is MountBind (Source is a host path) or MountCache (Source names a cache:
+	// an engine volume that lives across runs, e.g. npm's download cache).
+	Type     string `json:"type"`
 	Source   string `json:"source"`
 	Target   string `json:"target"`
 	ReadOnly bool   `json:"read_only"`
 }
+
+// Mount types.
+const (
+	MountBind  = "bind"
+	MountCache = "cache"
+)
 
 // Test describes the check of a packed artifact in a clean runtime container.
 type Test struct {

@@ -306,6 +306,7 @@ var (
 	platformRE = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$`)
 	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	networkRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
+	cacheIDRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$`)
 )
 
 func (e *evaluator) cell(content *hcl.BodyContent, c *Cell) bool {
@@ -693,42 +694,64 @@ func (e *evaluator) mounts(blocks hcl.Blocks) []Mount {
 		if !ok {
 			continue
 		}
-		a := content.Attributes
-		src, srcAttr := e.str(a, "source", "")
-		dst, dstAttr := e.str(a, "target", "")
-		ro := false
-		if attr, ok := a["read_only"]; ok {
-			if v, ok := e.value(attr, cty.Bool); ok {
-				ro = v.True()
-			}
+		// Judge each mount on its own attributes, so that all bad mounts are reported.
+		failedBefore := e.failed
+		e.failed = false
+		ok = e.mount(content.Attributes, targets, &out)
+		e.failed = e.failed || failedBefore || !ok
+	}
+	return out
+}
+
+// mount evaluates one mount block's attributes and appends the mount to out.
+func (e *evaluator) mount(a hcl.Attributes, targets map[string]hcl.Range, out *[]Mount) bool {
+	typ, typAttr := e.str(a, "type", MountBind)
+	src, srcAttr := e.str(a, "source", "")
+	dst, dstAttr := e.str(a, "target", "")
+	ro := false
+	if attr, ok := a["read_only"]; ok {
+		if v, ok := e.value(attr, cty.Bool); ok {
+			ro = v.True()
 		}
-		if e.failed {
-			continue
-		}
-		if src == "" {
-			e.fail(srcAttr, "Invalid mount source", "The mount source is empty.")
-			continue
-		}
-		if strings.ContainsRune(src, 0) || strings.ContainsRune(dst, 0) {
-			e.fail(srcAttr, "Invalid mount", "A mount path contains a NUL character.")
-			continue
-		}
+	}
+	if e.failed {
+		return false
+	}
+	if src == "" {
+		e.fail(srcAttr, "Invalid mount source", "The mount source is empty.")
+		return false
+	}
+	if strings.ContainsRune(src, 0) || strings.ContainsRune(dst, 0) {
+		e.fail(srcAttr, "Invalid mount", "A mount path contains a NUL character.")
+		return false
+	}
+	switch typ {
+	case MountBind:
 		if !filepath.IsAbs(src) {
 			src = filepath.Join(e.dir, src) // relative to the matrix file's directory
 		}
-		if !path.IsAbs(dst) {
-			e.fail(dstAttr, "Path must be absolute", fmt.Sprintf("The mount target %q is a path inside the container and must be absolute.", dst))
-			continue
+		src = filepath.Clean(src)
+	case MountCache:
+		if !cacheIDRE.MatchString(src) {
+			e.fail(srcAttr, "Invalid cache name", fmt.Sprintf("The source of a cache mount names the cache: %q must be letters, digits, '_', '.' or '-', starting with a letter or digit.", src))
+			return false
 		}
-		dst = path.Clean(dst)
-		if prev, dup := targets[dst]; dup {
-			e.fail(dstAttr, "Duplicate mount target", fmt.Sprintf("%q is already a mount target at %s.", dst, rangeString(prev)))
-			continue
-		}
-		targets[dst] = dstAttr.Expr.Range()
-		out = append(out, Mount{Source: filepath.Clean(src), Target: dst, ReadOnly: ro})
+	default:
+		e.fail(typAttr, "Invalid mount type", fmt.Sprintf("The mount type is %q or %q, not %q.", MountBind, MountCache, typ))
+		return false
 	}
-	return out
+	if !path.IsAbs(dst) {
+		e.fail(dstAttr, "Path must be absolute", fmt.Sprintf("The mount target %q is a path inside the container and must be absolute.", dst))
+		return false
+	}
+	dst = path.Clean(dst)
+	if prev, dup := targets[dst]; dup {
+		e.fail(dstAttr, "Duplicate mount target", fmt.Sprintf("%q is already a mount target at %s.", dst, rangeString(prev)))
+		return false
+	}
+	targets[dst] = dstAttr.Expr.Range()
+	*out = append(*out, Mount{Type: typ, Source: src, Target: dst, ReadOnly: ro})
+	return true
 }
 
 // checkArtifacts reports artifact names that two cells share, including names that

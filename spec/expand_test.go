@@ -290,7 +290,7 @@ target "t" {
 		if m := c.Mounts[0]; !strings.HasSuffix(m.Source, "/cache") || !strings.HasPrefix(m.Source, "/") || m.Target != "/root/.npm" || m.ReadOnly {
 			t.Errorf("relative mount = %+v, want an absolute source next to the file", m)
 		}
-		check("dynamic mount", c.Mounts[1], Mount{"/etc/ssl/ca.crt", "/ca.crt", true})
+		check("dynamic mount", c.Mounts[1], Mount{Type: MountBind, Source: "/etc/ssl/ca.crt", Target: "/ca.crt", ReadOnly: true})
 	}
 	check("script", c.Script, "echo V")
 	check("artifact", c.Artifact, "out-22.zip")

@@ -54,6 +54,7 @@ var testSchema = &hcl.BodySchema{
 
 var mountSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
+		{Name: "type"},
 		{Name: "source", Required: true},
 		{Name: "target", Required: true},
 		{Name: "read_only"},
