@@ -143,7 +143,7 @@ target "sharp-lambda" {
     if [ "$${MATRIX_LOCKED:-}" = 1 ]; then
       npm ci $flags
     else
-      npm init -y >/dev/null
+      # npm writes package.json itself; `npm init` would cost a second per cell.
       npm install $flags sharp@${matrix.sharp}
       node -e '
         const fs = require("fs");

@@ -12,7 +12,7 @@ cell() {
     -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/matrix-ca.crt:ro \
     -e NODE_EXTRA_CA_CERTS=/etc/ssl/certs/matrix-ca.crt \
     -v "$out:/out" "local/node:$n" sh -c "
-      set -e; mkdir -p /build && cd /build && npm init -y >/dev/null
+      set -e; mkdir -p /build && cd /build
       npm install --no-audit --no-fund --omit=dev sharp@$v >/dev/null
       tar --no-xattrs --hard-dereference -czhf /out/sharp-$v-node$n-linux-x64.tar.gz node_modules"
 }

@@ -86,14 +86,19 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 	}
 	staged := "." + cell.Artifact + untestedSuffix
 	var packed pack.Result
+	var packTime time.Duration
 	job := Job{RunID: opts.RunID, Cell: cell, Image: img, Env: env, Inputs: inputs, Log: lw}
+	buildStart := opts.Now()
 	lockFiles, err := withRetries(cctx, cell, lw, func() (Files, error) {
 		return exec.Build(cctx, job, func(r io.Reader) error {
+			t0 := opts.Now()
 			var err error
 			packed, err = pack.WriteFile(cctx, opts.OutDir, staged, r, packOpts)
+			packTime = opts.Now().Sub(t0)
 			return err
 		})
 	})
+	buildTime := opts.Now().Sub(buildStart)
 	lw.Flush()
 	if err != nil {
 		os.Remove(filepath.Join(opts.OutDir, staged))
@@ -117,8 +122,8 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 	for _, d := range packed.Dropped {
 		fmt.Fprintf(lw, "matrix: dropped dangling symlink %s (--allow-dangling)\n", d)
 	}
-	fmt.Fprintf(lw, "matrix: packed %d files, %d bytes of content, into %s (%d bytes)\n",
-		packed.Files, packed.ContentBytes, cell.Artifact, packed.Size)
+	fmt.Fprintf(lw, "matrix: packed %d files, %d bytes of content, into %s (%d bytes) in %v; container and packing took %v\n",
+		packed.Files, packed.ContentBytes, cell.Artifact, packed.Size, packTime.Round(time.Millisecond), buildTime.Round(time.Millisecond))
 
 	art.CrossBuilt = cell.CrossBuilt
 	if cell.CrossBuilt {
