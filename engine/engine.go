@@ -78,9 +78,10 @@ type Engine struct {
 
 	arch string // the engine's CPU, as images name it ("amd64")
 
-	mu     sync.Mutex
-	pulled map[string]bool        // "ref|platform" pulled in this run: --pull=always pulls once
-	refs   map[string]*sync.Mutex // per image reference, held while resolving it
+	mu       sync.Mutex
+	pulled   map[string]bool        // "ref|platform" pulled in this run: --pull=always pulls once
+	refs     map[string]*sync.Mutex // per image reference, held while resolving it
+	runnable map[string]error       // by image ID: why the engine cannot run it, or nil
 }
 
 // Connect connects to the engine that the environment names (DOCKER_HOST,
@@ -111,7 +112,40 @@ func Connect(ctx context.Context, pull PullPolicy) (*Engine, error) {
 		cli.Close()
 		return nil, engineErr("asking the engine for its platform", err)
 	}
-	return &Engine{cli: cli, pull: pull, pulled: map[string]bool{}, refs: map[string]*sync.Mutex{}, arch: goArch(info.Architecture)}, nil
+	return &Engine{cli: cli, pull: pull, pulled: map[string]bool{}, refs: map[string]*sync.Mutex{}, runnable: map[string]error{}, arch: goArch(info.Architecture)}, nil
+}
+
+// Runnable implements runner.Executor: an image of the engine's own CPU runs; one of
+// another CPU runs only where the engine has emulation (binfmt/qemu), which a
+// throwaway container (`sh -c true`) finds out once per image.
+func (e *Engine) Runnable(ctx context.Context, img runner.Image) error {
+	if e.arch == "" || img.Architecture == "" || img.Architecture == e.arch {
+		return nil
+	}
+	e.mu.Lock()
+	err, known := e.runnable[img.ID]
+	e.mu.Unlock()
+	if known {
+		return err
+	}
+	cfg := &container.Config{Image: img.ID, Entrypoint: shell, Cmd: []string{"true"}, Labels: labels("probe", "platform probe of "+img.Ref)}
+	id, err := e.create(ctx, cfg, &container.HostConfig{NetworkMode: "none"}, img.Platform())
+	if err == nil {
+		err = e.runToExit(ctx, id, io.Discard)
+		e.remove(id)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		err = fmt.Errorf("image %s is %s and this engine runs %s: it cannot run it without emulation (binfmt/qemu) (%v); "+
+			"build such cells on a %s engine, or install for that CPU from an image of this engine's platform",
+			img.Ref, img.Platform(), e.arch, err, img.Architecture)
+	}
+	e.mu.Lock()
+	e.runnable[img.ID] = err
+	e.mu.Unlock()
+	return err
 }
 
 // goArch turns the kernel's machine name that the engine reports into the name images use.

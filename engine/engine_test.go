@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -249,4 +250,60 @@ func TestRemoveLeftovers(t *testing.T) {
 		t.Errorf("leftover not removed: %+v", removed)
 	}
 	assertNoContainers(t, e, runID)
+}
+
+// foreignImage loads an image that claims linux/arm64 and whose /bin/sh is an arm64
+// ELF header: no amd64 engine runs it, with or without emulation.
+func foreignImage(t *testing.T, e *Engine) string {
+	t.Helper()
+	var layer bytes.Buffer
+	tw := tar.NewWriter(&layer)
+	elf := []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00\x01\x00\x00\x00")
+	tw.WriteHeader(&tar.Header{Name: "bin/", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.WriteHeader(&tar.Header{Name: "bin/sh", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(elf))})
+	tw.Write(elf)
+	tw.Close()
+	sum := sha256.Sum256(layer.Bytes())
+	config := fmt.Sprintf(`{"architecture":"arm64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["sha256:%x"]}}`, sum)
+	const ref = "local/matrix-test-arm64:probe"
+	manifest := `[{"Config":"config.json","RepoTags":["` + ref + `"],"Layers":["layer.tar"]}]`
+	var image bytes.Buffer
+	iw := tar.NewWriter(&image)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"manifest.json", []byte(manifest)}, {"config.json", []byte(config)}, {"layer.tar", layer.Bytes()}} {
+		iw.WriteHeader(&tar.Header{Name: f.name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(f.data))})
+		iw.Write(f.data)
+	}
+	iw.Close()
+	resp, err := e.cli.ImageLoad(context.Background(), &image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return ref
+}
+
+func TestRunnableForeignImage(t *testing.T) {
+	e := connect(t, PullNever)
+	if e.arch != "amd64" {
+		t.Skipf("the probe image is arm64; this engine is %s", e.arch)
+	}
+	if err := e.Runnable(context.Background(), resolve(t, e, testImage())); err != nil {
+		t.Errorf("the engine's own platform: %v", err)
+	}
+	img := resolve(t, e, foreignImage(t, e))
+	if img.Platform() != "linux/arm64" {
+		t.Fatalf("probe image is %s", img.Platform())
+	}
+	err := e.Runnable(context.Background(), img)
+	if err == nil || !strings.Contains(err.Error(), "cannot run it without emulation") {
+		t.Fatalf("err = %v, want a refusal that names emulation", err)
+	}
+	if again := e.Runnable(context.Background(), img); again == nil || again.Error() != err.Error() {
+		t.Errorf("second answer differs: %v", again)
+	}
+	assertNoContainers(t, e, "probe")
 }

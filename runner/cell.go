@@ -76,6 +76,16 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 	if cell.Platform != "" && !samePlatform(cell.Platform, img.Platform()) {
 		return fail(fmt.Errorf("image %s is %s, the cell asks for %s", img.Ref, img.Platform(), cell.Platform))
 	}
+	if err := exec.Runnable(cctx, img); err != nil {
+		return fail(err)
+	}
+	testing := cell.Test != nil && !opts.SkipTests && !cell.CrossBuilt
+	var testImg Image
+	if testing {
+		if testImg, err = resolveTestImage(cctx, exec, cell, lw); err != nil {
+			return fail(err)
+		}
+	}
 
 	packOpts := pack.Options{
 		Format:        cell.Format,
@@ -129,8 +139,8 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 	if cell.CrossBuilt {
 		fmt.Fprintf(lw, "matrix: cross-built for %s: not tested (cross_built = true)\n", cell.Platform)
 	}
-	if cell.Test != nil && !opts.SkipTests && !cell.CrossBuilt {
-		res, err := testCell(cctx, exec, cell, stagedPath, opts, lw, last)
+	if testing {
+		res, err := testCell(cctx, exec, cell, testImg, stagedPath, opts, lw, last)
 		art.Test = res
 		if err != nil {
 			os.Remove(stagedPath)

@@ -16,6 +16,9 @@ import (
 type Executor interface {
 	// Resolve makes the image available according to the pull policy and identifies it.
 	Resolve(ctx context.Context, ref, platform string) (Image, error)
+	// Runnable says why this executor cannot run the image, if it cannot (an image for
+	// another CPU on an engine without emulation); nil when it can.
+	Runnable(ctx context.Context, img Image) error
 	// Build runs job.Cell's script in a fresh container, streaming its output to job.Log.
 	// Before the start it puts job.Inputs into the workdir. After a zero exit it calls
 	// collect with the tar stream of the cell's collect path, and returns the files

@@ -30,10 +30,20 @@ type fakeExec struct {
 
 func (f *fakeExec) Resolve(ctx context.Context, ref, platform string) (Image, error) {
 	arch := "amd64"
-	if strings.HasSuffix(ref, "-arm64") {
-		arch = "arm64"
+	for _, a := range []string{"arm64", "s390x"} {
+		if strings.HasSuffix(ref, "-"+a) {
+			arch = a
+		}
 	}
 	return Image{Ref: ref, ID: "sha256:" + strings.Repeat("ab", 32), OS: "linux", Architecture: arch}, nil
+}
+
+// Runnable: the fake engine is amd64 and has no emulation for s390x.
+func (f *fakeExec) Runnable(ctx context.Context, img Image) error {
+	if img.Architecture == "s390x" {
+		return errors.New("image " + img.Ref + " is linux/s390x and this engine cannot run it")
+	}
+	return nil
 }
 
 func (f *fakeExec) Build(ctx context.Context, job Job, collect func(io.Reader) error) (Files, error) {
@@ -571,5 +581,19 @@ func TestRunKeepsRecordsOfEarlierArtifacts(t *testing.T) {
 		if a.File == "b.tar.gz" {
 			t.Error("a changed earlier artifact is still listed")
 		}
+	}
+}
+
+func TestRunChecksTestImageBeforeBuilding(t *testing.T) {
+	exec := &fakeExec{}
+	cs := cells("s390x.tar.gz")
+	cs[0].Test = &spec.Test{Image: "runtime-s390x", Platform: "linux/s390x", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
+	opts := options(t)
+	results, err := Run(context.Background(), exec, cs, opts)
+	if err == nil || !strings.Contains(results[0].Err.Error(), "cannot run it") || !strings.Contains(results[0].Err.Error(), "cross_built") {
+		t.Fatalf("err = %v, want the engine's refusal and the cross_built hint", results[0].Err)
+	}
+	if n := exec.calls("s390x.tar.gz"); n != 0 {
+		t.Errorf("built %d times before finding that the artifact cannot be tested", n)
 	}
 }

@@ -14,24 +14,34 @@ import (
 	"github.com/matrixbuild/matrix/spec"
 )
 
-// testCell runs the cell's test against the packed artifact at path, in a fresh
-// container of the test image.
-func testCell(ctx context.Context, exec Executor, cell spec.Cell, path string, opts Options, log io.Writer, last *tail) (*manifest.Test, error) {
-	start := opts.Now()
+// resolveTestImage makes the test image available and checks, before anything is
+// built, that the artifact can be tested in it: an image of another platform than
+// the artifact's, or one this engine cannot run, would ship an untested artifact.
+func resolveTestImage(ctx context.Context, exec Executor, cell spec.Cell, log io.Writer) (Image, error) {
 	t := cell.Test
 	img, err := withRetries(ctx, cell, log, func() (Image, error) { return exec.Resolve(ctx, t.Image, t.Platform) })
 	if err != nil {
-		return nil, fmt.Errorf("test image: %w", err)
+		return Image{}, fmt.Errorf("test image: %w", err)
 	}
-	res := &manifest.Test{Image: manifest.Image{Ref: img.Ref, ID: img.ID, RepoDigests: img.RepoDigests, Platform: img.Platform()}}
 	if want := t.Platform; want != "" && !samePlatform(want, img.Platform()) {
-		return res, fmt.Errorf("the artifact is for %s but the test image %s is %s: it would be shipped untested; "+
+		return Image{}, fmt.Errorf("the artifact is for %s but the test image %s is %s: it would be shipped untested; "+
 			"test it in an image of its platform, or declare cross_built = true to build it untested (the manifest says so)",
 			want, img.Ref, img.Platform())
 	}
+	if err := exec.Runnable(ctx, img); err != nil {
+		return Image{}, fmt.Errorf("test image: %w; declare cross_built = true to build the artifact untested (the manifest says so)", err)
+	}
+	return img, nil
+}
+
+// testCell runs the cell's test against the packed artifact at path, in a fresh
+// container of the resolved test image.
+func testCell(ctx context.Context, exec Executor, cell spec.Cell, img Image, path string, opts Options, log io.Writer, last *tail) (*manifest.Test, error) {
+	start := opts.Now()
+	res := &manifest.Test{Image: manifest.Image{Ref: img.Ref, ID: img.ID, RepoDigests: img.RepoDigests, Platform: img.Platform()}}
 	fmt.Fprintf(log, "matrix: testing %s in %s (%s)\n", cell.Artifact, img.Ref, img.ID)
 	mark := len(last.String())
-	_, err = withRetries(ctx, cell, log, func() (struct{}, error) {
+	_, err := withRetries(ctx, cell, log, func() (struct{}, error) {
 		return struct{}{}, exec.Test(ctx, TestJob{
 			RunID: opts.RunID,
 			Cell:  cell,

@@ -394,11 +394,26 @@ func (e *evaluator) checkImage(attr *hcl.Attribute, s string) {
 	}
 }
 
+// knownOS and knownArch are the OCI platform names images are published for; a
+// platform outside them is a typo (x64 is npm's name, amd64 the image's).
+var (
+	knownOS   = []string{"linux", "windows", "darwin", "freebsd"}
+	knownArch = []string{"amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "mips64le", "loong64"}
+)
+
 func (e *evaluator) checkPlatform(attr *hcl.Attribute, s string) {
-	if attr == nil || s == "" || platformRE.MatchString(s) {
+	if attr == nil || s == "" {
 		return
 	}
-	e.fail(attr, "Invalid platform", fmt.Sprintf("%q is not a platform: write os/arch or os/arch/variant, like linux/amd64, linux/arm64 or linux/arm/v7; leave it unset for the engine's default.", s))
+	if !platformRE.MatchString(s) {
+		e.fail(attr, "Invalid platform", fmt.Sprintf("%q is not a platform: write os/arch or os/arch/variant, like linux/amd64, linux/arm64 or linux/arm/v7; leave it unset for the engine's default.", s))
+		return
+	}
+	parts := strings.Split(s, "/")
+	if !slices.Contains(knownOS, parts[0]) || !slices.Contains(knownArch, parts[1]) {
+		e.fail(attr, "Unknown platform", fmt.Sprintf("%q names no platform images are built for: the OS is one of %s and the architecture one of %s (amd64, not x64).",
+			s, strings.Join(knownOS, ", "), strings.Join(knownArch, ", ")))
+	}
 }
 
 func (e *evaluator) checkNetwork(attr *hcl.Attribute, s string) {
