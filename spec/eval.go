@@ -297,7 +297,8 @@ func (e *evaluator) str(attrs hcl.Attributes, name, def string) (string, *hcl.At
 	}
 	v, ok := e.value(attr, cty.String)
 	if !ok {
-		return def, attr
+		// Its problem is reported: no further check of this attribute should add one.
+		return def, nil
 	}
 	return v.AsString(), attr
 }
@@ -324,7 +325,7 @@ func (e *evaluator) cell(content *hcl.BodyContent, c *Cell) bool {
 	c.Network, attr = e.str(a, "network", "")
 	e.checkNetwork(attr, c.Network)
 	c.Script, attr = e.str(a, "script", "")
-	if attr != nil && !e.failed && strings.TrimSpace(c.Script) == "" {
+	if attr != nil && strings.TrimSpace(c.Script) == "" {
 		e.fail(attr, "Empty script", "The script is run with sh -c in the container; it must not be empty.")
 	}
 	c.Collect, attr = e.str(a, "collect", path.Join(c.Workdir, "node_modules"))
@@ -386,7 +387,7 @@ func (e *evaluator) test(b *hcl.Block, c *Cell) *Test {
 }
 
 func (e *evaluator) checkImage(attr *hcl.Attribute, s string) {
-	if attr == nil || e.failed {
+	if attr == nil {
 		return
 	}
 	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
@@ -433,7 +434,7 @@ func (e *evaluator) checkAbs(attr *hcl.Attribute, s string) {
 // checkArtifact makes sure the name is a plain file name that is safe to create in the
 // output directory.
 func (e *evaluator) checkArtifact(attr *hcl.Attribute, s string) {
-	if e.failed {
+	if attr == nil {
 		return
 	}
 	var why string
@@ -470,7 +471,7 @@ func formatOf(name string) string {
 func (e *evaluator) format(attr, artifactAttr *hcl.Attribute, format, artifact string) string {
 	fromName := formatOf(artifact)
 	if attr == nil {
-		if fromName == "" && artifactAttr != nil && !e.failed {
+		if fromName == "" && artifactAttr != nil && artifact != "" {
 			e.fail(artifactAttr, "Unknown artifact format", fmt.Sprintf("The artifact name %q does not end in .tar.gz, .tgz or .zip; rename it or set format = \"tar.gz\" or \"zip\".", artifact))
 		}
 		return fromName
