@@ -11,7 +11,7 @@ repeats=${1:-3}
 scripts/setup.sh 20 22 >&2
 tmp=$(mktemp -d /tmp/matrix-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-go build -o "$tmp/matrix" ./cmd/matrix
+go build -ldflags "-X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" -o "$tmp/matrix" ./cmd/matrix
 cp matrix.hcl offline.hcl "$tmp/"
 cd "$tmp"
 vars=(--var-file offline.hcl --var 'sharp_versions=["0.33.5","0.34.5"]' --var 'nodes=[20,22]')

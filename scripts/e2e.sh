@@ -29,7 +29,7 @@ cp matrix.hcl offline.hcl "$tmp/"
 spec="$tmp/matrix.hcl"
 vars=(--var-file "$tmp/offline.hcl" --var "sharp_versions=$(quoted $SHARP_VERSIONS)" --var "nodes=[$(list $NODES)]")
 
-go build -o "$tmp/matrix" ./cmd/matrix
+go build -ldflags "-X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" -o "$tmp/matrix" ./cmd/matrix
 M="$tmp/matrix"
 "$M" validate "${vars[@]}" "$spec"
 "$M" plan "${vars[@]}" "$spec"

@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
 scripts/setup.sh 20 22 24
-go build -o bin/matrix ./cmd/matrix
+go build -ldflags "-X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" -o bin/matrix ./cmd/matrix
 exec bin/matrix run --var-file offline.hcl "$@" matrix.hcl

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -26,8 +27,37 @@ const (
 	toolName    = "matrix"
 )
 
-// version is set at build time with -ldflags "-X main.version=..."; "dev" otherwise.
+// version is set at build time with -ldflags "-X main.version=..."; otherwise it is
+// the VCS revision Go embeds when building from a checkout ("dev" if there is none).
 var version = "dev"
+
+func init() {
+	if version != "dev" {
+		return
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		version = "dev-" + rev
+		if modified == "true" {
+			version += "-dirty"
+		}
+	}
+}
 
 // usageError marks a wrong command line: exit 2 instead of 1.
 type usageError struct{ err error }
