@@ -95,8 +95,11 @@ type Artifact struct {
 
 // Test is the result of an artifact's test in a runtime container.
 type Test struct {
-	Image        Image   `json:"image"`
-	Passed       bool    `json:"passed"`
+	Image  Image `json:"image"`
+	Passed bool  `json:"passed"`
+	// Definition is the sha256 of the test as it ran (image ID, script, env, mounts,
+	// workdir): --reuse keeps an artifact only if it passed the same test.
+	Definition   string  `json:"definition"`
 	DurationSecs float64 `json:"duration_seconds"`
 	Output       string  `json:"output,omitempty"` // the last lines of the test's output
 }

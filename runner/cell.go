@@ -86,6 +86,15 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 			return fail(err)
 		}
 	}
+	inputHash := InputHash(cell, img, epoch(opts), inputs)
+	testDef := ""
+	if testing {
+		testDef = TestDefinition(*cell.Test, testImg)
+	}
+	if prev := opts.reusable(cell.Artifact, inputHash, testDef); prev != nil {
+		fmt.Fprintf(lw, "matrix: reused %s, built by run %s from the same inputs (input hash %.12s)\n", prev.File, prev.RunID, inputHash)
+		return prev, nil, nil
+	}
 
 	packOpts := pack.Options{
 		Format:        cell.Format,
@@ -124,7 +133,7 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 		Target:       cell.Target,
 		Axes:         axes(cell),
 		Image:        manifest.Image{Ref: img.Ref, ID: img.ID, RepoDigests: img.RepoDigests, Platform: img.Platform()},
-		InputHash:    InputHash(cell, img, epoch(opts)),
+		InputHash:    inputHash,
 		Files:        packed.Files,
 		ContentBytes: packed.ContentBytes,
 		Log:          logName(cell),
@@ -141,6 +150,9 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 	}
 	if testing {
 		res, err := testCell(cctx, exec, cell, testImg, stagedPath, opts, lw, last)
+		if res != nil {
+			res.Definition = testDef
+		}
 		art.Test = res
 		if err != nil {
 			os.Remove(stagedPath)
@@ -210,9 +222,9 @@ func samePlatform(want, have string) bool {
 
 // InputHash is the sha256 of everything that decides an artifact's bytes: when two
 // cells have equal input hashes, the reproducible packer gives equal artifacts (as
-// far as the script is deterministic). Values of pass-through variables and cache
-// mounts are left out.
-func InputHash(cell spec.Cell, img Image, epoch time.Time) string {
+// far as the script is deterministic). Under --locked the locked files count too.
+// Values of pass-through variables and cache mounts are left out.
+func InputHash(cell spec.Cell, img Image, epoch time.Time, locked Files) string {
 	in := struct {
 		PackFormat int           `json:"pack_format_version"`
 		ImageID    string        `json:"image_id"`
@@ -228,9 +240,24 @@ func InputHash(cell spec.Cell, img Image, epoch time.Time) string {
 		Format     string        `json:"format"`
 		Prefix     string        `json:"prefix"`
 		Epoch      int64         `json:"epoch"`
+		Locked     Files         `json:"locked,omitempty"` // encoding/json sorts map keys
 	}{pack.FormatVersion, img.ID, cell.Platform, cell.Workdir, cell.Env, cell.PassEnv, bindMounts(cell.Mounts),
-		cell.Network, cell.Script, cell.Collect, cell.Artifact, cell.Format, archivePrefix(cell), epoch.Unix()}
+		cell.Network, cell.Script, cell.Collect, cell.Artifact, cell.Format, archivePrefix(cell), epoch.Unix(), locked}
 	data, err := json.Marshal(in)
+	if err != nil {
+		panic(err) // plain strings and slices always marshal
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// TestDefinition is the sha256 of a test as it runs: a reused artifact must have
+// passed the same test.
+func TestDefinition(t spec.Test, img Image) string {
+	data, err := json.Marshal(struct {
+		ImageID string
+		Test    spec.Test
+	}{img.ID, t})
 	if err != nil {
 		panic(err) // plain strings and slices always marshal
 	}

@@ -42,6 +42,12 @@ type Options struct {
 	SpecSHA256  string
 	// AllowDangling drops dangling symlinks from artifacts instead of failing the cell.
 	AllowDangling bool
+	// Reuse skips a cell whose artifact in OutDir was built from the same inputs (its
+	// input hash, and the same passing test) and still hashes as recorded.
+	Reuse bool
+	// previous are the artifacts recorded by the output directory's manifest when the
+	// run started, by file name; set by Run.
+	previous map[string]manifest.Artifact
 	// Locked, when not nil, holds per artifact name the files to put into the workdir
 	// before the script starts (matrix run --locked); containers then see MATRIX_LOCKED=1.
 	Locked map[string]Files
@@ -97,6 +103,14 @@ func Run(ctx context.Context, exec Executor, cells []spec.Cell, opts Options) ([
 			len(removed), strings.Join(removed, ", "))
 	}
 
+	if opts.Reuse {
+		opts.previous = map[string]manifest.Artifact{}
+		if prev, err := manifest.Read(opts.OutDir); err == nil {
+			for _, a := range prev.Artifacts {
+				opts.previous[a.File] = a
+			}
+		}
+	}
 	started := opts.Now()
 	results := make([]Result, len(cells))
 	for i := range cells {
@@ -179,6 +193,23 @@ func Run(ctx context.Context, exec Executor, cells []spec.Cell, opts Options) ([
 		return results, runErr
 	}
 	return results, nil
+}
+
+// reusable returns the earlier record of an artifact that this run would build from
+// the same inputs, if its file is still as recorded; nil otherwise.
+func (opts Options) reusable(file, inputHash, testDef string) *manifest.Artifact {
+	prev, ok := opts.previous[file]
+	if !ok || prev.InputHash != inputHash {
+		return nil
+	}
+	if testDef != "" && (prev.Test == nil || !prev.Test.Passed || prev.Test.Definition != testDef) {
+		return nil
+	}
+	sum, size, err := manifest.HashFile(filepath.Join(opts.OutDir, file))
+	if err != nil || sum != prev.SHA256 || size != prev.Size {
+		return nil
+	}
+	return &prev
 }
 
 // errNotBuilt marks a cell that never ran because the run stopped first.

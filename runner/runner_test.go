@@ -449,8 +449,8 @@ func TestRunRemovesLeftoversOfKilledRun(t *testing.T) {
 func TestInputHash(t *testing.T) {
 	c := cells("a.tar.gz")[0]
 	img := Image{ID: "sha256:1"}
-	base := InputHash(c, img, time.Unix(0, 0))
-	if base != InputHash(c, img, time.Unix(0, 0)) {
+	base := InputHash(c, img, time.Unix(0, 0), nil)
+	if base != InputHash(c, img, time.Unix(0, 0), nil) {
 		t.Fatal("input hash is not stable")
 	}
 	changes := map[string]func(*spec.Cell, *Image){
@@ -465,14 +465,17 @@ func TestInputHash(t *testing.T) {
 	for name, change := range changes {
 		c2, img2 := c, img
 		change(&c2, &img2)
-		if InputHash(c2, img2, time.Unix(0, 0)) == base {
+		if InputHash(c2, img2, time.Unix(0, 0), nil) == base {
 			t.Errorf("changing %s does not change the input hash", name)
 		}
+	}
+	if InputHash(c, img, time.Unix(0, 0), Files{"package-lock.json": []byte("{}")}) == base {
+		t.Error("locked files do not change the input hash")
 	}
 	c2 := c
 	c2.Timeout = time.Hour // does not change the bytes
 	c2.Mounts = []spec.Mount{{Type: spec.MountCache, Source: "npm", Target: "/root/.npm"}}
-	if InputHash(c2, img, time.Unix(0, 0)) != base {
+	if InputHash(c2, img, time.Unix(0, 0), nil) != base {
 		t.Error("the timeout or a cache mount changes the input hash")
 	}
 }
@@ -595,5 +598,66 @@ func TestRunChecksTestImageBeforeBuilding(t *testing.T) {
 	}
 	if n := exec.calls("s390x.tar.gz"); n != 0 {
 		t.Errorf("built %d times before finding that the artifact cannot be tested", n)
+	}
+}
+
+func TestRunReuse(t *testing.T) {
+	opts := options(t)
+	cs := cells("a.tar.gz", "b.tar.gz")
+	cs[0].Test = &spec.Test{Image: "rt", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
+	opts.RunID = "first"
+	if _, err := Run(context.Background(), &fakeExec{}, cs, opts); err != nil {
+		t.Fatal(err)
+	}
+	opts.Reuse = true
+	rerun := func(id string, cs []spec.Cell) (*fakeExec, *manifest.Manifest) {
+		t.Helper()
+		exec := &fakeExec{}
+		opts.RunID = id
+		if _, err := Run(context.Background(), exec, cs, opts); err != nil {
+			t.Fatal(err)
+		}
+		m, err := manifest.Read(opts.OutDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return exec, m
+	}
+	runOf := func(m *manifest.Manifest, file string) string {
+		for _, a := range m.Artifacts {
+			if a.File == file {
+				return a.RunID
+			}
+		}
+		return ""
+	}
+
+	exec, m := rerun("second", cs)
+	if exec.calls("a.tar.gz")+exec.calls("b.tar.gz") != 0 || runOf(m, "a.tar.gz") != "first" || runOf(m, "b.tar.gz") != "first" {
+		t.Errorf("unchanged cells were rebuilt: %v", exec.builds)
+	}
+
+	changed := append([]spec.Cell{}, cs...)
+	changed[1].Script = "true # changed"
+	exec, m = rerun("third", changed)
+	if exec.calls("a.tar.gz") != 0 || exec.calls("b.tar.gz") != 1 || runOf(m, "b.tar.gz") != "third" {
+		t.Errorf("a changed script: builds %v", exec.builds)
+	}
+
+	test := *changed[0].Test
+	test.Script = "node -e 2"
+	changed[0].Test = &test
+	exec, _ = rerun("fourth", changed)
+	if exec.calls("a.tar.gz") != 1 {
+		t.Errorf("a changed test did not rebuild and retest the artifact: builds %v", exec.builds)
+	}
+
+	os.WriteFile(filepath.Join(opts.OutDir, "b.tar.gz"), []byte("tampered"), 0o644)
+	exec, _ = rerun("fifth", changed)
+	if exec.calls("b.tar.gz") != 1 {
+		t.Errorf("a changed artifact file was reused")
+	}
+	if _, problems, err := manifest.Verify(opts.OutDir); err != nil || len(problems) > 0 {
+		t.Errorf("verify: %v %v", problems, err)
 	}
 }

@@ -10,6 +10,7 @@
 #     gives byte-identical SHA256SUMS;
 #   - after deleting the output, `matrix run --locked` (npm ci from the lock file the
 #     first run recorded) gives byte-identical SHA256SUMS again;
+#   - then a --locked --reuse run into the same directory builds nothing;
 #   - a zip artifact unzips to nodejs/node_modules/sharp/... and loads;
 #   - a deliberately broken cell (musl binaries, glibc runtime) fails its test with
 #     the loader's error in the manifest.
@@ -93,6 +94,13 @@ rm -rf "$tmp/out1" "$tmp/out2"
 same_sums "$tmp/out1" "--locked rebuild"
 echo "e2e: a --locked rebuild from matrix.lock.json reproduced every sha256"
 
+# Nothing changed since: --reuse keeps every artifact and builds nothing.
+"$M" run --quiet --locked --reuse "${vars[@]}" --out "$tmp/out1" "$spec" > "$tmp/reuse.txt"
+grep -q "^0 built, $want reused, 0 failed" "$tmp/reuse.txt" || { echo "e2e: --reuse rebuilt cells:" >&2; cat "$tmp/reuse.txt" >&2; exit 1; }
+same_sums "$tmp/out1" "--reuse"
+"$M" verify "$tmp/out1"
+echo "e2e: an unchanged --locked --reuse run built nothing and kept every artifact"
+
 # A Lambda layer zip: nodejs/node_modules/..., loads in the runtime (matrix tests it
 # the way Lambda loads layers; here unzip and node check it independently too).
 "$M" run --quiet "${vars[@]}" --var format=zip --var 'sharp_versions=["0.34.5"]' --var 'nodes=[22]' --out "$tmp/zip" "$spec"
@@ -116,4 +124,4 @@ grep -q 'Could not load the \\"sharp\\" module using the linux-x64 runtime' "$tm
 echo "e2e: the broken cell failed its test with the loader's error, and left no artifact"
 
 echo "e2e: $want artifacts verified, loaded and resized, reproduced twice (plain and --locked)"
-echo "$(( want + 3 )) passed, 0 failed"
+echo "$(( want + 4 )) passed, 0 failed"

@@ -27,6 +27,7 @@ type runFlags struct {
 	allowDangling bool
 	quiet         bool
 	locked        bool
+	reuse         bool
 }
 
 // register adds the flags that run and lock share.
@@ -59,6 +60,7 @@ DOCKER_CERT_PATH). SOURCE_DATE_EPOCH sets the timestamp inside artifacts.`,
 	fl.StringVarP(&f.out, "out", "o", "out", "output directory")
 	fl.BoolVar(&f.skipTests, "skip-tests", false, "do not run the targets' test blocks (recorded in the manifest)")
 	fl.BoolVar(&f.allowDangling, "allow-dangling", false, "drop dangling symlinks from artifacts instead of failing the cell")
+	fl.BoolVar(&f.reuse, "reuse", false, "keep an artifact in the output directory that was built from the same inputs and still verifies (exact with --locked)")
 	fl.BoolVar(&f.locked, "locked", false, "install exactly what matrix.lock.json records (MATRIX_LOCKED=1 in the build); fail if it is missing or stale")
 	return cmd
 }
@@ -158,9 +160,10 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		SpecSHA256:    file.SHA256(),
 		AllowDangling: f.allowDangling,
 		Locked:        locked,
+		Reuse:         f.reuse,
 	})
 	if results != nil && !lockOnly {
-		printSummary(cmd.OutOrStdout(), f.out, results)
+		printSummary(cmd.OutOrStdout(), f.out, runID, results)
 	}
 	if !f.locked && ctx.Err() == nil {
 		if n, lerr := recordLocks(locks, lockPath, results); lerr != nil {
@@ -217,19 +220,23 @@ func recordLocks(locks *lock.File, lockPath string, results []runner.Result) (in
 }
 
 // printSummary prints one line per cell, in plan order.
-func printSummary(w io.Writer, out string, results []runner.Result) {
+func printSummary(w io.Writer, out, runID string, results []runner.Result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	failed := 0
+	failed, reused := 0, 0
 	for _, r := range results {
-		if r.Err != nil {
+		switch {
+		case r.Err != nil:
 			failed++
 			fmt.Fprintf(tw, "FAILED\t%s\t%s\n", r.Cell.Artifact, firstLine(r.Err.Error()))
-			continue
+		case r.Artifact.RunID != runID:
+			reused++
+			fmt.Fprintf(tw, "reused\t%s\tsha256:%s\n", r.Artifact.File, r.Artifact.SHA256)
+		default:
+			fmt.Fprintf(tw, "ok\t%s\tsha256:%s\n", r.Artifact.File, r.Artifact.SHA256)
 		}
-		fmt.Fprintf(tw, "ok\t%s\tsha256:%s\n", r.Artifact.File, r.Artifact.SHA256)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d built, %d failed; manifest: %s\n", len(results)-failed, failed, filepath.Join(out, "manifest.json"))
+	fmt.Fprintf(w, "%d built, %d reused, %d failed; manifest: %s\n", len(results)-failed-reused, reused, failed, filepath.Join(out, "manifest.json"))
 }
 
 func firstLine(s string) string {
