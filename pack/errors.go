@@ -3,6 +3,7 @@ package pack
 import (
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // Sentinel errors, wrapped in an *EntryError; test with errors.Is.
@@ -29,14 +30,31 @@ type EntryError struct {
 }
 
 func (e *EntryError) Error() string {
-	s := e.Entry
-	if s == "" {
-		s = `""`
-	}
+	s := printable(e.Entry)
 	if e.Link != "" {
-		s += ": " + e.Link + " to " + strconv.Quote(e.Target)
+		s += ": " + e.Link + " to " + strconv.Quote(clip(e.Target))
 	}
 	return s + ": " + e.Err.Error()
+}
+
+// maxShown bounds a name from the stream in a message: names come from the build
+// container, and a hostile one could be megabytes long or hold terminal escapes.
+const maxShown = 300
+
+func clip(s string) string {
+	if len(s) > maxShown {
+		return s[:maxShown] + "..."
+	}
+	return s
+}
+
+// printable shows a plain name as it is and quotes anything else.
+func printable(name string) string {
+	name = clip(name)
+	if name != "" && strconv.Quote(name) == `"`+name+`"` && !strings.ContainsAny(name, " :") {
+		return name
+	}
+	return strconv.Quote(name)
 }
 
 func (e *EntryError) Unwrap() error { return e.Err }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -115,7 +116,7 @@ func Write(ctx context.Context, w io.Writer, r io.Reader, opts Options) (Stats, 
 		return Stats{}, err
 	}
 	if err := spool.w.Flush(); err != nil {
-		return Stats{}, fmt.Errorf("spooling: %w", err)
+		return Stats{}, fmt.Errorf("pack: spooling to %s: %w", filepath.Dir(spool.f.Name()), err)
 	}
 	if err := writeArchive(ctx, w, spool.f, p, opts); err != nil {
 		return Stats{}, err
@@ -161,6 +162,22 @@ func (o Options) withDefaults() (Options, error) {
 		o.TempDir = os.TempDir()
 	}
 	return o, nil
+}
+
+// writeErr remembers its writer's error, to tell it from the reader's in a copy.
+// It hides ReadFrom, which keeps bufio from handing the reader to os.File.ReadFrom
+// (a buffer per file).
+type writeErr struct {
+	w   io.Writer
+	err error
+}
+
+func (w *writeErr) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	if err != nil {
+		w.err = err
+	}
+	return n, err
 }
 
 // spool holds file contents; its file is unlinked at once where the system
@@ -240,10 +257,13 @@ func readTree(ctx context.Context, r io.Reader, sp *spool, opts Options) (*tree,
 				return nil, &EntryError{Entry: name, Err: fmt.Errorf("%w: %d bytes, %d of %d left", ErrTooLarge, hdr.Size, opts.MaxSize-sp.off, opts.MaxSize)}
 			}
 			e.size, e.off = hdr.Size, sp.off
-			// Hiding ReadFrom keeps bufio from handing tr to os.File.ReadFrom,
-			// which allocates a buffer per file.
-			m, err := io.CopyBuffer(struct{ io.Writer }{sp.w}, tr, sp.buf)
+			dst := &writeErr{w: sp.w}
+			m, err := io.CopyBuffer(dst, tr, sp.buf)
 			sp.off += m
+			if dst.err != nil {
+				// Not the entry's fault: the disk under the output directory (full?).
+				return nil, fmt.Errorf("pack: spooling %s to %s: %w", printable(name), filepath.Dir(sp.f.Name()), dst.err)
+			}
 			if err != nil {
 				return nil, &EntryError{Entry: name, Err: fmt.Errorf("reading content: %w", err)}
 			}

@@ -24,12 +24,18 @@ type plan struct {
 
 // planner dereferences the links of a tree into the list of archive items.
 type planner struct {
-	ctx    context.Context
-	t      *tree
-	opts   Options
-	p      plan
-	visits int
+	ctx       context.Context
+	t         *tree
+	opts      Options
+	p         plan
+	visits    int
+	nameBytes int // of all archive names so far, bounded by maxNameBytes
 }
+
+// maxNameBytes bounds the archive's names in memory: links to directories multiply
+// names (a few links, each to a directory holding more, make a tiny stream name
+// millions of long paths).
+const maxNameBytes = 64 << 20
 
 // level is one directory walk on the stack of a planner: the subtree of root
 // is being walked and, once a symlink to a directory is met, parent is the
@@ -177,6 +183,12 @@ func (pl *planner) link(e *entry, what, raw, target, out string, stack []level) 
 func (pl *planner) add(it item, entry string) error {
 	if len(pl.p.items) >= pl.opts.MaxEntries {
 		return &EntryError{Entry: entry, Err: fmt.Errorf("%w: more than %d in the archive", ErrTooManyEntries, pl.opts.MaxEntries)}
+	}
+	if len(it.name) > maxNameLen {
+		return &EntryError{Entry: entry, Err: fmt.Errorf("%w: through links to directories it becomes a name longer than %d bytes", ErrBadName, maxNameLen)}
+	}
+	if pl.nameBytes += len(it.name); pl.nameBytes > maxNameBytes {
+		return &EntryError{Entry: entry, Err: fmt.Errorf("%w: the archive's names exceed %d bytes (links to directories multiply them)", ErrTooManyEntries, maxNameBytes)}
 	}
 	if it.dir {
 		pl.p.stats.Dirs++
