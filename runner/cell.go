@@ -36,11 +36,23 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 	if opts.Locked != nil {
 		env = append(env, "MATRIX_LOCKED=1")
 	}
-	logFile, err := os.Create(filepath.Join(opts.OutDir, logName(cell)))
+	// The log is written under a temporary name and replaces the cell's earlier log
+	// when the cell is built or fails; a reused artifact keeps the log of its build.
+	logPath := filepath.Join(opts.OutDir, logName(cell))
+	logFile, err := os.CreateTemp(filepath.Dir(logPath), "."+filepath.Base(logPath)+".tmp-*")
 	if err != nil {
 		return nil, nil, fmt.Errorf("log file: %w", err)
 	}
-	defer logFile.Close()
+	logFile.Chmod(0o644)
+	reused := false
+	defer func() {
+		logFile.Close()
+		if reused {
+			os.Remove(logFile.Name())
+		} else {
+			os.Rename(logFile.Name(), logPath)
+		}
+	}()
 	last := &tail{n: tailLines}
 	prefix := []byte("[" + cell.Artifact + "] ")
 	lw := &lineWriter{emit: func(line []byte) {
@@ -92,7 +104,8 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 		testDef = TestDefinition(*cell.Test, testImg)
 	}
 	if prev := opts.reusable(cell.Artifact, inputHash, testDef); prev != nil {
-		fmt.Fprintf(lw, "matrix: reused %s, built by run %s from the same inputs (input hash %.12s)\n", prev.File, prev.RunID, inputHash)
+		fmt.Fprintf(opts.Progress, "[%s] matrix: reused, built by run %s from the same inputs (input hash %.12s)\n", prev.File, prev.RunID, inputHash)
+		reused = true
 		return prev, nil, nil
 	}
 
@@ -132,7 +145,7 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 		Format:       cell.Format,
 		Target:       cell.Target,
 		Axes:         axes(cell),
-		Image:        manifest.Image{Ref: img.Ref, ID: img.ID, RepoDigests: img.RepoDigests, Platform: img.Platform()},
+		Image:        manifestImage(img),
 		InputHash:    inputHash,
 		Files:        packed.Files,
 		ContentBytes: packed.ContentBytes,
@@ -149,7 +162,7 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 		fmt.Fprintf(lw, "matrix: cross-built for %s: not tested (cross_built = true)\n", cell.Platform)
 	}
 	if testing {
-		res, err := testCell(cctx, exec, cell, testImg, stagedPath, opts, lw, last)
+		res, err := testCell(cctx, exec, cell, testImg, stagedPath, opts, lw)
 		if res != nil {
 			res.Definition = testDef
 		}
@@ -249,6 +262,10 @@ func InputHash(cell spec.Cell, img Image, epoch time.Time, locked Files) string 
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+func manifestImage(img Image) manifest.Image {
+	return manifest.Image{Ref: img.Ref, ID: img.ID, RepoDigests: img.RepoDigests, Platform: img.Platform()}
 }
 
 // TestDefinition is the sha256 of a test as it runs: a reused artifact must have

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -47,19 +48,21 @@ func lockDir(dir string) (unlock func(), err error) {
 // clean up (packing temporaries and spools, untested artifacts); only called under
 // the lock.
 func removeLeftovers(dir string) []string {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil
-	}
 	var removed []string
-	for _, e := range entries {
-		name := e.Name()
-		if !e.Type().IsRegular() || !strings.HasPrefix(name, ".") {
+	for _, sub := range []string{"", logDir} {
+		entries, err := os.ReadDir(filepath.Join(dir, sub))
+		if err != nil {
 			continue
 		}
-		if strings.Contains(name, ".tmp-") || strings.HasPrefix(name, ".pack-spool-") || strings.HasSuffix(name, untestedSuffix) {
-			if os.Remove(filepath.Join(dir, name)) == nil {
-				removed = append(removed, name)
+		for _, e := range entries {
+			name := e.Name()
+			if !e.Type().IsRegular() || !strings.HasPrefix(name, ".") {
+				continue
+			}
+			if strings.Contains(name, ".tmp-") || strings.HasPrefix(name, ".pack-spool-") || strings.HasSuffix(name, untestedSuffix) {
+				if os.Remove(filepath.Join(dir, sub, name)) == nil {
+					removed = append(removed, path.Join(sub, name))
+				}
 			}
 		}
 	}

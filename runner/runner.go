@@ -132,11 +132,10 @@ func Run(ctx context.Context, exec Executor, cells []spec.Cell, opts Options) ([
 			}
 			art, files, err := buildCell(gctx, exec, cells[i], opts)
 			results[i].Artifact, results[i].LockFiles, results[i].Err = art, files, err
-			if err != nil && gctx.Err() != nil && ctx.Err() == nil && !errors.Is(err, errTimeout) && !opts.KeepGoing {
-				// Cancelled because another cell failed first: say so, not "context canceled".
-				if !isOwnFailure(err) {
-					results[i].Err = notBuilt(ctx)
-				}
+			if errors.Is(err, context.Canceled) {
+				// Stopped by an interrupt, or by fail-fast after another cell failed:
+				// say which, not "context canceled".
+				results[i].Err = notBuilt(ctx)
 			}
 			if err != nil {
 				fmt.Fprintf(opts.Progress, "FAIL %s: %v\n", cells[i].Artifact, results[i].Err)
@@ -220,11 +219,6 @@ func notBuilt(ctx context.Context) error {
 		return fmt.Errorf("%w: the run was interrupted", errNotBuilt)
 	}
 	return fmt.Errorf("%w: stopped after another cell failed (use --keep-going to build every cell)", errNotBuilt)
-}
-
-// isOwnFailure tells a cell's own failure from the cancellation that fail-fast caused.
-func isOwnFailure(err error) bool {
-	return !errors.Is(err, context.Canceled)
 }
 
 // NewRunID returns a random identifier for a run's container labels.

@@ -661,3 +661,49 @@ func TestRunReuse(t *testing.T) {
 		t.Errorf("verify: %v %v", problems, err)
 	}
 }
+
+// TestRunRecordsTheTestsOwnOutput: a build that logs more lines than the log's tail
+// keeps must not push the test's own output out of its manifest record.
+func TestRunRecordsTheTestsOwnOutput(t *testing.T) {
+	exec := &fakeExec{
+		behave: func(ctx context.Context, job Job, _ int) error {
+			for i := range 3 * tailLines {
+				fmt.Fprintf(job.Log, "npm install line %d\n", i)
+			}
+			return nil
+		},
+		test: func(ctx context.Context, job TestJob) error {
+			fmt.Fprintf(job.Log, "Error: Could not load the sharp module using the linux-x64 runtime\n")
+			return &ExitError{Code: 1}
+		},
+	}
+	cs := cells("a.tar.gz")
+	cs[0].Test = &spec.Test{Image: "rt", Workdir: "/test", Script: "node -e ...", Timeout: time.Minute}
+	results, _ := Run(context.Background(), exec, cs, options(t))
+	var te *TestError
+	if !errors.As(results[0].Err, &te) {
+		t.Fatalf("err = %v, want a TestError", results[0].Err)
+	}
+	if !strings.HasPrefix(te.Result.Output, "Error: Could not load") || strings.Contains(te.Result.Output, "npm install line") {
+		t.Errorf("test output = %q, want only the test's lines", te.Result.Output)
+	}
+}
+
+// TestRunReuseKeepsTheBuildLog: a reused artifact's record points at its log, which
+// must still be the log of the build that made it.
+func TestRunReuseKeepsTheBuildLog(t *testing.T) {
+	opts := options(t)
+	opts.Reuse = true
+	if _, err := Run(context.Background(), &fakeExec{}, cells("a.tar.gz"), opts); err != nil {
+		t.Fatal(err)
+	}
+	results, err := Run(context.Background(), &fakeExec{}, cells("a.tar.gz"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(opts.OutDir, results[0].Artifact.Log))
+	if !strings.Contains(string(data), "building a.tar.gz") {
+		t.Errorf("the reused artifact's log now holds %q", data)
+	}
+	assertClean(t, filepath.Join(opts.OutDir, "logs"))
+}

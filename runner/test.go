@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/spec"
@@ -36,27 +35,26 @@ func resolveTestImage(ctx context.Context, exec Executor, cell spec.Cell, log io
 
 // testCell runs the cell's test against the packed artifact at path, in a fresh
 // container of the resolved test image.
-func testCell(ctx context.Context, exec Executor, cell spec.Cell, img Image, path string, opts Options, log io.Writer, last *tail) (*manifest.Test, error) {
+func testCell(ctx context.Context, exec Executor, cell spec.Cell, img Image, path string, opts Options, log *lineWriter) (*manifest.Test, error) {
 	start := opts.Now()
-	res := &manifest.Test{Image: manifest.Image{Ref: img.Ref, ID: img.ID, RepoDigests: img.RepoDigests, Platform: img.Platform()}}
+	res := &manifest.Test{Image: manifestImage(img)}
 	fmt.Fprintf(log, "matrix: testing %s in %s (%s)\n", cell.Artifact, img.Ref, img.ID)
-	mark := len(last.String())
+	// The test's own last lines, for the manifest; the cell's log gets them too.
+	own := &tail{n: tailLines}
+	ownLines := &lineWriter{emit: own.add}
 	_, err := withRetries(ctx, cell, log, func() (struct{}, error) {
 		return struct{}{}, exec.Test(ctx, TestJob{
 			RunID: opts.RunID,
 			Cell:  cell,
 			Image: img,
 			Tree:  func() (io.ReadCloser, error) { return openTree(path, cell.Format) },
-			Log:   log,
+			Log:   io.MultiWriter(log, ownLines),
 		})
 	})
-	if f, ok := log.(interface{ Flush() }); ok {
-		f.Flush() // the test's unterminated last line is its own
-	}
+	log.Flush() // the test's unterminated last line is its own
+	ownLines.Flush()
 	res.DurationSecs = opts.Now().Sub(start).Seconds()
-	if out := last.String(); len(out) > mark {
-		res.Output = strings.TrimLeft(out[mark:], "\n")
-	}
+	res.Output = own.String()
 	if err != nil {
 		return res, fmt.Errorf("test failed: %w", err)
 	}
