@@ -628,6 +628,30 @@ func (e *Engine) RemoveLeftovers(ctx context.Context) ([]Leftover, error) {
 	return removed, nil
 }
 
+// RemoveOwn removes every container this process created that is still there. Each
+// build removes its own; this catches what a cancellation can leave behind, such as
+// a container the engine created after the request that asked for it was cancelled.
+// It uses a fresh context: it runs when the run's may be cancelled.
+func (e *Engine) RemoveOwn() ([]Leftover, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), removeTimeout)
+	defer cancel()
+	list, err := e.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(
+		filters.Arg("label", LabelTool+"="+toolValue),
+		filters.Arg("label", fmt.Sprintf("%s=%d", LabelPID, os.Getpid())),
+	)})
+	if err != nil {
+		return nil, engineErr("listing this run's containers", err)
+	}
+	host, _ := os.Hostname()
+	var removed []Leftover
+	for _, c := range list {
+		if c.Labels[LabelHost] == host && e.remove(c.ID) {
+			removed = append(removed, Leftover{ID: c.ID, Run: c.Labels[LabelRun], Cell: c.Labels[LabelCell]})
+		}
+	}
+	return removed, nil
+}
+
 // RunContainers lists the IDs of the containers labelled with runID (for tests and checks).
 func (e *Engine) RunContainers(ctx context.Context, runID string) ([]string, error) {
 	list, err := e.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))})

@@ -132,6 +132,15 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	}
 	defer eng.Close()
 	stderr := cmd.ErrOrStderr()
+	defer func() {
+		left, err := eng.RemoveOwn()
+		for _, l := range left {
+			fmt.Fprintf(stderr, "matrix: removed container %.12s (%s) left by a cancelled request\n", l.ID, l.Cell)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "matrix: checking for containers left behind: %v\n", err)
+		}
+	}()
 	left, err := eng.RemoveLeftovers(ctx)
 	if err != nil {
 		return err
