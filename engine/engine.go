@@ -159,17 +159,6 @@ func goArch(machine string) string {
 	return machine
 }
 
-// foreign explains a failure of an image built for another CPU than the engine's:
-// without emulation (binfmt/qemu) its programs cannot start.
-func (e *Engine) foreign(img runner.Image, err error) error {
-	if err == nil || e.arch == "" || img.Architecture == "" || img.Architecture == e.arch {
-		return err
-	}
-	return fmt.Errorf("%w (image %s is %s and this engine runs %s: without emulation it cannot run it; "+
-		"build such cells on a %s engine, or install for that CPU from an image of this engine's platform and declare cross_built = true)",
-		err, img.Ref, img.Platform(), e.arch, img.Architecture)
-}
-
 // NotRunningError says that no engine answered, and how to start one.
 type NotRunningError struct {
 	Host string
@@ -308,7 +297,7 @@ func (e *Engine) Build(ctx context.Context, job runner.Job, collect func(io.Read
 		}
 	}
 	if err := e.runToExit(ctx, id, job.Log); err != nil {
-		return nil, e.foreign(job.Image, err)
+		return nil, err
 	}
 	rc, _, err := e.cli.CopyFromContainer(ctx, id, c.Collect)
 	if err != nil {
@@ -410,7 +399,7 @@ func (e *Engine) Test(ctx context.Context, job runner.TestJob) error {
 	if err := e.cli.CopyToContainer(ctx, id, t.Workdir, tree, container.CopyToContainerOptions{}); err != nil {
 		return engineErr("copying the artifact into the test container", err)
 	}
-	return e.foreign(job.Image, e.runToExit(ctx, id, job.Log))
+	return e.runToExit(ctx, id, job.Log)
 }
 
 func (e *Engine) create(ctx context.Context, cfg *container.Config, hc *container.HostConfig, platform string) (string, error) {
