@@ -85,7 +85,8 @@ func TestKilledRunLeftovers(t *testing.T) {
 	}
 	for _, s := range []string{
 		fmt.Sprintf("removed container %.12s of an earlier run (%s) that was killed", ids[0], killed),
-		"removed 1 partial file(s) left by an interrupted run: .slow.tar.gz.untested",
+		// The killed run's untested artifact, and the log it was writing.
+		"removed 2 partial file(s) left by an interrupted run: .slow.tar.gz.untested, logs/.slow.tar.gz.log.tmp-",
 	} {
 		if !strings.Contains(res.stderr, s) {
 			t.Errorf("stderr lacks %q:\n%s", s, res.stderr)
