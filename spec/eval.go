@@ -37,8 +37,9 @@ const (
 
 // Plan expands the named targets (all of them when none is named) into cells: targets
 // in file order, cells in the order of their target's matrix, then its includes. An
-// unknown target name is an error listing the known ones. Targets that Load reported
-// errors for are skipped: their diagnostics were already returned by Load.
+// unknown target name is an error listing the known ones. Plan may be called after Load
+// reported errors: it skips the targets Load reported errors for (their diagnostics were
+// already returned by Load) and plans the others, so that all problems are found.
 func (f *File) Plan(targets ...string) ([]Cell, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	selected := map[string]bool{}
@@ -64,9 +65,11 @@ func (f *File) Plan(targets ...string) ([]Cell, hcl.Diagnostics) {
 		cells = f.planTarget(t, cells, dc)
 	}
 	diags = append(diags, dc.result()...)
-	if !diags.HasErrors() {
-		diags = append(diags, checkArtifacts(cells)...)
-	}
+	// Cells that failed are not in cells, and neither are the cells of broken targets,
+	// so this may miss a duplicate, but each one it reports is real: every value that
+	// went into these cells loaded without error (a variable whose given value was
+	// invalid is unknown, not its default, and makes the cells using it fail).
+	diags = append(diags, checkArtifacts(cells)...)
 	return cells, diags
 }
 

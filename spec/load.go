@@ -331,6 +331,12 @@ func (f *File) loadVariables(blocks hcl.Blocks, opts Options) ([]*variable, hcl.
 	}
 
 	for _, v := range vars {
+		if v.failed {
+			// A given value was invalid: do not plan with the default instead, which
+			// could report problems (or duplicates) the intended value does not have.
+			v.value = cty.DynamicVal
+			continue
+		}
 		if v.value != cty.NilVal {
 			continue
 		}

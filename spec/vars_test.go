@@ -192,3 +192,16 @@ target "t" {
 		t.Errorf("diagnostics:\n%s", out)
 	}
 }
+
+// TestInvalidValueNotReplacedByDefault: when a given value is invalid, Plan (which runs
+// after Load's errors too) does not quietly use the default in its place.
+func TestInvalidValueNotReplacedByDefault(t *testing.T) {
+	f, diags := LoadSource("test.hcl", []byte(varsSrc), Options{Vars: []string{"n=abc"}})
+	if !diags.HasErrors() {
+		t.Fatal("no error")
+	}
+	cells, more := f.Plan()
+	if len(cells) != 0 || len(more) != 0 {
+		t.Errorf("planned %d cells with the default of n; diagnostics: %s", len(cells), render(f, more))
+	}
+}
