@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/dynblock"
@@ -236,17 +237,6 @@ func elemRange(attr *hcl.Attribute, i int) hcl.Range {
 	return attr.Expr.Range()
 }
 
-func keyString(expr hcl.Expression) string {
-	if kw := hcl.ExprAsKeyword(expr); kw != "" {
-		return kw
-	}
-	val, diags := expr.Value(nil)
-	if diags.HasErrors() || !val.IsKnown() || val.IsNull() || val.Type() != cty.String {
-		return ""
-	}
-	return val.AsString()
-}
-
 // typeName is how messages name the types attributes convert to.
 func typeName(ty cty.Type) string {
 	switch {
@@ -323,6 +313,7 @@ func (e *evaluator) cell(content *hcl.BodyContent, c *Cell) bool {
 	e.checkPlatform(attr, c.Platform)
 	c.Workdir, attr = e.str(a, "workdir", DefaultWorkdir)
 	e.checkAbs(attr, c.Workdir)
+	c.Workdir = path.Clean(c.Workdir)
 	c.Env = e.env(a["env"])
 	c.PassEnv = e.passEnv(a["pass_env"], c.Env)
 	c.Network, attr = e.str(a, "network", "")
@@ -377,6 +368,7 @@ func (e *evaluator) test(b *hcl.Block, c *Cell) *Test {
 	e.checkPlatform(attr, t.Platform)
 	t.Workdir, attr = e.str(a, "workdir", DefaultTestWorkdir)
 	e.checkAbs(attr, t.Workdir)
+	t.Workdir = path.Clean(t.Workdir)
 	t.Env = e.env(a["env"])
 	t.Network, attr = e.str(a, "network", c.Network)
 	e.checkNetwork(attr, t.Network)
@@ -450,8 +442,11 @@ func (e *evaluator) checkArtifact(attr *hcl.Attribute, s string) {
 		why = `it contains a path separator ("/" or "\"); artifacts are written directly into the output directory`
 	case strings.HasPrefix(s, "-"):
 		why = "it starts with '-', which commands would take for an option"
-	case strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }):
+	case strings.ContainsFunc(s, unicode.IsControl):
 		why = "it contains a control character"
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }):
+		// Bidi overrides (U+202E) and invisible characters make a name look like another.
+		why = "it contains an invisible formatting character (Unicode category Cf, like U+202E)"
 	case strings.TrimSpace(s) != s:
 		why = "it starts or ends with white space"
 	}

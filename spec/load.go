@@ -137,7 +137,7 @@ func LoadSource(name string, src []byte, opts Options) (*File, hcl.Diagnostics) 
 	}
 	diags = append(diags, f.checkValidations(vars)...)
 
-	locals, more := f.loadLocals(content.Blocks, vars)
+	locals, more := f.loadLocals(content.Blocks)
 	diags = append(diags, more...)
 	f.ctx.Variables["local"] = cty.ObjectVal(locals)
 
@@ -265,10 +265,9 @@ func (f *File) loadVariables(blocks hcl.Blocks, opts Options) ([]*variable, hcl.
 			v.failed = more.HasErrors()
 		}
 		for _, vb := range content.Blocks {
-			vc, more := vb.Body.Content(validationSchema)
+			_, more := vb.Body.Content(validationSchema)
 			diags = append(diags, more...)
 			if !more.HasErrors() {
-				_ = vc
 				v.validation = append(v.validation, vb)
 			}
 		}
@@ -493,7 +492,7 @@ func (f *File) checkValidations(vars []*variable) hcl.Diagnostics {
 }
 
 // loadLocals evaluates every local value, each after the locals it refers to.
-func (f *File) loadLocals(blocks hcl.Blocks, vars []*variable) (map[string]cty.Value, hcl.Diagnostics) {
+func (f *File) loadLocals(blocks hcl.Blocks) (map[string]cty.Value, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	attrs := map[string]*hcl.Attribute{}
 	var order []*hcl.Attribute
@@ -577,17 +576,17 @@ func (f *File) loadLocals(blocks hcl.Blocks, vars []*variable) (map[string]cty.V
 	for _, a := range order {
 		visit(a)
 	}
-	_ = vars
 	return vals, diags
 }
 
 // scope is what references an expression may make.
 type scope struct {
-	vars, locals map[string]cty.Value
-	matrixKeys   []string // nil: matrix is not available here
-	anyMatrix    bool     // every matrix key is accepted (the matrix itself is invalid)
-	target       string
-	extra        map[string]bool // iterator names of enclosing dynamic blocks
+	vars       map[string]cty.Value
+	locals     map[string]cty.Value // nil: locals are not available here (validations)
+	matrixKeys []string             // nil: matrix is not available here
+	anyMatrix  bool                 // every matrix key is accepted (the matrix itself is invalid)
+	target     string
+	extra      map[string]bool // iterator names of enclosing dynamic blocks
 }
 
 // check reports every reference in expr to something that does not exist, with its
@@ -612,6 +611,15 @@ func (s scope) check(expr hcl.Expression, withMatrix bool) hcl.Diagnostics {
 			}
 		case "local":
 			if name, ok := attrName(tr, "local"); ok {
+				if s.locals == nil {
+					diags = append(diags, &hcl.Diagnostic{
+						Severity: hcl.DiagError,
+						Summary:  "Local value not available here",
+						Detail:   "A variable's validation condition and error message may refer to variables, but not to local values, which are evaluated after the variables are checked.",
+						Subject:  rng.Ptr(),
+					})
+					continue
+				}
 				if _, ok := s.locals[name]; !ok {
 					diags = append(diags, &hcl.Diagnostic{
 						Severity: hcl.DiagError,

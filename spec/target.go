@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -175,14 +174,14 @@ func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
 	cellScope.matrixKeys = t.declared
 	cellScope.anyMatrix = !matrixOK // its keys are unknown: do not guess
 	cellScope.target = t.name
-	diags = append(diags, t.checkBody(content, cellScope, targetSchemaStatic)...)
+	diags = append(diags, t.checkBody(content, cellScope)...)
 	t.broken = diags.HasErrors()
 	return t, diags
 }
 
 // checkBody checks the references of a target's (or its test's) per-cell attributes and
 // blocks, and the shape of dynamic blocks.
-func (t *target) checkBody(content *hcl.BodyContent, sc scope, schema *hcl.BodySchema) hcl.Diagnostics {
+func (t *target) checkBody(content *hcl.BodyContent, sc scope) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, attr := range sortedAttrs(content.Attributes) {
 		switch attr.Name {
@@ -196,7 +195,7 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope, schema *hcl.BodyS
 		case "mount":
 			c, more := blk.Body.Content(mountSchema)
 			diags = append(diags, more...)
-			diags = append(diags, t.checkBody(c, sc, mountSchema)...)
+			diags = append(diags, t.checkBody(c, sc)...)
 		case "test":
 			if prev := firstBlock(content.Blocks, "test"); prev != blk {
 				diags = append(diags, &hcl.Diagnostic{
@@ -209,7 +208,7 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope, schema *hcl.BodyS
 			}
 			c, more := blk.Body.Content(testSchemaStatic)
 			diags = append(diags, more...)
-			diags = append(diags, t.checkBody(c, sc, testSchemaStatic)...)
+			diags = append(diags, t.checkBody(c, sc)...)
 		case "dynamic":
 			t.hasDynamic = true
 			kind := blk.Labels[0]
@@ -254,7 +253,7 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope, schema *hcl.BodyS
 			for _, cb := range c.Blocks {
 				cc, more := cb.Body.Content(mountSchema)
 				diags = append(diags, more...)
-				diags = append(diags, t.checkBody(cc, inner, mountSchema)...)
+				diags = append(diags, t.checkBody(cc, inner)...)
 			}
 			if len(c.Blocks) != 1 && !diags.HasErrors() {
 				diags = append(diags, &hcl.Diagnostic{
@@ -266,7 +265,6 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope, schema *hcl.BodyS
 			}
 		}
 	}
-	_ = schema
 	return diags
 }
 
@@ -295,7 +293,7 @@ func (f *File) loadAxes(t *target, attr *hcl.Attribute, sc scope) hcl.Diagnostic
 	}
 	seen := map[string]hcl.Range{}
 	for _, p := range pairs {
-		name, ok := keyName(p.Key, f.ctx)
+		name, ok := keyName(p.Key)
 		if !ok {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -384,16 +382,22 @@ func (f *File) loadAxes(t *target, attr *hcl.Attribute, sc scope) hcl.Diagnostic
 
 // keyName is the name an object key expression stands for: a bare identifier or a
 // constant string that is a valid identifier.
-func keyName(expr hcl.Expression, ctx *hcl.EvalContext) (string, bool) {
+func keyName(expr hcl.Expression) (string, bool) {
+	s := keyString(expr)
+	return s, s != "" && hclsyntax.ValidIdentifier(s)
+}
+
+// keyString is the string an object key expression stands for: a bare identifier or a
+// constant string; "" when it is neither.
+func keyString(expr hcl.Expression) string {
 	if kw := hcl.ExprAsKeyword(expr); kw != "" {
-		return kw, true
+		return kw
 	}
 	val, diags := expr.Value(nil)
 	if diags.HasErrors() || !val.IsKnown() || val.IsNull() || val.Type() != cty.String {
-		return "", false
+		return ""
 	}
-	s := val.AsString()
-	return s, hclsyntax.ValidIdentifier(s)
+	return val.AsString()
 }
 
 // loadKeysets reads exclude or include: a list of objects of key = value. When written
@@ -409,7 +413,7 @@ func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnos
 			if pairs, more := hcl.ExprMap(el); !more.HasErrors() {
 				ks := keyset{rng: el.Range()}
 				for _, p := range pairs {
-					name, ok := keyName(p.Key, f.ctx)
+					name, ok := keyName(p.Key)
 					if !ok {
 						diags = append(diags, &hcl.Diagnostic{
 							Severity: hcl.DiagError,
@@ -688,5 +692,3 @@ func (t *target) axesOf(c combo) []Axis {
 	}
 	return out
 }
-
-var _ = strings.Cut

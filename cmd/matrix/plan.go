@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -57,7 +58,7 @@ func writePlanTable(w io.Writer, cells []spec.Cell) error {
 	var axes []string
 	for _, c := range cells {
 		for _, a := range c.Axes {
-			if !contains(axes, a.Name) {
+			if !slices.Contains(axes, a.Name) {
 				axes = append(axes, a.Name)
 			}
 		}
@@ -82,15 +83,6 @@ func writePlanTable(w io.Writer, cells []spec.Cell) error {
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	return tw.Flush()
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func upper(names []string) []string {
