@@ -230,11 +230,17 @@ func keyRange(attr *hcl.Attribute, name string) hcl.Range {
 // elemRange is the range of element i of attr's tuple constructor, or of the whole
 // expression when it is not written as one.
 func elemRange(attr *hcl.Attribute, i int) hcl.Range {
-	elems, diags := hcl.ExprList(attr.Expr)
-	if !diags.HasErrors() && i < len(elems) {
+	return exprElemRange(attr.Expr, i)
+}
+
+// exprElemRange is the range of element i of a tuple constructor, or of the whole
+// expression when it is not written as one.
+func exprElemRange(expr hcl.Expression, i int) hcl.Range {
+	elems, diags := hcl.ExprList(expr)
+	if !diags.HasErrors() && i >= 0 && i < len(elems) {
 		return elems[i].Range()
 	}
-	return attr.Expr.Range()
+	return expr.Range()
 }
 
 // typeName is how messages name the types attributes convert to.

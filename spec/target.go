@@ -221,8 +221,8 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope) hcl.Diagnostics {
 				})
 				continue
 			}
-			c, more := blk.Body.Content(dynamicSchema)
-			diags = append(diags, more...)
+			c, shapeDiags := blk.Body.Content(dynamicSchema)
+			diags = append(diags, shapeDiags...)
 			iter := kind
 			for _, attr := range sortedAttrs(c.Attributes) {
 				if attr.Name == "iterator" {
@@ -255,12 +255,21 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope) hcl.Diagnostics {
 				diags = append(diags, more...)
 				diags = append(diags, t.checkBody(cc, inner)...)
 			}
-			if len(c.Blocks) != 1 && !diags.HasErrors() {
+			switch {
+			case len(c.Blocks) == 0 && !shapeDiags.HasErrors():
+				// (When this block's own shape is wrong, that is the problem to report.)
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Missing content block",
-					Detail:   "A dynamic block holds exactly one content block.",
+					Detail:   "A dynamic block holds exactly one content block: the body of each generated block.",
 					Subject:  blk.DefRange.Ptr(),
+				})
+			case len(c.Blocks) > 1:
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Duplicate content block",
+					Detail:   fmt.Sprintf("A dynamic block holds exactly one content block; the first is at %s.", rangeString(c.Blocks[0].DefRange)),
+					Subject:  c.Blocks[1].DefRange.Ptr(),
 				})
 			}
 		}
@@ -334,32 +343,39 @@ func (f *File) loadAxes(t *target, attr *hcl.Attribute, sc scope) hcl.Diagnostic
 			})
 			continue
 		}
-		strs := map[string]bool{}
+		strs := map[string]int{} // value -> index of its first occurrence
 		bad := false
+		i := -1
 		for it := val.ElementIterator(); it.Next(); {
+			i++
 			_, ev := it.Element()
+			rng := exprElemRange(p.Value, i)
 			s, ok := primitiveString(ev)
 			if !ok {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Invalid axis value",
 					Detail:   fmt.Sprintf("Each value of axis %q must be a string, a number or a bool, not %s.", name, friendly(ev)),
-					Subject:  p.Value.Range().Ptr(),
+					Subject:  rng.Ptr(),
 				})
 				bad = true
-				break
+				continue
 			}
-			if strs[s] {
+			if first, dup := strs[s]; dup {
+				where := ""
+				if firstRng := exprElemRange(p.Value, first); firstRng != rng {
+					where = fmt.Sprintf(" (first at %s)", rangeString(firstRng))
+				}
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Duplicate axis value",
-					Detail:   fmt.Sprintf("The axis %q lists %q more than once; each combination would be built twice.", name, s),
-					Subject:  p.Value.Range().Ptr(),
+					Detail:   fmt.Sprintf("The axis %q lists %q more than once%s; each combination would be built twice.", name, s, where),
+					Subject:  rng.Ptr(),
 				})
 				bad = true
-				break
+				continue
 			}
-			strs[s] = true
+			strs[s] = i
 			ax.values = append(ax.values, normalNumber(ev))
 			ax.strs = append(ax.strs, s)
 		}
