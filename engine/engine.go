@@ -89,17 +89,23 @@ type Engine struct {
 // context: DOCKER_CONTEXT or the current one), negotiating the API version, and
 // checks that it answers.
 func Connect(ctx context.Context, pull PullPolicy) (*Engine, error) {
-	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
 	host, err := contextHost(os.Getenv, dockerConfigDir())
 	if err != nil {
 		return nil, err
 	}
+	return ConnectHost(ctx, host, pull)
+}
+
+// ConnectHost connects to the engine at host (unix://, tcp://, ssh:// ...; "" for the
+// environment's), with the environment's TLS settings, and checks that it answers.
+func ConnectHost(ctx context.Context, host string, pull PullPolicy) (*Engine, error) {
+	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
 	if host != "" {
 		opts = append(opts, client.WithHost(host))
 	}
 	cli, err := client.NewClientWithOpts(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("docker client: %w", err)
+		return nil, fmt.Errorf("docker client for %q: %w", host, err)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -110,7 +116,7 @@ func Connect(ctx context.Context, pull PullPolicy) (*Engine, error) {
 	info, err := cli.Info(pctx)
 	if err != nil {
 		cli.Close()
-		return nil, engineErr("asking the engine for its platform", err)
+		return nil, engineErr("asking the engine at "+cli.DaemonHost()+" for its platform", err)
 	}
 	return &Engine{cli: cli, pull: pull, pulled: map[string]bool{}, refs: map[string]*sync.Mutex{}, runnable: map[string]error{}, arch: goArch(info.Architecture)}, nil
 }
@@ -187,6 +193,12 @@ func (e *Engine) Close() error { return e.cli.Close() }
 
 // Host is the engine's address, for messages.
 func (e *Engine) Host() string { return e.cli.DaemonHost() }
+
+// Name implements runner.Executor: the engine's address.
+func (e *Engine) Name() string { return e.cli.DaemonHost() }
+
+// Arch implements runner.Executor: the engine's CPU, as images name it.
+func (e *Engine) Arch() string { return e.arch }
 
 // Resolve implements runner.Executor. Resolving one reference is serialised: a pull
 // for one platform retags the reference, so a concurrent inspect for another

@@ -297,53 +297,17 @@ func TestEngineRestart(t *testing.T) {
 		t.Skip("set MATRIX_TEST_ENGINE_RESTART=1 to stop and restart a second engine of the test's own")
 	}
 	needDocker(t)
-	root, err := os.MkdirTemp("", "d2-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(root) })
-	sock := filepath.Join(root, "docker.sock")
-	host := "unix://" + sock
-	startEngine := func() *exec.Cmd {
-		cmd := exec.Command("dockerd", "--host", host, "--data-root", filepath.Join(root, "data"),
-			"--exec-root", filepath.Join(root, "exec"), "--pidfile", filepath.Join(root, "docker.pid"),
-			"--bridge=none", "--iptables=false", "--ip-forward=false", "--ip-masq=false")
-		logf, _ := os.OpenFile(filepath.Join(root, "dockerd.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("dockerd: %v", err)
-		}
-		for i := 0; i < 300; i++ {
-			if exec.Command("docker", "-H", host, "info").Run() == nil {
-				return cmd
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Fatalf("the second dockerd does not answer")
-		return nil
-	}
-	d2 := startEngine()
-	t.Cleanup(func() {
-		exec.Command("sh", "-c", "docker -H "+host+" ps -aq | xargs -r docker -H "+host+" rm -f").Run()
-		d2.Process.Signal(syscall.SIGTERM)
-		d2.Wait()
-		exec.Command("umount", filepath.Join(root, "exec", "netns", "default")).Run() // else root cannot be removed
-	})
-	load := exec.Command("sh", "-c", "docker save "+testImage+" | docker -H "+host+" load")
-	if out, err := load.CombinedOutput(); err != nil {
-		t.Fatalf("loading %s into the second engine: %v\n%s", testImage, err, out)
-	}
+	d2 := startSecondEngine(t)
+	host := d2.host
 
 	w := newWorkspace(t)
 	specPath := w.spec(t, target("restart", `echo started; sleep 30; mkdir -p out; echo x > out/f`, `  retries = 2`))
 	p := w.start(t, []string{"DOCKER_HOST=" + host}, "run", "--out", w.out, specPath)
 	p.waitFor(t, time.Minute, "[restart.tar.gz] started")
 	// Stopped as a service manager stops it: dockerd stops its containers and exits.
-	d2.Process.Signal(syscall.SIGTERM)
-	d2.Wait()
+	d2.stop()
 	time.Sleep(time.Second)
-	d2 = startEngine()
+	d2.start(t)
 	code := p.wait(t, 2*time.Minute)
 	stderr := p.stderr.String()
 	t.Logf("exit %d; stderr:\n%s", code, stderr)

@@ -80,6 +80,8 @@ type Artifact struct {
 	Target string `json:"target"`
 	Axes   []Axis `json:"axes"`
 	Image  Image  `json:"image"`
+	// Engine is the Docker engine that built the artifact (its address).
+	Engine string `json:"engine"`
 	// InputHash is the sha256 of the evaluated cell (image ID, script, env, mounts,
 	// collect, artifact name, format, packer version): equal hashes mean an equal build.
 	InputHash    string  `json:"input_hash"`

@@ -140,6 +140,7 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 	art := &manifest.Artifact{
 		File:         cell.Artifact,
 		RunID:        opts.RunID,
+		Engine:       exec.Name(),
 		SHA256:       packed.SHA256,
 		Size:         packed.Size,
 		Format:       cell.Format,

@@ -14,6 +14,11 @@ import (
 // Executor runs cells in isolated containers. The Docker implementation is in package
 // engine, the only package that talks to the Docker API; tests use fakes.
 type Executor interface {
+	// Name identifies the executor in messages and the manifest (the engine's address).
+	Name() string
+	// Arch is the CPU the executor runs natively, as images name it ("amd64"); "" if
+	// unknown.
+	Arch() string
 	// Resolve makes the image available according to the pull policy and identifies it.
 	Resolve(ctx context.Context, ref, platform string) (Image, error)
 	// Runnable says why this executor cannot run the image, if it cannot (an image for

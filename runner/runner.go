@@ -30,7 +30,7 @@ const DefaultJobs = 4
 // Options configure a run.
 type Options struct {
 	OutDir      string
-	Jobs        int  // cells built at once; 0: DefaultJobs
+	Jobs        int  // cells built at once on each engine; 0: DefaultJobs
 	KeepGoing   bool // build every cell even after a failure
 	SkipTests   bool
 	Epoch       time.Time // mtime inside artifacts; zero: pack's default
@@ -76,7 +76,10 @@ func (e *RunError) Error() string {
 // Run builds cells into opts.OutDir and writes manifest.json and SHA256SUMS last. It
 // returns the results in plan order; err is a *RunError when a cell failed, or the
 // reason the run could not start or record itself.
-func Run(ctx context.Context, exec Executor, cells []spec.Cell, opts Options) ([]Result, error) {
+func Run(ctx context.Context, engines []Executor, cells []spec.Cell, opts Options) ([]Result, error) {
+	if len(engines) == 0 {
+		return nil, errors.New("no engine to build on")
+	}
 	if opts.Jobs <= 0 {
 		opts.Jobs = DefaultJobs
 	}
@@ -123,14 +126,20 @@ func Run(ctx context.Context, exec Executor, cells []spec.Cell, opts Options) ([
 	} else {
 		g, gctx = errgroup.WithContext(ctx)
 	}
-	g.SetLimit(opts.Jobs)
+	g.SetLimit(opts.Jobs * len(engines))
+	engs := newPool(engines, opts.Jobs)
 	for i := range cells {
 		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
+			e, err := engs.acquire(gctx, cells[i])
+			if err != nil {
 				results[i].Err = notBuilt(ctx)
 				return nil
 			}
-			art, files, err := buildCell(gctx, exec, cells[i], opts)
+			defer engs.release(e)
+			if len(engines) > 1 {
+				fmt.Fprintf(opts.Progress, "[%s] matrix: building on %s\n", cells[i].Artifact, engines[e].Name())
+			}
+			art, files, err := buildCell(gctx, engines[e], cells[i], opts)
 			results[i].Artifact, results[i].LockFiles, results[i].Err = art, files, err
 			if errors.Is(err, context.Canceled) {
 				// Stopped by an interrupt, or by fail-fast after another cell failed:

@@ -21,8 +21,9 @@ import (
 
 // fakeExec is an Executor whose builds are scripted per artifact name.
 type fakeExec struct {
-	mu     sync.Mutex
-	builds map[string]int // Build calls per artifact
+	name, arch string
+	mu         sync.Mutex
+	builds     map[string]int // Build calls per artifact
 	// behave decides a build's outcome; nil: success with a one-file tree.
 	behave func(ctx context.Context, job Job, attempt int) error
 	test   func(ctx context.Context, job TestJob) error
@@ -36,6 +37,20 @@ func (f *fakeExec) Resolve(ctx context.Context, ref, platform string) (Image, er
 		}
 	}
 	return Image{Ref: ref, ID: "sha256:" + strings.Repeat("ab", 32), OS: "linux", Architecture: arch}, nil
+}
+
+func (f *fakeExec) Name() string {
+	if f.name == "" {
+		return "fake"
+	}
+	return f.name
+}
+
+func (f *fakeExec) Arch() string {
+	if f.arch == "" {
+		return "amd64"
+	}
+	return f.arch
 }
 
 // Runnable: the fake engine is amd64 and has no emulation for s390x.
@@ -141,7 +156,7 @@ func TestRunKeepsPlanOrderAndRecords(t *testing.T) {
 		return nil
 	}}
 	opts := options(t)
-	results, err := Run(context.Background(), exec, cells(names...), opts)
+	results, err := Run(context.Background(), []Executor{exec}, cells(names...), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +210,7 @@ func TestRunFailFastAndKeepGoing(t *testing.T) {
 			opts := options(t)
 			opts.Jobs = 2
 			opts.KeepGoing = tc.keepGoing
-			results, err := Run(context.Background(), &fakeExec{behave: behave}, cells(names...), opts)
+			results, err := Run(context.Background(), []Executor{&fakeExec{behave: behave}}, cells(names...), opts)
 			var runErr *RunError
 			if !errors.As(err, &runErr) {
 				t.Fatalf("err = %v, want a RunError", err)
@@ -249,7 +264,7 @@ func TestRunCancelLeavesNoPartialFiles(t *testing.T) {
 	}}
 	opts := options(t)
 	opts.Jobs = 2
-	results, err := Run(ctx, exec, cells("a.tar.gz", "b.tar.gz", "c.tar.gz"), opts)
+	results, err := Run(ctx, []Executor{exec}, cells("a.tar.gz", "b.tar.gz", "c.tar.gz"), opts)
 	if err == nil {
 		t.Fatal("cancelled run succeeded")
 	}
@@ -269,7 +284,7 @@ func TestRunCancelDuringPack(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	exec := &stallExec{cancel: cancel}
 	opts := options(t)
-	_, err := Run(ctx, exec, cells("a.tar.gz"), opts)
+	_, err := Run(ctx, []Executor{exec}, cells("a.tar.gz"), opts)
 	if err == nil {
 		t.Fatal("cancelled run succeeded")
 	}
@@ -314,7 +329,7 @@ func TestRunRetriesOnlyTransientErrors(t *testing.T) {
 	opts.KeepGoing = true
 	cs := cells("flaky.tar.gz", "exit.tar.gz", "down.tar.gz")
 	cs[2].Retries = 1
-	results, _ := Run(context.Background(), exec, cs, opts)
+	results, _ := Run(context.Background(), []Executor{exec}, cs, opts)
 	if results[0].Err != nil || exec.calls("flaky.tar.gz") != 2 {
 		t.Errorf("flaky: %v after %d calls, want success after 2", results[0].Err, exec.calls("flaky.tar.gz"))
 	}
@@ -334,7 +349,7 @@ func TestRunTimeout(t *testing.T) {
 	opts := options(t)
 	cs := cells("hang.tar.gz")
 	cs[0].Timeout = 50 * time.Millisecond
-	results, err := Run(context.Background(), exec, cs, opts)
+	results, err := Run(context.Background(), []Executor{exec}, cs, opts)
 	if err == nil || !errors.Is(results[0].Err, errTimeout) || !strings.Contains(results[0].Err.Error(), "50ms") {
 		t.Fatalf("err = %v, want a timeout naming 50ms", results[0].Err)
 	}
@@ -363,7 +378,7 @@ func TestRunFailedTestPublishesNothing(t *testing.T) {
 	opts := options(t)
 	cs := cells("a.tar.gz")
 	cs[0].Test = &spec.Test{Image: "rt", Workdir: "/test", Script: "node -e ...", Timeout: time.Minute}
-	results, err := Run(context.Background(), exec, cs, opts)
+	results, err := Run(context.Background(), []Executor{exec}, cs, opts)
 	if err == nil {
 		t.Fatal("run with a failing test succeeded")
 	}
@@ -380,7 +395,7 @@ func TestRunFailedTestPublishesNothing(t *testing.T) {
 	}
 
 	opts.SkipTests = true
-	if _, err := Run(context.Background(), exec, cs, opts); err != nil {
+	if _, err := Run(context.Background(), []Executor{exec}, cs, opts); err != nil {
 		t.Fatalf("--skip-tests: %v", err)
 	}
 	if m, _ := manifest.Read(opts.OutDir); !m.SkipTests || m.Artifacts[0].Test != nil {
@@ -403,7 +418,7 @@ func TestRunRedactsPassedSecrets(t *testing.T) {
 	opts.Environ = []string{"NPM_TOKEN=" + secret, "OTHER=x"}
 	cs := cells("a.tar.gz")
 	cs[0].PassEnv = []string{"NPM_TOKEN", "UNSET_ONE"}
-	if _, err := Run(context.Background(), exec, cs, opts); err != nil {
+	if _, err := Run(context.Background(), []Executor{exec}, cs, opts); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"logs/a.tar.gz.log", "manifest.json"} {
@@ -424,7 +439,7 @@ func TestRunRefusesLockedOutDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	_, err = Run(context.Background(), &fakeExec{}, cells("a.tar.gz"), opts)
+	_, err = Run(context.Background(), []Executor{&fakeExec{}}, cells("a.tar.gz"), opts)
 	if err == nil || !strings.Contains(err.Error(), "is writing to") {
 		t.Fatalf("err = %v, want a lock message", err)
 	}
@@ -437,7 +452,7 @@ func TestRunRemovesLeftoversOfKilledRun(t *testing.T) {
 	}
 	var progress bytes.Buffer
 	opts.Progress = &progress
-	if _, err := Run(context.Background(), &fakeExec{}, cells("a.tar.gz"), opts); err != nil {
+	if _, err := Run(context.Background(), []Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
 		t.Fatal(err)
 	}
 	assertClean(t, opts.OutDir)
@@ -500,7 +515,7 @@ func TestRunLockedGivesInputsAndReturnsLockFiles(t *testing.T) {
 	opts.Locked = map[string]Files{"a.tar.gz": {"package-lock.json": []byte("v1")}}
 	cs := cells("a.tar.gz")
 	cs[0].LockFiles = []string{"package-lock.json"}
-	results, err := Run(context.Background(), exec, cs, opts)
+	results, err := Run(context.Background(), []Executor{exec}, cs, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -517,14 +532,14 @@ func TestRunPlatformOfTestImage(t *testing.T) {
 	cs[0].Test = &spec.Test{Image: "runtime", Platform: "linux/arm64", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
 
 	opts := options(t)
-	results, err := Run(context.Background(), exec, cs, opts)
+	results, err := Run(context.Background(), []Executor{exec}, cs, opts)
 	if err == nil || !strings.Contains(results[0].Err.Error(), "would be shipped untested") || testRan {
 		t.Fatalf("err = %v (test ran: %v), want a refusal to ship an untestable artifact", results[0].Err, testRan)
 	}
 	assertClean(t, opts.OutDir)
 
 	cs[0].CrossBuilt = true
-	if _, err := Run(context.Background(), exec, cs, opts); err != nil || testRan {
+	if _, err := Run(context.Background(), []Executor{exec}, cs, opts); err != nil || testRan {
 		t.Fatalf("cross-built cell: %v (test ran: %v)", err, testRan)
 	}
 	m, _ := manifest.Read(opts.OutDir)
@@ -533,7 +548,7 @@ func TestRunPlatformOfTestImage(t *testing.T) {
 	}
 
 	cs[0].Image = "build-amd64"
-	results, _ = Run(context.Background(), exec, cs, opts)
+	results, _ = Run(context.Background(), []Executor{exec}, cs, opts)
 	if results[0].Err == nil || !strings.Contains(results[0].Err.Error(), "is linux/amd64, the cell asks for linux/arm64") {
 		t.Errorf("build image of the wrong platform: %v", results[0].Err)
 	}
@@ -542,7 +557,7 @@ func TestRunPlatformOfTestImage(t *testing.T) {
 func TestRunKeepsRecordsOfEarlierArtifacts(t *testing.T) {
 	opts := options(t)
 	opts.RunID = "first"
-	if _, err := Run(context.Background(), &fakeExec{}, cells("a.tar.gz", "b.tar.gz"), opts); err != nil {
+	if _, err := Run(context.Background(), []Executor{&fakeExec{}}, cells("a.tar.gz", "b.tar.gz"), opts); err != nil {
 		t.Fatal(err)
 	}
 	// The second run builds c, and a fails: a's earlier artifact stays, listed with
@@ -554,7 +569,7 @@ func TestRunKeepsRecordsOfEarlierArtifacts(t *testing.T) {
 		}
 		return nil
 	}}
-	if _, err := Run(context.Background(), exec, cells("a.tar.gz", "c.tar.gz"), opts); err == nil {
+	if _, err := Run(context.Background(), []Executor{exec}, cells("a.tar.gz", "c.tar.gz"), opts); err == nil {
 		t.Fatal("a failing cell did not fail the run")
 	}
 	m, err := manifest.Read(opts.OutDir)
@@ -578,7 +593,7 @@ func TestRunKeepsRecordsOfEarlierArtifacts(t *testing.T) {
 	// An earlier artifact changed on disk is no longer vouched for.
 	os.WriteFile(filepath.Join(opts.OutDir, "b.tar.gz"), []byte("tampered"), 0o644)
 	opts.RunID = "third"
-	Run(context.Background(), &fakeExec{}, cells("c.tar.gz"), opts)
+	Run(context.Background(), []Executor{&fakeExec{}}, cells("c.tar.gz"), opts)
 	m, _ = manifest.Read(opts.OutDir)
 	for _, a := range m.Artifacts {
 		if a.File == "b.tar.gz" {
@@ -592,7 +607,7 @@ func TestRunChecksTestImageBeforeBuilding(t *testing.T) {
 	cs := cells("s390x.tar.gz")
 	cs[0].Test = &spec.Test{Image: "runtime-s390x", Platform: "linux/s390x", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
 	opts := options(t)
-	results, err := Run(context.Background(), exec, cs, opts)
+	results, err := Run(context.Background(), []Executor{exec}, cs, opts)
 	if err == nil || !strings.Contains(results[0].Err.Error(), "cannot run it") || !strings.Contains(results[0].Err.Error(), "cross_built") {
 		t.Fatalf("err = %v, want the engine's refusal and the cross_built hint", results[0].Err)
 	}
@@ -606,7 +621,7 @@ func TestRunReuse(t *testing.T) {
 	cs := cells("a.tar.gz", "b.tar.gz")
 	cs[0].Test = &spec.Test{Image: "rt", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
 	opts.RunID = "first"
-	if _, err := Run(context.Background(), &fakeExec{}, cs, opts); err != nil {
+	if _, err := Run(context.Background(), []Executor{&fakeExec{}}, cs, opts); err != nil {
 		t.Fatal(err)
 	}
 	opts.Reuse = true
@@ -614,7 +629,7 @@ func TestRunReuse(t *testing.T) {
 		t.Helper()
 		exec := &fakeExec{}
 		opts.RunID = id
-		if _, err := Run(context.Background(), exec, cs, opts); err != nil {
+		if _, err := Run(context.Background(), []Executor{exec}, cs, opts); err != nil {
 			t.Fatal(err)
 		}
 		m, err := manifest.Read(opts.OutDir)
@@ -679,7 +694,7 @@ func TestRunRecordsTheTestsOwnOutput(t *testing.T) {
 	}
 	cs := cells("a.tar.gz")
 	cs[0].Test = &spec.Test{Image: "rt", Workdir: "/test", Script: "node -e ...", Timeout: time.Minute}
-	results, _ := Run(context.Background(), exec, cs, options(t))
+	results, _ := Run(context.Background(), []Executor{exec}, cs, options(t))
 	var te *TestError
 	if !errors.As(results[0].Err, &te) {
 		t.Fatalf("err = %v, want a TestError", results[0].Err)
@@ -694,10 +709,10 @@ func TestRunRecordsTheTestsOwnOutput(t *testing.T) {
 func TestRunReuseKeepsTheBuildLog(t *testing.T) {
 	opts := options(t)
 	opts.Reuse = true
-	if _, err := Run(context.Background(), &fakeExec{}, cells("a.tar.gz"), opts); err != nil {
+	if _, err := Run(context.Background(), []Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
 		t.Fatal(err)
 	}
-	results, err := Run(context.Background(), &fakeExec{}, cells("a.tar.gz"), opts)
+	results, err := Run(context.Background(), []Executor{&fakeExec{}}, cells("a.tar.gz"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -706,4 +721,60 @@ func TestRunReuseKeepsTheBuildLog(t *testing.T) {
 		t.Errorf("the reused artifact's log now holds %q", data)
 	}
 	assertClean(t, filepath.Join(opts.OutDir, "logs"))
+}
+
+func TestRunSchedulesAcrossEngines(t *testing.T) {
+	var mu sync.Mutex
+	running, peak := map[string]int{}, map[string]int{}
+	track := func(e *fakeExec) *fakeExec {
+		e.behave = func(ctx context.Context, job Job, _ int) error {
+			mu.Lock()
+			running[e.name]++
+			if running[e.name] > peak[e.name] {
+				peak[e.name] = running[e.name]
+			}
+			mu.Unlock()
+			time.Sleep(30 * time.Millisecond)
+			mu.Lock()
+			running[e.name]--
+			mu.Unlock()
+			return nil
+		}
+		return e
+	}
+	amdA := track(&fakeExec{name: "amd-a", arch: "amd64"})
+	amdB := track(&fakeExec{name: "amd-b", arch: "amd64"})
+	arm := track(&fakeExec{name: "arm", arch: "arm64"})
+
+	cs := cells("x1.tar.gz", "x2.tar.gz", "x3.tar.gz", "x4.tar.gz", "a1.tar.gz", "a2.tar.gz")
+	for i := range cs[:4] {
+		cs[i].Platform = "linux/amd64"
+	}
+	for i := range cs[4:] {
+		cs[4+i].Image, cs[4+i].Platform = "build-arm64", "linux/arm64"
+	}
+	opts := options(t)
+	opts.Jobs = 1
+	if _, err := Run(context.Background(), []Executor{amdA, arm, amdB}, cs, opts); err != nil {
+		t.Fatal(err)
+	}
+	m, err := manifest.Read(opts.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := map[string]int{}
+	for _, a := range m.Artifacts {
+		used[a.Engine]++
+		if strings.HasPrefix(a.File, "a") != (a.Engine == "arm") {
+			t.Errorf("%s built on %s", a.File, a.Engine)
+		}
+	}
+	if used["amd-a"] == 0 || used["amd-b"] == 0 || used["arm"] != 2 {
+		t.Errorf("cells per engine = %v, want the amd64 cells spread over both amd64 engines and the arm64 cells on arm", used)
+	}
+	for name, n := range peak {
+		if n > opts.Jobs {
+			t.Errorf("%s ran %d cells at once, more than --jobs %d", name, n, opts.Jobs)
+		}
+	}
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -28,15 +30,17 @@ type runFlags struct {
 	quiet         bool
 	locked        bool
 	reuse         bool
+	engines       []string
 }
 
 // register adds the flags that run and lock share.
 func (f *runFlags) register(cmd *cobra.Command) {
 	f.spec.register(cmd)
 	fl := cmd.Flags()
-	fl.IntVarP(&f.jobs, "jobs", "j", runner.DefaultJobs, "cells built at once")
+	fl.IntVarP(&f.jobs, "jobs", "j", runner.DefaultJobs, "cells built at once on each engine")
 	fl.BoolVar(&f.keepGoing, "keep-going", false, "build every cell even after one fails, and report all failures")
 	fl.StringVar(&f.pull, "pull", string(engine.PullMissing), "when to pull images: missing, always or never")
+	fl.StringArrayVar(&f.engines, "engine", nil, "build on this Docker engine (unix://, tcp://, ssh://...); repeat to share the cells among several, each running --jobs at once; default: the environment's")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not echo the containers' output (it is still in the logs)")
 }
 
@@ -126,27 +130,31 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	}
 
 	ctx := cmd.Context()
-	eng, err := engine.Connect(ctx, pull)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
 	stderr := cmd.ErrOrStderr()
-	defer func() {
-		left, err := eng.RemoveOwn()
-		for _, l := range left {
-			fmt.Fprintf(stderr, "matrix: removed container %.12s (%s) left by a cancelled request\n", l.ID, l.Cell)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "matrix: checking for containers left behind: %v\n", err)
-		}
-	}()
-	left, err := eng.RemoveLeftovers(ctx)
+	engines, err := connectEngines(ctx, f.engines, pull)
 	if err != nil {
 		return err
 	}
-	for _, l := range left {
-		fmt.Fprintf(stderr, "matrix: removed container %.12s of an earlier run (%s) that was killed: %s\n", l.ID, l.Run, l.Cell)
+	executors := make([]runner.Executor, len(engines))
+	for i, eng := range engines {
+		executors[i] = eng
+		defer eng.Close()
+		defer func() {
+			left, err := eng.RemoveOwn()
+			for _, l := range left {
+				fmt.Fprintf(stderr, "matrix: removed container %.12s (%s) left by a cancelled request\n", l.ID, l.Cell)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "matrix: checking %s for containers left behind: %v\n", eng.Host(), err)
+			}
+		}()
+		left, err := eng.RemoveLeftovers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, l := range left {
+			fmt.Fprintf(stderr, "matrix: removed container %.12s of an earlier run (%s) that was killed: %s\n", l.ID, l.Run, l.Cell)
+		}
 	}
 
 	var progress io.Writer = stderr
@@ -154,8 +162,13 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		progress = statusOnly{stderr}
 	}
 	runID := runner.NewRunID()
-	fmt.Fprintf(stderr, "matrix: run %s: %d cells, %d at a time, engine %s, output %s\n", runID, len(cells), f.jobs, eng.Host(), f.out)
-	results, err := runner.Run(ctx, eng, cells, runner.Options{
+	hosts := make([]string, len(engines))
+	for i, e := range engines {
+		hosts[i] = e.Host() + " (" + e.Arch() + ")"
+	}
+	fmt.Fprintf(stderr, "matrix: run %s: %d cells, %d at a time per engine, engine %s, output %s\n",
+		runID, len(cells), f.jobs, strings.Join(hosts, ", "), f.out)
+	results, err := runner.Run(ctx, executors, cells, runner.Options{
 		OutDir:        f.out,
 		Jobs:          f.jobs,
 		KeepGoing:     f.keepGoing,
@@ -186,6 +199,35 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		return reportedError{err}
 	}
 	return err
+}
+
+// connectEngines connects to the --engine hosts, or to the environment's engine.
+func connectEngines(ctx context.Context, hosts []string, pull engine.PullPolicy) ([]*engine.Engine, error) {
+	if len(hosts) == 0 {
+		e, err := engine.Connect(ctx, pull)
+		if err != nil {
+			return nil, err
+		}
+		return []*engine.Engine{e}, nil
+	}
+	var engines []*engine.Engine
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		e, err := engine.ConnectHost(ctx, h, pull)
+		if err == nil && seen[e.Host()] {
+			e.Close()
+			err = usageError{fmt.Errorf("--engine %s: given twice", h)}
+		}
+		if err != nil {
+			for _, e := range engines {
+				e.Close()
+			}
+			return nil, err
+		}
+		seen[e.Host()] = true
+		engines = append(engines, e)
+	}
+	return engines, nil
 }
 
 // lockedFiles checks every cell's lock entry before anything is built, and lists all
