@@ -19,8 +19,8 @@ import (
 
 // Options are the variable values given to a matrix file from outside it.
 type Options struct {
-	Vars     []string // "NAME=VALUE" from -var, in command-line order (later wins)
-	VarFiles []string // -var-file paths, in order
+	Vars     []string // "NAME=VALUE" from --var, in command-line order (later wins)
+	VarFiles []string // --var-file paths, in order
 	Environ  []string // usually os.Environ(); MATRIX_VAR_<NAME>=VALUE entries are read
 }
 
@@ -84,6 +84,7 @@ type variable struct {
 	name       string
 	declRange  hcl.Range
 	typ        cty.Type
+	typed      bool // a type was written; without one, raw values are strings
 	defaults   *typeexpr.Defaults
 	sensitive  bool
 	validation []*hcl.Block
@@ -109,7 +110,7 @@ func Load(path string, opts Options) (*File, hcl.Diagnostics) {
 }
 
 // LoadSource is Load for a file already in memory; name is used in diagnostics and its
-// directory is where relative mount sources resolve. -var-file paths in opts are still
+// directory is where relative mount sources resolve. --var-file paths in opts are still
 // read from disk.
 func LoadSource(name string, src []byte, opts Options) (*File, hcl.Diagnostics) {
 	f := newFile(name, src)
@@ -236,7 +237,7 @@ func (f *File) loadVariables(blocks hcl.Blocks, opts Options) ([]*variable, hcl.
 			ty, defaults, more := typeexpr.TypeConstraintWithDefaults(attr.Expr)
 			diags = append(diags, more...)
 			if !more.HasErrors() {
-				v.typ, v.defaults = ty, defaults
+				v.typ, v.defaults, v.typed = ty, defaults, true
 			}
 		}
 		if attr, ok := content.Attributes["description"]; ok {
@@ -273,7 +274,7 @@ func (f *File) loadVariables(blocks hcl.Blocks, opts Options) ([]*variable, hcl.
 		}
 	}
 
-	// Precedence, lowest first: default, environment, -var-file in order, -var in order.
+	// Precedence, lowest first: default, environment, --var-file in order, --var in order.
 	envNames := make([]string, 0)
 	envVals := map[string]string{}
 	for _, kv := range opts.Environ {
@@ -292,7 +293,8 @@ func (f *File) loadVariables(blocks hcl.Blocks, opts Options) ([]*variable, hcl.
 	}
 	for _, name := range envNames {
 		v := byName[name]
-		val, more := f.rawValue(v, envVals[name], "environment variable "+envPrefix+name)
+		from := "environment variable " + envPrefix + name
+		val, more := f.rawValue(v, envVals[name], from, "<value for var."+name+" from "+from+">")
 		diags = append(diags, more...)
 		v.failed = v.failed || more.HasErrors()
 		if !more.HasErrors() {
@@ -302,13 +304,13 @@ func (f *File) loadVariables(blocks hcl.Blocks, opts Options) ([]*variable, hcl.
 	for _, path := range opts.VarFiles {
 		diags = append(diags, f.loadVarFile(path, byName)...)
 	}
-	for _, arg := range opts.Vars {
+	for i, arg := range opts.Vars {
 		name, raw, ok := strings.Cut(arg, "=")
 		if !ok || name == "" {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
-				Summary:  "Invalid -var option",
-				Detail:   fmt.Sprintf("The option -var %q is not of the form NAME=VALUE.", arg),
+				Summary:  "Invalid --var option",
+				Detail:   fmt.Sprintf("The option --var %q is not of the form NAME=VALUE.", arg),
 			})
 			continue
 		}
@@ -317,15 +319,18 @@ func (f *File) loadVariables(blocks hcl.Blocks, opts Options) ([]*variable, hcl.
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Value for undeclared variable",
-				Detail:   fmt.Sprintf("The option -var sets %q, but the matrix file declares no variable %q.%s", name, name, declaredList("Declared variables", varNames(vars))),
+				Detail:   fmt.Sprintf("The option --var sets %q, but the matrix file declares no variable %q.%s", name, name, declaredList("Declared variables", varNames(vars))),
 			})
 			continue
 		}
-		val, more := f.rawValue(v, raw, "-var "+name)
+		// The source name holds the option's position: the same variable may be set
+		// more than once, and each value's diagnostics must show its own text.
+		src := fmt.Sprintf("<value for var.%s from --var option %d>", name, i+1)
+		val, more := f.rawValue(v, raw, "--var "+name, src)
 		diags = append(diags, more...)
 		v.failed = v.failed || more.HasErrors()
 		if !more.HasErrors() {
-			v.value, v.from = val, "-var "+name
+			v.value, v.from = val, "--var "+name
 		}
 	}
 
@@ -343,7 +348,7 @@ func (f *File) loadVariables(blocks hcl.Blocks, opts Options) ([]*variable, hcl.
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "No value for required variable",
-				Detail:   fmt.Sprintf("The variable %q has no default. Set it with -var %s=VALUE, in a -var-file, or with the environment variable %s%s.", v.name, v.name, envPrefix, v.name),
+				Detail:   fmt.Sprintf("The variable %q has no default. Set it with --var %s=VALUE, in a --var-file, or with the environment variable %s%s.", v.name, v.name, envPrefix, v.name),
 				Subject:  v.declRange.Ptr(),
 			})
 		}
@@ -370,13 +375,13 @@ func (v *variable) convert(val cty.Value, rng hcl.Range, from string) (cty.Value
 }
 
 // rawValue turns a string from the command line or the environment into a value: taken
-// as is for a string (or untyped) variable, parsed as an HCL expression otherwise, as
-// Terraform does.
-func (f *File) rawValue(v *variable, raw, from string) (cty.Value, hcl.Diagnostics) {
-	if v.typ == cty.String || v.typ == cty.DynamicPseudoType {
+// as is for a variable of type string or without a type, parsed as an HCL expression
+// otherwise (type = any included), as Terraform does. name is the source's name in
+// diagnostics; it must be unique to this value.
+func (f *File) rawValue(v *variable, raw, from, name string) (cty.Value, hcl.Diagnostics) {
+	if v.typ == cty.String || !v.typed {
 		return cty.StringVal(raw), nil
 	}
-	name := "<value for var." + v.name + " from " + from + ">"
 	src := []byte(raw)
 	f.files[name] = &hcl.File{Bytes: src}
 	expr, diags := hclsyntax.ParseExpression(src, name, hcl.InitialPos)

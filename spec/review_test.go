@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -54,5 +55,49 @@ target "t" {` + cellBody + `}
 	out := render(f, diags)
 	if !strings.Contains(out, "Local value not available here") || strings.Contains(out, "none.") || !strings.Contains(out, "test.hcl:6:30") {
 		t.Errorf("diagnostics:\n%s", out)
+	}
+}
+
+func TestRawValueByType(t *testing.T) {
+	tests := []struct {
+		name, decl, arg, want string
+	}{
+		{"no type: literal", ``, `v=["x", "y"]`, `"[\"x\", \"y\"]"`},
+		{"string: literal", `type = string`, `v=["x", "y"]`, `"[\"x\", \"y\"]"`},
+		{"any: an HCL expression", `type = any`, `v=["x", "y"]`, `["x","y"]`},
+		{"any: a quoted string", `type = any`, `v="x"`, `"x"`},
+		{"list: an HCL expression", `type = list(string)`, `v=["x", "y"]`, `["x","y"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := "variable \"v\" {\n  " + tt.decl + "\n  default = null\n}\n" + `target "t" {
+  image    = "i"
+  script   = "s"
+  artifact = "a.zip"
+  env      = { V = jsonencode(var.v) }
+}
+`
+			for _, opts := range []Options{{Vars: []string{tt.arg}}, {Environ: []string{"MATRIX_VAR_" + tt.arg}}} {
+				c := planString(t, src, opts)[0]
+				if got := c.Env[0].Value; got != tt.want {
+					t.Errorf("%+v: var.v = %q, want %q", opts, got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// TestRepeatedVarShowsItsOwnSource: each --var value's diagnostic shows that value,
+// not the text of a later --var for the same variable.
+func TestRepeatedVarShowsItsOwnSource(t *testing.T) {
+	f, diags := LoadSource("test.hcl", []byte(varsSrc), Options{Vars: []string{"n=abc", `n=["x"]`}})
+	if len(diags) != 2 {
+		t.Fatalf("%d diagnostics, want 2:\n%s", len(diags), render(f, diags))
+	}
+	for i, want := range []string{"1: abc", `1: ["x"]`} {
+		out := render(f, diags[i:i+1])
+		if !strings.Contains(out, want) || !strings.Contains(out, fmt.Sprintf("--var option %d>", i+1)) {
+			t.Errorf("diagnostic %d lacks %q:\n%s", i+1, want, out)
+		}
 	}
 }

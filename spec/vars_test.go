@@ -101,7 +101,7 @@ func TestVariableErrors(t *testing.T) {
 		{"undeclared -var", varsSrc, Options{Vars: []string{"nope=1"}},
 			[]string{"Value for undeclared variable", `declares no variable "nope"`}},
 		{"-var without =", varsSrc, Options{Vars: []string{"s"}},
-			[]string{"Invalid -var option"}},
+			[]string{"Invalid --var option"}},
 		{"undeclared var-file attribute has a range", varsSrc, Options{VarFiles: []string{undeclared}},
 			[]string{"Value for undeclared variable", undeclared + ":2:1", "^~~~"}},
 		{"missing var-file", varsSrc, Options{VarFiles: []string{"/nonexistent/x.hcl"}},
@@ -115,7 +115,7 @@ func TestVariableErrors(t *testing.T) {
   script = "s"
   artifact = "a.zip"
 }`, Options{},
-			[]string{"No value for required variable", "-var r=VALUE", "MATRIX_VAR_r", "test.hcl:1:1"}},
+			[]string{"No value for required variable", "--var r=VALUE", "--var-file", "MATRIX_VAR_r", "test.hcl:1:1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,7 +159,7 @@ target "t" {
 	}
 	f, diags := LoadSource("test.hcl", []byte(src), Options{Vars: []string{`archs=["x64","s390x"]`}})
 	out := render(f, diags)
-	for _, w := range []string{"Invalid value for variable", "Only x64 and arm64, not x64, s390x.", "comes from -var archs", "test.hcl:6:21", "^~~~"} {
+	for _, w := range []string{"Invalid value for variable", "Only x64 and arm64, not x64, s390x.", "comes from --var archs", "test.hcl:6:21", "^~~~"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("diagnostics lack %q:\n%s", w, out)
 		}
