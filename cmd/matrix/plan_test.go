@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -149,5 +150,75 @@ func TestValidateDefaultFile(t *testing.T) {
 	t.Chdir(dir)
 	if code, out, stderr := runCmd(t, "validate"); code != 0 || out != "valid: 1 target, 1 cell\n" {
 		t.Errorf("exit %d, %q %s", code, out, stderr)
+	}
+}
+
+// TestSingleDashVarFlags: Terraform's spellings -var and -var-file, which messages and
+// issue 2 use, work as --var and --var-file do.
+func TestSingleDashVarFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "m.hcl")
+	src := `
+variable "x" { default = "0" }
+variable "y" { default = "0" }
+target "t" {
+  image    = "img:${var.x}-${var.y}"
+  script   = "true"
+  artifact = "a.zip"
+}
+`
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	varFile := filepath.Join(dir, "v.hcl")
+	if err := os.WriteFile(varFile, []byte("y = \"5\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan", "-var", "x=1", file}, "img:1-0"},
+		{[]string{"plan", file, "-var=x=2"}, "img:2-0"},
+		{[]string{"plan", "-var-file", varFile, file}, "img:0-5"},
+		{[]string{"plan", "-var-file=" + varFile, "--var", "x=3", file}, "img:3-5"},
+		{[]string{"plan", "--json", "-var", "x=4", file, "t"}, `"image": "img:4-0"`},
+		{[]string{"validate", "-var", "x=1", file}, "valid: 1 target, 1 cell"},
+	}
+	for _, tt := range tests {
+		code, out, stderr := runCmd(t, tt.args...)
+		if code != 0 || !strings.Contains(out, tt.want) {
+			t.Errorf("%v: exit %d, want %q in:\n%s%s", tt.args, code, tt.want, out, stderr)
+		}
+	}
+	// Usage errors stay usage errors, and other single-dash words are not rewritten.
+	for _, args := range [][]string{
+		{"plan", "-var"},
+		{"plan", "-variable", "x=1", file},
+		{"validate", "-var", "x=1", file, "extra"},
+		{"plan", "--nope", file},
+	} {
+		if code, _, stderr := runCmd(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2: %s", args, code, stderr)
+		}
+	}
+	if code, out, _ := runCmd(t, "plan", "--help"); code != 0 || !strings.Contains(out, "--var-file") {
+		t.Errorf("plan --help: exit %d:\n%s", code, out)
+	}
+}
+
+func TestSingleDashVarArgs(t *testing.T) {
+	tests := []struct{ in, want []string }{
+		{[]string{"-var", "a=1"}, []string{"--var", "a=1"}},
+		{[]string{"-var=a=1", "-var-file=f"}, []string{"--var=a=1", "--var-file=f"}},
+		{[]string{"-var-file", "f", "x.hcl"}, []string{"--var-file", "f", "x.hcl"}},
+		{[]string{"--var", "-var", "-v"}, []string{"--var", "-var", "-v"}}, // a value stays as written
+		{[]string{"-variable", "-var-files", "-vars"}, []string{"-variable", "-var-files", "-vars"}},
+		{[]string{"x.hcl", "--", "-var"}, []string{"x.hcl", "--", "-var"}},
+	}
+	for _, tt := range tests {
+		if got := singleDashVarArgs(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("%q: got %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
