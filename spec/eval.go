@@ -31,9 +31,10 @@ const (
 	MaxTimeout         = 24 * time.Hour
 	MaxMaxSize         = 1 << 40 // 1TiB
 	MaxRetries         = 10
-	// maxCells bounds one target's cartesian product, so that a typo (range(1e9))
-	// fails with a message instead of exhausting memory.
-	maxCells = 1_000_000
+	// maxCells bounds the cells of a target's cartesian product, and of the whole plan,
+	// so that a typo (range(1e9)) fails with a message instead of exhausting memory (an
+	// evaluated cell takes a few kB).
+	maxCells = 100_000
 )
 
 // Plan expands the named targets (all of them when none is named) into cells: targets
@@ -63,7 +64,10 @@ func (f *File) Plan(targets ...string) ([]Cell, hcl.Diagnostics) {
 		if (len(targets) > 0 && !selected[t.name]) || t.broken {
 			continue
 		}
-		cells = f.planTarget(t, cells, dc)
+		var tooMany bool
+		if cells, tooMany = f.planTarget(t, cells, dc); tooMany {
+			break
+		}
 	}
 	diags = append(diags, dc.result()...)
 	// Cells that failed are not in cells, and neither are the cells of broken targets,
@@ -74,18 +78,21 @@ func (f *File) Plan(targets ...string) ([]Cell, hcl.Diagnostics) {
 	return cells, diags
 }
 
-func (f *File) planTarget(t *target, cells []Cell, dc *diagCollector) []Cell {
+// planTarget appends the cells of t to cells; tooMany reports that the plan would
+// exceed maxCells (and is reported), so that planning stops.
+func (f *File) planTarget(t *target, cells []Cell, dc *diagCollector) (_ []Cell, tooMany bool) {
 	n := 1
 	for _, a := range t.axes {
 		n *= len(a.values)
 		if n > maxCells {
-			dc.add(&hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Matrix too large",
-				Detail:   fmt.Sprintf("Target %q would have more than %d cells.", t.name, maxCells),
-				Subject:  t.defRange.Ptr(),
-			}, "")
-			return cells
+			dc.add(t.tooLarge(fmt.Sprintf("The matrix of target %q has more than %d cells (the product of its axes' lengths).", t.name, maxCells)), "")
+			return cells, true
+		}
+	}
+	if len(cells)+n+len(t.include) > maxCells {
+		if combos := len(t.expand()); len(cells)+combos > maxCells {
+			dc.add(t.tooLarge(fmt.Sprintf("With the %d cells of the targets before it, target %q (%d cells) makes the plan larger than %d cells. Plan fewer targets at once (matrix plan FILE TARGET...).", len(cells), t.name, combos, maxCells)), "")
+			return cells, true
 		}
 	}
 	content := t.content
@@ -96,7 +103,7 @@ func (f *File) planTarget(t *target, cells []Cell, dc *diagCollector) []Cell {
 		content, diags = dynblock.Expand(t.body, f.ctx).Content(targetSchema)
 		if diags.HasErrors() {
 			dc.addAll(diags, "")
-			return cells
+			return cells, false
 		}
 	}
 	cache := blockContents{}
@@ -105,6 +112,20 @@ func (f *File) planTarget(t *target, cells []Cell, dc *diagCollector) []Cell {
 	}
 
 	combos := t.expand()
+	if len(combos) == 0 {
+		// Axes are never empty, so only exclude can have removed every cell.
+		d := &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Every cell excluded",
+			Detail:   fmt.Sprintf("The exclude of target %q removes every cell of its matrix, so the target would build nothing. Remove the target or loosen the exclude.", t.name),
+			Subject:  t.defRange.Ptr(),
+		}
+		if attr, ok := t.content.Attributes["exclude"]; ok {
+			d.Subject, d.Context = attr.Expr.Range().Ptr(), attr.Range.Ptr()
+		}
+		dc.add(d, "")
+		return cells, false
+	}
 	results := make([]evaluator, len(combos))
 	eval := func(i int) {
 		c := combos[i]
@@ -149,7 +170,25 @@ func (f *File) planTarget(t *target, cells []Cell, dc *diagCollector) []Cell {
 			cells = append(cells, e.result)
 		}
 	}
-	return cells
+	return cells, false
+}
+
+// tooLarge is the "Matrix too large" diagnostic, at the matrix attribute when there is
+// one (else at what made the cells: include, or the block).
+func (t *target) tooLarge(detail string) *hcl.Diagnostic {
+	d := &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Matrix too large",
+		Detail:   detail + " A typo like range(1e6) does this; a real plan this large would not fit in memory.",
+		Subject:  t.defRange.Ptr(),
+	}
+	for _, name := range []string{"matrix", "include"} {
+		if attr, ok := t.content.Attributes[name]; ok {
+			d.Subject, d.Context = attr.Expr.Range().Ptr(), attr.Range.Ptr()
+			break
+		}
+	}
+	return d
 }
 
 // blockContents holds the decoded content of a target's nested blocks when it is the

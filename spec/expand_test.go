@@ -179,11 +179,13 @@ func TestExpand(t *testing.T) {
 			want: []string{"t[a=x]", "t[a=y,b=1.5]"},
 		},
 		{
-			name: "everything excluded",
+			// (every cell excluded and none added is an error: TestBadFiles/exclude_everything)
+			name: "everything excluded, then included again",
 			body: `
   matrix  = { a = ["x"] }
-  exclude = [{ a = "x" }]`,
-			want: []string{},
+  exclude = [{ a = "x" }]
+  include = [{ a = "x" }]`,
+			want: []string{"t[a=x]"},
 		},
 		{
 			name: "bool axis",

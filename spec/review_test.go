@@ -101,3 +101,39 @@ func TestRepeatedVarShowsItsOwnSource(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanCellLimit: the limit applies to the whole plan, not only to each target, and
+// is reported at the matrix of the target that crosses it.
+func TestPlanCellLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plans 60,000 cells")
+	}
+	target := func(name string) string {
+		return `target "` + name + `" {
+  matrix   = { a = range(300), b = range(200) }
+  image    = "img"
+  script   = "true"
+  artifact = "` + name + `-${matrix.a}-${matrix.b}.tar.gz"
+}
+`
+	}
+	f := loadString(t, target("a")+target("b"), Options{})
+	tests := []struct {
+		targets []string
+		cells   int
+		diag    string // "" or the rendered position of the one diagnostic
+	}{
+		{[]string{"b"}, 60000, ""},
+		{nil, 60000, "test.hcl:8:14"},
+	}
+	for _, tt := range tests {
+		cells, diags := f.Plan(tt.targets...)
+		out := render(f, diags)
+		if len(cells) != tt.cells {
+			t.Errorf("%v: %d cells, want %d", tt.targets, len(cells), tt.cells)
+		}
+		if tt.diag == "" && len(diags) > 0 || tt.diag != "" && (len(diags) != 1 || !strings.Contains(out, "Matrix too large") || !strings.Contains(out, tt.diag) || !strings.Contains(out, "larger than 100000 cells")) {
+			t.Errorf("%v: diagnostics:\n%s", tt.targets, out)
+		}
+	}
+}

@@ -427,6 +427,10 @@ func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnos
 	if elems, more := hcl.ExprList(attr.Expr); !more.HasErrors() {
 		for _, el := range elems {
 			if pairs, more := hcl.ExprMap(el); !more.HasErrors() {
+				if len(pairs) == 0 {
+					diags = append(diags, emptyKeysetDiag(attr.Name, el.Range()))
+					continue
+				}
 				ks := keyset{rng: el.Range()}
 				for _, p := range pairs {
 					name, ok := keyName(p.Key)
@@ -470,7 +474,9 @@ func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnos
 			}
 			ks, more := objectKeyset(attr.Name, val, el.Range())
 			diags = append(diags, more...)
-			sets = append(sets, ks)
+			if !more.HasErrors() {
+				sets = append(sets, ks)
+			}
 		}
 		return sets, diags
 	}
@@ -492,7 +498,9 @@ func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnos
 		_, ev := it.Element()
 		ks, more := objectKeyset(attr.Name, ev, attr.Expr.Range())
 		diags = append(diags, more...)
-		sets = append(sets, ks)
+		if !more.HasErrors() {
+			sets = append(sets, ks)
+		}
 	}
 	return sets, diags
 }
@@ -508,6 +516,9 @@ func objectKeyset(attrName string, val cty.Value, rng hcl.Range) (keyset, hcl.Di
 			Detail:   fmt.Sprintf("Each element of %s must be an object like { axis = value }, not %s.", attrName, friendly(val)),
 			Subject:  rng.Ptr(),
 		}}
+	}
+	if val.LengthInt() == 0 {
+		return ks, hcl.Diagnostics{emptyKeysetDiag(attrName, rng)}
 	}
 	var diags hcl.Diagnostics
 	for it := val.ElementIterator(); it.Next(); {
@@ -530,6 +541,21 @@ func objectKeyset(attrName string, val cty.Value, rng hcl.Range) (keyset, hcl.Di
 		ks.entries = append(ks.entries, entry{name: name, value: normalNumber(v), str: s, rng: rng})
 	}
 	return ks, diags
+}
+
+// emptyKeysetDiag reports {} in exclude or include: it matches every cell, so an exclude
+// would remove them all and an include would add nothing, which no one means.
+func emptyKeysetDiag(attrName string, rng hcl.Range) *hcl.Diagnostic {
+	what := "An empty object in exclude matches every cell and would remove them all."
+	if attrName == "include" {
+		what = "An empty object in include matches every cell and adds nothing."
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Empty " + attrName + " object",
+		Detail:   what + " Name at least one key, like { axis = value }.",
+		Subject:  rng.Ptr(),
+	}
 }
 
 func keyValueDiag(attrName, key string, val cty.Value, rng hcl.Range) *hcl.Diagnostic {
