@@ -56,6 +56,17 @@ type Cell struct {
 	DefRange hcl.Range `json:"-"`
 	// ArtifactRange is where the artifact name is written, for diagnostics.
 	ArtifactRange hcl.Range `json:"-"`
+	// artifactSensitive: the name may hold a sensitive variable's value, which
+	// diagnostics leave out.
+	artifactSensitive bool
+}
+
+// shownArtifact is the artifact name quoted for a diagnostic, unless it is sensitive.
+func (c Cell) shownArtifact() string {
+	if c.artifactSensitive {
+		return sensitiveValue
+	}
+	return strconv.Quote(c.Artifact)
 }
 
 // Axis is one matrix value of a cell. Value is a string, a float64 or a bool, as the

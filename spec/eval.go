@@ -133,7 +133,7 @@ func (f *File) planTarget(t *target, cells []Cell, dc *diagCollector) (_ []Cell,
 		ctx.Variables = map[string]cty.Value{"matrix": t.matrixValue(c)}
 		cell := Cell{Target: t.name, Axes: t.axesOf(c), DefRange: t.defRange}
 		e := &results[i]
-		*e = evaluator{ctx: ctx, name: cell.Name(), dir: f.dir, contents: cache}
+		*e = evaluator{ctx: ctx, name: cell.Name(), dir: f.dir, contents: cache, secret: f.sensitive}
 		cc := content
 		if t.dynamicPerCell {
 			var diags hcl.Diagnostics
@@ -234,6 +234,53 @@ type evaluator struct {
 	name     string // the cell's, for diagnostics
 	dir      string
 	failed   bool
+	// secret names the sensitive variables: messages leave out values that may come
+	// from them.
+	secret map[string]bool
+}
+
+// sensitive reports whether attr's value may hold a sensitive variable's value: its
+// expression refers to one, or to a local or a dynamic block's iterator while any
+// variable is sensitive (as redact judges HCL's own messages).
+func (e *evaluator) sensitive(attr *hcl.Attribute) bool {
+	if attr == nil || len(e.secret) == 0 {
+		return false
+	}
+	return refersToSensitive(attr.Expr, e.secret)
+}
+
+func refersToSensitive(expr hcl.Expression, secret map[string]bool) bool {
+	for _, tr := range expr.Variables() {
+		switch tr.RootName() {
+		case "var":
+			if name, ok := attrName(tr, "var"); !ok || secret[name] {
+				return true
+			}
+		case "matrix":
+		default: // local, or an iterator
+			return true
+		}
+	}
+	return false
+}
+
+// sensitiveValue stands in messages for a value that may be sensitive.
+const sensitiveValue = "(sensitive value)"
+
+// shown is s quoted for a message about attr, or sensitiveValue.
+func (e *evaluator) shown(attr *hcl.Attribute, s string) string {
+	if e.sensitive(attr) {
+		return sensitiveValue
+	}
+	return strconv.Quote(s)
+}
+
+// shownPlain is shown without the quotes, for numbers and durations.
+func (e *evaluator) shownPlain(attr *hcl.Attribute, s string) string {
+	if e.sensitive(attr) {
+		return sensitiveValue
+	}
+	return s
 }
 
 func (e *evaluator) fail(attr *hcl.Attribute, summary, detail string) {
@@ -375,6 +422,7 @@ func (e *evaluator) cell(content *hcl.BodyContent, c *Cell) bool {
 	c.Artifact, attr = e.str(a, "artifact", "")
 	if attr != nil {
 		c.ArtifactRange = attr.Expr.Range()
+		c.artifactSensitive = e.sensitive(attr)
 		e.checkArtifact(attr, c.Artifact)
 	}
 	artifactAttr := attr
@@ -431,7 +479,7 @@ func (e *evaluator) checkImage(attr *hcl.Attribute, s string) {
 		return
 	}
 	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		e.fail(attr, "Invalid image", fmt.Sprintf("%q is not an image reference: it must be non-empty, without spaces or control characters.", s))
+		e.fail(attr, "Invalid image", fmt.Sprintf("%s is not an image reference: it must be non-empty, without spaces or control characters.", e.shown(attr, s)))
 	}
 }
 
@@ -447,13 +495,13 @@ func (e *evaluator) checkPlatform(attr *hcl.Attribute, s string) {
 		return
 	}
 	if !platformRE.MatchString(s) {
-		e.fail(attr, "Invalid platform", fmt.Sprintf("%q is not a platform: write os/arch or os/arch/variant, like linux/amd64, linux/arm64 or linux/arm/v7; leave it unset for the engine's default.", s))
+		e.fail(attr, "Invalid platform", fmt.Sprintf("%s is not a platform: write os/arch or os/arch/variant, like linux/amd64, linux/arm64 or linux/arm/v7; leave it unset for the engine's default.", e.shown(attr, s)))
 		return
 	}
 	parts := strings.Split(s, "/")
 	if !slices.Contains(knownOS, parts[0]) || !slices.Contains(knownArch, parts[1]) {
-		e.fail(attr, "Unknown platform", fmt.Sprintf("%q names no platform images are built for: the OS is one of %s and the architecture one of %s (amd64, not x64).",
-			s, strings.Join(knownOS, ", "), strings.Join(knownArch, ", ")))
+		e.fail(attr, "Unknown platform", fmt.Sprintf("%s names no platform images are built for: the OS is one of %s and the architecture one of %s (amd64, not x64).",
+			e.shown(attr, s), strings.Join(knownOS, ", "), strings.Join(knownArch, ", ")))
 	}
 }
 
@@ -461,14 +509,14 @@ func (e *evaluator) checkNetwork(attr *hcl.Attribute, s string) {
 	if attr == nil || s == "" || networkRE.MatchString(s) {
 		return
 	}
-	e.fail(attr, "Invalid network", fmt.Sprintf("%q is not a network name or mode (like host or none).", s))
+	e.fail(attr, "Invalid network", fmt.Sprintf("%s is not a network name or mode (like host or none).", e.shown(attr, s)))
 }
 
 func (e *evaluator) checkAbs(attr *hcl.Attribute, s string) {
 	if attr == nil || path.IsAbs(s) {
 		return
 	}
-	e.fail(attr, "Path must be absolute", fmt.Sprintf("The %s %q is a path inside the container and must be absolute, like /build.", attr.Name, s))
+	e.fail(attr, "Path must be absolute", fmt.Sprintf("The %s %s is a path inside the container and must be absolute, like /build.", attr.Name, e.shown(attr, s)))
 }
 
 // checkArtifact makes sure the name is a plain file name that is safe to create in the
@@ -496,7 +544,7 @@ func (e *evaluator) checkArtifact(attr *hcl.Attribute, s string) {
 		why = "it starts or ends with white space"
 	}
 	if why != "" {
-		e.fail(attr, "Invalid artifact name", fmt.Sprintf("The artifact name %q is not a plain file name: %s.", s, why))
+		e.fail(attr, "Invalid artifact name", fmt.Sprintf("The artifact name %s is not a plain file name: %s.", e.shown(attr, s), why))
 	}
 }
 
@@ -515,16 +563,16 @@ func (e *evaluator) format(attr, artifactAttr *hcl.Attribute, format, artifact s
 	fromName := formatOf(artifact)
 	if attr == nil {
 		if fromName == "" && artifactAttr != nil && artifact != "" {
-			e.fail(artifactAttr, "Unknown artifact format", fmt.Sprintf("The artifact name %q does not end in .tar.gz, .tgz or .zip; rename it or set format = \"tar.gz\" or \"zip\".", artifact))
+			e.fail(artifactAttr, "Unknown artifact format", fmt.Sprintf("The artifact name %s does not end in .tar.gz, .tgz or .zip; rename it or set format = \"tar.gz\" or \"zip\".", e.shown(artifactAttr, artifact)))
 		}
 		return fromName
 	}
 	if format != "tar.gz" && format != "zip" {
-		e.fail(attr, "Invalid format", fmt.Sprintf("The format %q is not supported: use \"tar.gz\" or \"zip\".", format))
+		e.fail(attr, "Invalid format", fmt.Sprintf("The format %s is not supported: use \"tar.gz\" or \"zip\".", e.shown(attr, format)))
 		return format
 	}
 	if fromName != "" && fromName != format && artifactAttr != nil {
-		e.fail(attr, "Format contradicts the artifact name", fmt.Sprintf("The artifact %q is named like a %s file, but format is %q.", artifact, fromName, format))
+		e.fail(attr, "Format contradicts the artifact name", fmt.Sprintf("The artifact %s is named like a %s file, but format is %s.", e.shown(artifactAttr, artifact), fromName, e.shown(attr, format)))
 	}
 	return format
 }
@@ -540,11 +588,11 @@ func (e *evaluator) duration(attr *hcl.Attribute, def time.Duration) time.Durati
 	d, err := time.ParseDuration(v.AsString())
 	switch {
 	case err != nil:
-		e.fail(attr, "Invalid duration", fmt.Sprintf("%q is not a duration: write a number and a unit, like \"20m\", \"1h30m\" or \"90s\".", v.AsString()))
+		e.fail(attr, "Invalid duration", fmt.Sprintf("%s is not a duration: write a number and a unit, like \"20m\", \"1h30m\" or \"90s\".", e.shown(attr, v.AsString())))
 	case d <= 0:
-		e.fail(attr, "Invalid duration", fmt.Sprintf("The %s must be positive, not %s.", attr.Name, v.AsString()))
+		e.fail(attr, "Invalid duration", fmt.Sprintf("The %s must be positive, not %s.", attr.Name, e.shownPlain(attr, v.AsString())))
 	case d > MaxTimeout:
-		e.fail(attr, "Invalid duration", fmt.Sprintf("The %s %s is longer than the limit of %s.", attr.Name, v.AsString(), MaxTimeout))
+		e.fail(attr, "Invalid duration", fmt.Sprintf("The %s %s is longer than the limit of %s.", attr.Name, e.shownPlain(attr, v.AsString()), MaxTimeout))
 	default:
 		return d
 	}
@@ -616,6 +664,9 @@ func (e *evaluator) size(attr *hcl.Attribute) int64 {
 	if err == nil && n <= 0 {
 		err = fmt.Errorf("the max_size must be positive")
 	}
+	if err != nil && e.sensitive(attr) {
+		err = fmt.Errorf("the max_size (a sensitive value) is not a whole number of bytes from 1 to 1TiB, nor a size like \"2GiB\" or \"500MB\"")
+	}
 	if err != nil {
 		e.fail(attr, "Invalid size", upperFirst(err.Error())+".")
 		return DefaultMaxSize
@@ -640,7 +691,7 @@ func (e *evaluator) retries(attr *hcl.Attribute) int {
 	}
 	f := numberFloat(v)
 	if f != math.Trunc(f) || f < 0 || f > MaxRetries {
-		e.fail(attr, "Invalid retries", fmt.Sprintf("The retries must be a whole number from 0 to %d, not %s.", MaxRetries, axisString(f)))
+		e.fail(attr, "Invalid retries", fmt.Sprintf("The retries must be a whole number from 0 to %d, not %s.", MaxRetries, e.shownPlain(attr, axisString(f))))
 		return DefaultRetries
 	}
 	return int(f)
@@ -659,11 +710,11 @@ func (e *evaluator) env(attr *hcl.Attribute) []EnvVar {
 		k, ev := it.Element()
 		name := k.AsString()
 		if !envNameRE.MatchString(name) {
-			e.failAt(keyRange(attr, name), attr, "Invalid environment variable name", fmt.Sprintf("%q is not a valid environment variable name: use letters, digits and '_', not starting with a digit.", name))
+			e.failAt(keyRange(attr, name), attr, "Invalid environment variable name", fmt.Sprintf("%s is not a valid environment variable name: use letters, digits and '_', not starting with a digit.", e.shown(attr, name)))
 			continue
 		}
 		if ev.IsNull() {
-			e.fail(attr, "Missing value", fmt.Sprintf("The environment variable %q is null.", name))
+			e.fail(attr, "Missing value", fmt.Sprintf("The environment variable %s is null.", e.shown(attr, name)))
 			continue
 		}
 		out = append(out, EnvVar{Name: name, Value: ev.AsString()})
@@ -702,11 +753,11 @@ func (e *evaluator) passEnv(attr *hcl.Attribute, env []EnvVar) []string {
 	return e.strings(attr, "pass_env", func(rng hcl.Range, name string) bool {
 		switch {
 		case !envNameRE.MatchString(name):
-			e.failAt(rng, attr, "Invalid environment variable name", fmt.Sprintf("%q is not a valid environment variable name: use letters, digits and '_', not starting with a digit.", name))
+			e.failAt(rng, attr, "Invalid environment variable name", fmt.Sprintf("%s is not a valid environment variable name: use letters, digits and '_', not starting with a digit.", e.shown(attr, name)))
 		case slices.Contains(seen, name):
-			e.failAt(rng, attr, "Duplicate pass_env name", fmt.Sprintf("%q is listed twice.", name))
+			e.failAt(rng, attr, "Duplicate pass_env name", fmt.Sprintf("%s is listed twice.", e.shown(attr, name)))
 		case slices.ContainsFunc(env, func(ev EnvVar) bool { return ev.Name == name }):
-			e.failAt(rng, attr, "Variable both set and passed", fmt.Sprintf("%q is set in env and also passed from the host in pass_env; keep one.", name))
+			e.failAt(rng, attr, "Variable both set and passed", fmt.Sprintf("%s is set in env and also passed from the host in pass_env; keep one.", e.shown(attr, name)))
 		default:
 			seen = append(seen, name)
 			return true
@@ -727,9 +778,9 @@ func (e *evaluator) lockFiles(attr *hcl.Attribute) []string {
 		clean := path.Clean(name)
 		switch {
 		case name == "" || path.IsAbs(name) || clean == "." || clean == ".." || strings.HasPrefix(clean, "../"):
-			e.failAt(rng, attr, "Invalid lock file path", fmt.Sprintf("%q must be a path relative to the workdir that stays inside it, like \"package-lock.json\".", name))
+			e.failAt(rng, attr, "Invalid lock file path", fmt.Sprintf("%s must be a path relative to the workdir that stays inside it, like \"package-lock.json\".", e.shown(attr, name)))
 		case slices.Contains(seen, clean):
-			e.failAt(rng, attr, "Duplicate lock file path", fmt.Sprintf("%q is listed twice.", name))
+			e.failAt(rng, attr, "Duplicate lock file path", fmt.Sprintf("%s is listed twice.", e.shown(attr, name)))
 		default:
 			seen = append(seen, clean)
 			return true
@@ -792,20 +843,20 @@ func (e *evaluator) mount(a hcl.Attributes, targets map[string]hcl.Range, out *[
 		src = filepath.Clean(src)
 	case MountCache:
 		if !cacheIDRE.MatchString(src) {
-			e.fail(srcAttr, "Invalid cache name", fmt.Sprintf("The source of a cache mount names the cache: %q must be letters, digits, '_', '.' or '-', starting with a letter or digit.", src))
+			e.fail(srcAttr, "Invalid cache name", fmt.Sprintf("The source of a cache mount names the cache: %s must be letters, digits, '_', '.' or '-', starting with a letter or digit.", e.shown(srcAttr, src)))
 			return false
 		}
 	default:
-		e.fail(typAttr, "Invalid mount type", fmt.Sprintf("The mount type is %q or %q, not %q.", MountBind, MountCache, typ))
+		e.fail(typAttr, "Invalid mount type", fmt.Sprintf("The mount type is %q or %q, not %s.", MountBind, MountCache, e.shown(typAttr, typ)))
 		return false
 	}
 	if !path.IsAbs(dst) {
-		e.fail(dstAttr, "Path must be absolute", fmt.Sprintf("The mount target %q is a path inside the container and must be absolute.", dst))
+		e.fail(dstAttr, "Path must be absolute", fmt.Sprintf("The mount target %s is a path inside the container and must be absolute.", e.shown(dstAttr, dst)))
 		return false
 	}
 	dst = path.Clean(dst)
 	if prev, dup := targets[dst]; dup {
-		e.fail(dstAttr, "Duplicate mount target", fmt.Sprintf("%q is already a mount target at %s.", dst, rangeString(prev)))
+		e.fail(dstAttr, "Duplicate mount target", fmt.Sprintf("%s is already a mount target at %s.", e.shown(dstAttr, dst), rangeString(prev)))
 		return false
 	}
 	targets[dst] = dstAttr.Expr.Range()
@@ -834,9 +885,9 @@ func checkArtifacts(cells []Cell) hcl.Diagnostics {
 		if counts[k] > 1 {
 			continue
 		}
-		how := fmt.Sprintf("Cells %s and %s both produce the artifact %q.", first.Name(), c.Name(), c.Artifact)
+		how := fmt.Sprintf("Cells %s and %s both produce the artifact %s.", first.Name(), c.Name(), c.shownArtifact())
 		if first.Artifact != c.Artifact {
-			how = fmt.Sprintf("Cell %s produces %q and cell %s produces %q: the names differ only in case and collide on case-insensitive file systems.", first.Name(), first.Artifact, c.Name(), c.Artifact)
+			how = fmt.Sprintf("Cell %s produces %s and cell %s produces %s: the names differ only in case and collide on case-insensitive file systems.", first.Name(), first.shownArtifact(), c.Name(), c.shownArtifact())
 		}
 		where := ""
 		if first.ArtifactRange != c.ArtifactRange {
