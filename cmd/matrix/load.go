@@ -21,42 +21,11 @@ type specFlags struct {
 func (f *specFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.vars, "var", nil, "set a variable: NAME=VALUE (repeatable; later wins; -var works too)")
 	cmd.Flags().StringArrayVar(&f.varFiles, "var-file", nil, "read variable values from an HCL file (repeatable; -var-file works too)")
-	acceptSingleDashVars(cmd)
-}
-
-// acceptSingleDashVars makes cmd take Terraform's spellings -var and -var-file as well
-// as --var and --var-file. pflag would read "-var" as the shorthands -v -a -r, and cobra
-// has no hook between the command line and its flag parsing, so cmd parses its own
-// flags: cobra hands it the raw arguments, which it rewrites and then parses, checks
-// with cmd's Args and passes to cmd's RunE. Errors go through cmd's FlagErrorFunc as
-// cobra's own would (a usage error: exit 2). Call it after Args and RunE are set.
-func acceptSingleDashVars(cmd *cobra.Command) {
-	check, runE := cmd.Args, cmd.RunE
-	cmd.DisableFlagParsing = true
-	cmd.Args = cobra.ArbitraryArgs
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		cmd.InheritedFlags() // merges the parents' persistent flags, as cobra does before parsing
-		if err := cmd.Flags().Parse(singleDashVarArgs(args)); err != nil {
-			return cmd.FlagErrorFunc()(cmd, err)
-		}
-		if help, _ := cmd.Flags().GetBool("help"); help {
-			return cmd.Help()
-		}
-		args = cmd.Flags().Args()
-		if check != nil {
-			if err := check(cmd, args); err != nil {
-				return err
-			}
-		}
-		if runE == nil {
-			return nil
-		}
-		return runE(cmd, args)
-	}
 }
 
 // singleDashVarArgs rewrites exactly -var, -var=..., -var-file and -var-file=... to
-// their double-dash forms, up to a "--" that ends the flags. The value after --var or
+// their double-dash forms (Terraform's spellings, which pflag would read as the
+// shorthands -v -a -r), up to a "--" that ends the flags. The value after --var or
 // --var-file is left as it is, even when it starts with a dash.
 func singleDashVarArgs(args []string) []string {
 	out := make([]string, 0, len(args))

@@ -94,7 +94,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}()
 
 	root := newRootCmd(stdout, stderr)
-	root.SetArgs(args)
+	root.SetArgs(singleDashVarArgs(args))
 	err := root.ExecuteContext(ctx)
 	if sig := signalOf(ctx); sig != nil {
 		if sig == syscall.SIGTERM {
