@@ -18,6 +18,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
 
+if ! command -v unzip >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unzip >/dev/null
+fi
+
 SHARP_VERSIONS=${SHARP_VERSIONS:-0.33.5 0.34.5}
 NODES=${NODES:-20 22}
 tmp=$(mktemp -d /tmp/matrix-e2e.XXXXXX)
