@@ -11,6 +11,7 @@
 #   - after deleting the output, `matrix run --locked` (npm ci from the lock file the
 #     first run recorded) gives byte-identical SHA256SUMS again;
 #   - then a --locked --reuse run into the same directory builds nothing;
+#   - SIGINT during npm install exits 130 and leaves nothing behind;
 #   - a zip artifact unzips to nodejs/node_modules/sharp/... and loads;
 #   - a deliberately broken cell (musl binaries, glibc runtime) fails its test with
 #     the loader's error in the manifest.
@@ -105,6 +106,25 @@ same_sums "$tmp/out1" "--reuse"
 "$M" verify "$tmp/out1"
 echo "e2e: an unchanged --locked --reuse run built nothing and kept every artifact"
 
+# SIGINT in the middle of npm install: exit 130, no container of the tool left, no
+# partial file in the output directory.
+"$M" run "${vars[@]}" --out "$tmp/int" "$spec" >/dev/null 2>"$tmp/int.err" &
+pid=$!
+for _ in $(seq 1 300); do  # until a build container runs (npm install takes seconds)
+  [ -n "$(docker ps -q --filter label=org.matrixbuild.tool=matrix)" ] && break
+  sleep 0.1
+done
+sleep 0.5
+kill -INT "$pid"
+code=0
+wait "$pid" || code=$?
+[ "$code" -eq 130 ] || { echo "e2e: SIGINT gave exit $code, want 130" >&2; cat "$tmp/int.err" >&2; exit 1; }
+left=$(docker ps -aq --filter label=org.matrixbuild.tool=matrix)
+[ -z "$left" ] || { echo "e2e: containers left after SIGINT: $left" >&2; exit 1; }
+partial=$(find "$tmp/int" -name '.*' -type f ! -name .matrix.lock)
+[ -z "$partial" ] || { echo "e2e: partial files left after SIGINT: $partial" >&2; exit 1; }
+echo "e2e: SIGINT during npm install exited 130 and left no container and no partial file"
+
 # A Lambda layer zip: nodejs/node_modules/..., loads in the runtime (matrix tests it
 # the way Lambda loads layers; here unzip and node check it independently too).
 "$M" run --quiet "${vars[@]}" --var format=zip --var 'sharp_versions=["0.34.5"]' --var 'nodes=[22]' --out "$tmp/zip" "$spec"
@@ -128,4 +148,4 @@ grep -q 'Could not load the \\"sharp\\" module using the linux-x64 runtime' "$tm
 echo "e2e: the broken cell failed its test with the loader's error, and left no artifact"
 
 echo "e2e: $want artifacts verified, loaded and resized, reproduced twice (plain and --locked)"
-echo "$(( want + 4 )) passed, 0 failed"
+echo "$(( want + 5 )) passed, 0 failed"
