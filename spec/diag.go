@@ -171,3 +171,8 @@ func (f *File) decorate(out string, subj *hcl.Range) string {
 	}
 	return strings.Join(lines, "")
 }
+
+// errorAt is an error diagnostic about the source at subject.
+func errorAt(subject *hcl.Range, summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: subject}
+}

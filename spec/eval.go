@@ -114,12 +114,7 @@ func (f *File) planTarget(t *target, cells []Cell, dc *diagCollector) (_ []Cell,
 	combos := t.expand()
 	if len(combos) == 0 {
 		// Axes are never empty, so only exclude can have removed every cell.
-		d := &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Every cell excluded",
-			Detail:   fmt.Sprintf("The exclude of target %q removes every cell of its matrix, so the target would build nothing. Remove the target or loosen the exclude.", t.name),
-			Subject:  t.defRange.Ptr(),
-		}
+		d := errorAt(t.defRange.Ptr(), "Every cell excluded", fmt.Sprintf("The exclude of target %q removes every cell of its matrix, so the target would build nothing. Remove the target or loosen the exclude.", t.name))
 		if attr, ok := t.content.Attributes["exclude"]; ok {
 			d.Subject, d.Context = attr.Expr.Range().Ptr(), attr.Range.Ptr()
 		}
@@ -176,12 +171,7 @@ func (f *File) planTarget(t *target, cells []Cell, dc *diagCollector) (_ []Cell,
 // tooLarge is the "Matrix too large" diagnostic, at the matrix attribute when there is
 // one (else at what made the cells: include, or the block).
 func (t *target) tooLarge(detail string) *hcl.Diagnostic {
-	d := &hcl.Diagnostic{
-		Severity: hcl.DiagError,
-		Summary:  "Matrix too large",
-		Detail:   detail + " A typo like range(1e6) does this; a real plan this large would not fit in memory.",
-		Subject:  t.defRange.Ptr(),
-	}
+	d := errorAt(t.defRange.Ptr(), "Matrix too large", detail+" A typo like range(1e6) does this; a real plan this large would not fit in memory.")
 	for _, name := range []string{"matrix", "include"} {
 		if attr, ok := t.content.Attributes[name]; ok {
 			d.Subject, d.Context = attr.Expr.Range().Ptr(), attr.Range.Ptr()
@@ -894,12 +884,7 @@ func checkArtifacts(cells []Cell) hcl.Diagnostics {
 			where = fmt.Sprintf(" The first name comes from %s.", rangeString(first.ArtifactRange))
 		}
 		index[k] = len(diags)
-		diags = append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Duplicate artifact name",
-			Detail:   how + where + " Use the matrix values in the name, like \"name-${matrix.version}.tar.gz\".",
-			Subject:  c.ArtifactRange.Ptr(),
-		})
+		diags = append(diags, errorAt(c.ArtifactRange.Ptr(), "Duplicate artifact name", how+where+" Use the matrix values in the name, like \"name-${matrix.version}.tar.gz\"."))
 	}
 	for k, n := range counts {
 		if n > 1 {

@@ -161,12 +161,7 @@ func LoadSource(name string, src []byte, opts Options) (*File, hcl.Diagnostics) 
 		}
 		seen[name] = b
 		if !validLabel(name) {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid target label",
-				Detail:   "A target label must be non-empty and use only letters, digits, '-', '_' and '.', since it appears in names, logs and on the command line.",
-				Subject:  b.LabelRanges[0].Ptr(),
-			})
+			diags = append(diags, errorAt(b.LabelRanges[0].Ptr(), "Invalid target label", "A target label must be non-empty and use only letters, digits, '-', '_' and '.', since it appears in names, logs and on the command line."))
 		}
 		t, more := f.loadTarget(b, sc)
 		diags = append(diags, more...)
@@ -174,12 +169,7 @@ func LoadSource(name string, src []byte, opts Options) (*File, hcl.Diagnostics) 
 	}
 	explain(diags)
 	if len(seen) == 0 && !diags.HasErrors() {
-		diags = append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "No target",
-			Detail:   `A matrix file declares at least one target "NAME" { ... } block.`,
-			Subject:  file.Body.MissingItemRange().Ptr(),
-		})
+		diags = append(diags, errorAt(file.Body.MissingItemRange().Ptr(), "No target", `A matrix file declares at least one target "NAME" { ... } block.`))
 	}
 	return f, diags
 }
@@ -210,12 +200,7 @@ func (f *File) loadVariables(blocks hcl.Blocks, opts Options) ([]*variable, hcl.
 		}
 		name := b.Labels[0]
 		if !hclsyntax.ValidIdentifier(name) {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid variable name",
-				Detail:   "A variable name must start with a letter or underscore and contain only letters, digits, underscores and dashes.",
-				Subject:  b.LabelRanges[0].Ptr(),
-			})
+			diags = append(diags, errorAt(b.LabelRanges[0].Ptr(), "Invalid variable name", "A variable name must start with a letter or underscore and contain only letters, digits, underscores and dashes."))
 			continue
 		}
 		if prev, dup := byName[name]; dup {
@@ -345,12 +330,7 @@ func (f *File) loadVariables(blocks hcl.Blocks, opts Options) ([]*variable, hcl.
 			continue
 		}
 		if !v.failed {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "No value for required variable",
-				Detail:   fmt.Sprintf("The variable %q has no default. Set it with --var %s=VALUE, in a --var-file, or with the environment variable %s%s.", v.name, v.name, envPrefix, v.name),
-				Subject:  v.declRange.Ptr(),
-			})
+			diags = append(diags, errorAt(v.declRange.Ptr(), "No value for required variable", fmt.Sprintf("The variable %q has no default. Set it with --var %s=VALUE, in a --var-file, or with the environment variable %s%s.", v.name, v.name, envPrefix, v.name)))
 		}
 		v.value = cty.DynamicVal
 	}
@@ -417,12 +397,7 @@ func (f *File) loadVarFile(path string, byName map[string]*variable) hcl.Diagnos
 	for _, attr := range sortedAttrs(attrs) {
 		v, declared := byName[attr.Name]
 		if !declared {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Value for undeclared variable",
-				Detail:   fmt.Sprintf("The variable file sets %q, but the matrix file declares no such variable.%s", attr.Name, declaredList("Declared variables", sortedKeys(byName))),
-				Subject:  attr.NameRange.Ptr(),
-			})
+			diags = append(diags, errorAt(attr.NameRange.Ptr(), "Value for undeclared variable", fmt.Sprintf("The variable file sets %q, but the matrix file declares no such variable.%s", attr.Name, declaredList("Declared variables", sortedKeys(byName)))))
 			continue
 		}
 		val, more := attr.Expr.Value(nil)
@@ -465,12 +440,7 @@ func (f *File) checkValidations(vars []*variable) hcl.Diagnostics {
 			}
 			bv, err := convert.Convert(val, cty.Bool)
 			if err != nil || bv.IsNull() {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Invalid validation condition",
-					Detail:   "The condition must be a bool: true when the value is acceptable.",
-					Subject:  cond.Expr.Range().Ptr(),
-				})
+				diags = append(diags, errorAt(cond.Expr.Range().Ptr(), "Invalid validation condition", "The condition must be a bool: true when the value is acceptable."))
 				continue
 			}
 			if bv.True() {
@@ -509,12 +479,7 @@ func (f *File) loadLocals(blocks hcl.Blocks) (map[string]cty.Value, hcl.Diagnost
 		diags = append(diags, more...)
 		for _, a := range sortedAttrs(as) {
 			if prev, dup := attrs[a.Name]; dup {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Duplicate local value",
-					Detail:   fmt.Sprintf("A local value named %q was already defined at %s.", a.Name, rangeString(prev.Range)),
-					Subject:  a.NameRange.Ptr(),
-				})
+				diags = append(diags, errorAt(a.NameRange.Ptr(), "Duplicate local value", fmt.Sprintf("A local value named %q was already defined at %s.", a.Name, rangeString(prev.Range))))
 				continue
 			}
 			attrs[a.Name] = a
@@ -537,12 +502,7 @@ func (f *File) loadLocals(blocks hcl.Blocks) (map[string]cty.Value, hcl.Diagnost
 		case 1:
 			i := slices.Index(stack, a.Name)
 			cycle := append(slices.Clone(stack[i:]), a.Name)
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Cycle in local values",
-				Detail:   fmt.Sprintf("The local values refer to each other in a cycle: %s.", strings.Join(cycle, " -> ")),
-				Subject:  a.NameRange.Ptr(),
-			})
+			diags = append(diags, errorAt(a.NameRange.Ptr(), "Cycle in local values", fmt.Sprintf("The local values refer to each other in a cycle: %s.", strings.Join(cycle, " -> "))))
 			for _, n := range cycle {
 				vals[n] = cty.DynamicVal
 				state[n] = 2
@@ -606,62 +566,32 @@ func (s scope) check(expr hcl.Expression, withMatrix bool) hcl.Diagnostics {
 		case "var":
 			if name, ok := attrName(tr, "var"); ok {
 				if _, ok := s.vars[name]; !ok {
-					diags = append(diags, &hcl.Diagnostic{
-						Severity: hcl.DiagError,
-						Summary:  "Reference to undeclared variable",
-						Detail:   fmt.Sprintf("No variable named %q is declared.%s", name, declaredList("Declared variables", sortedKeys(s.vars))),
-						Subject:  rng.Ptr(),
-					})
+					diags = append(diags, errorAt(rng.Ptr(), "Reference to undeclared variable", fmt.Sprintf("No variable named %q is declared.%s", name, declaredList("Declared variables", sortedKeys(s.vars)))))
 				}
 			}
 		case "local":
 			if name, ok := attrName(tr, "local"); ok {
 				if s.locals == nil {
-					diags = append(diags, &hcl.Diagnostic{
-						Severity: hcl.DiagError,
-						Summary:  "Local value not available here",
-						Detail:   "A variable's validation condition and error message may refer to variables, but not to local values, which are evaluated after the variables are checked.",
-						Subject:  rng.Ptr(),
-					})
+					diags = append(diags, errorAt(rng.Ptr(), "Local value not available here", "A variable's validation condition and error message may refer to variables, but not to local values, which are evaluated after the variables are checked."))
 					continue
 				}
 				if _, ok := s.locals[name]; !ok {
-					diags = append(diags, &hcl.Diagnostic{
-						Severity: hcl.DiagError,
-						Summary:  "Reference to undeclared local value",
-						Detail:   fmt.Sprintf("No local value named %q is defined.%s", name, declaredList("Local values", sortedKeys(s.locals))),
-						Subject:  rng.Ptr(),
-					})
+					diags = append(diags, errorAt(rng.Ptr(), "Reference to undeclared local value", fmt.Sprintf("No local value named %q is defined.%s", name, declaredList("Local values", sortedKeys(s.locals)))))
 				}
 			}
 		case "matrix":
 			if !withMatrix {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Matrix value not available here",
-					Detail:   "matrix.<key> refers to a cell's value, so it can only be used in a target's per-cell attributes and blocks, not in variables, locals, matrix, exclude or include.",
-					Subject:  rng.Ptr(),
-				})
+				diags = append(diags, errorAt(rng.Ptr(), "Matrix value not available here", "matrix.<key> refers to a cell's value, so it can only be used in a target's per-cell attributes and blocks, not in variables, locals, matrix, exclude or include."))
 				continue
 			}
 			if name, ok := attrName(tr, "matrix"); ok && !s.anyMatrix && !slices.Contains(s.matrixKeys, name) {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Reference to unknown matrix key",
-					Detail:   fmt.Sprintf("Target %q has no axis and no include key named %q.%s", s.target, name, declaredList("Its keys are", s.matrixKeys)),
-					Subject:  rng.Ptr(),
-				})
+				diags = append(diags, errorAt(rng.Ptr(), "Reference to unknown matrix key", fmt.Sprintf("Target %q has no axis and no include key named %q.%s", s.target, name, declaredList("Its keys are", s.matrixKeys))))
 			}
 		default:
 			if s.extra[root] {
 				continue
 			}
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Unknown variable",
-				Detail:   fmt.Sprintf("There is no variable named %q. References start with var., local. or, inside a target, matrix.", root),
-				Subject:  rng.Ptr(),
-			})
+			diags = append(diags, errorAt(rng.Ptr(), "Unknown variable", fmt.Sprintf("There is no variable named %q. References start with var., local. or, inside a target, matrix.", root)))
 		}
 	}
 	return diags

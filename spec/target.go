@@ -143,12 +143,7 @@ func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
 		for _, ks := range sets {
 			for _, e := range ks.entries {
 				if !slices.Contains(axisNames, e.name) {
-					diags = append(diags, &hcl.Diagnostic{
-						Severity: hcl.DiagError,
-						Summary:  "Exclude names an unknown axis",
-						Detail:   fmt.Sprintf("Target %q has no axis named %q.%s", t.name, e.name, declaredList("Its axes are", axisNames)),
-						Subject:  e.rng.Ptr(),
-					})
+					diags = append(diags, errorAt(e.rng.Ptr(), "Exclude names an unknown axis", fmt.Sprintf("Target %q has no axis named %q.%s", t.name, e.name, declaredList("Its axes are", axisNames))))
 				}
 			}
 		}
@@ -198,12 +193,7 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope) hcl.Diagnostics {
 			diags = append(diags, t.checkBody(c, sc)...)
 		case "test":
 			if prev := firstBlock(content.Blocks, "test"); prev != blk {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Duplicate test block",
-					Detail:   fmt.Sprintf("A target has at most one test block; the first is at %s.", rangeString(prev.DefRange)),
-					Subject:  blk.DefRange.Ptr(),
-				})
+				diags = append(diags, errorAt(blk.DefRange.Ptr(), "Duplicate test block", fmt.Sprintf("A target has at most one test block; the first is at %s.", rangeString(prev.DefRange))))
 				continue
 			}
 			c, more := blk.Body.Content(testSchemaStatic)
@@ -213,12 +203,7 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope) hcl.Diagnostics {
 			t.hasDynamic = true
 			kind := blk.Labels[0]
 			if kind != "mount" {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Unsupported dynamic block",
-					Detail:   fmt.Sprintf("Only mount blocks can be generated with dynamic, not %q.", kind),
-					Subject:  blk.LabelRanges[0].Ptr(),
-				})
+				diags = append(diags, errorAt(blk.LabelRanges[0].Ptr(), "Unsupported dynamic block", fmt.Sprintf("Only mount blocks can be generated with dynamic, not %q.", kind)))
 				continue
 			}
 			c, shapeDiags := blk.Body.Content(dynamicSchema)
@@ -228,12 +213,7 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope) hcl.Diagnostics {
 				if attr.Name == "iterator" {
 					iter = hcl.ExprAsKeyword(attr.Expr)
 					if iter == "" {
-						diags = append(diags, &hcl.Diagnostic{
-							Severity: hcl.DiagError,
-							Summary:  "Invalid dynamic iterator name",
-							Detail:   "The iterator must be a bare name, like iterator = m.",
-							Subject:  attr.Expr.Range().Ptr(),
-						})
+						diags = append(diags, errorAt(attr.Expr.Range().Ptr(), "Invalid dynamic iterator name", "The iterator must be a bare name, like iterator = m."))
 						iter = kind
 					}
 					continue
@@ -258,19 +238,9 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope) hcl.Diagnostics {
 			switch {
 			case len(c.Blocks) == 0 && !shapeDiags.HasErrors():
 				// (When this block's own shape is wrong, that is the problem to report.)
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Missing content block",
-					Detail:   "A dynamic block holds exactly one content block: the body of each generated block.",
-					Subject:  blk.DefRange.Ptr(),
-				})
+				diags = append(diags, errorAt(blk.DefRange.Ptr(), "Missing content block", "A dynamic block holds exactly one content block: the body of each generated block."))
 			case len(c.Blocks) > 1:
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Duplicate content block",
-					Detail:   fmt.Sprintf("A dynamic block holds exactly one content block; the first is at %s.", rangeString(c.Blocks[0].DefRange)),
-					Subject:  c.Blocks[1].DefRange.Ptr(),
-				})
+				diags = append(diags, errorAt(c.Blocks[1].DefRange.Ptr(), "Duplicate content block", fmt.Sprintf("A dynamic block holds exactly one content block; the first is at %s.", rangeString(c.Blocks[0].DefRange))))
 			}
 		}
 	}
@@ -304,21 +274,11 @@ func (f *File) loadAxes(t *target, attr *hcl.Attribute, sc scope) hcl.Diagnostic
 	for _, p := range pairs {
 		name, ok := keyName(p.Key)
 		if !ok {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid axis name",
-				Detail:   "An axis name must be an identifier (letters, digits, '_' and '-', starting with a letter or '_'), so that it can be used as matrix.<name>.",
-				Subject:  p.Key.Range().Ptr(),
-			})
+			diags = append(diags, errorAt(p.Key.Range().Ptr(), "Invalid axis name", "An axis name must be an identifier (letters, digits, '_' and '-', starting with a letter or '_'), so that it can be used as matrix.<name>."))
 			continue
 		}
 		if prev, dup := seen[name]; dup {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Duplicate axis",
-				Detail:   fmt.Sprintf("The axis %q is already declared at %s.", name, rangeString(prev)),
-				Subject:  p.Key.Range().Ptr(),
-			})
+			diags = append(diags, errorAt(p.Key.Range().Ptr(), "Duplicate axis", fmt.Sprintf("The axis %q is already declared at %s.", name, rangeString(prev))))
 			continue
 		}
 		seen[name] = p.Key.Range()
@@ -335,12 +295,7 @@ func (f *File) loadAxes(t *target, attr *hcl.Attribute, sc scope) hcl.Diagnostic
 		ax := axis{name: name, rng: p.Value.Range()}
 		ty := val.Type()
 		if val.IsNull() || !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid axis values",
-				Detail:   fmt.Sprintf("The values of axis %q must be a list of strings, numbers or bools, not %s.", name, friendly(val)),
-				Subject:  p.Value.Range().Ptr(),
-			})
+			diags = append(diags, errorAt(p.Value.Range().Ptr(), "Invalid axis values", fmt.Sprintf("The values of axis %q must be a list of strings, numbers or bools, not %s.", name, friendly(val))))
 			continue
 		}
 		strs := map[string]int{} // value -> index of its first occurrence
@@ -352,12 +307,7 @@ func (f *File) loadAxes(t *target, attr *hcl.Attribute, sc scope) hcl.Diagnostic
 			rng := exprElemRange(p.Value, i)
 			s, ok := primitiveString(ev)
 			if !ok {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Invalid axis value",
-					Detail:   fmt.Sprintf("Each value of axis %q must be a string, a number or a bool, not %s.", name, friendly(ev)),
-					Subject:  rng.Ptr(),
-				})
+				diags = append(diags, errorAt(rng.Ptr(), "Invalid axis value", fmt.Sprintf("Each value of axis %q must be a string, a number or a bool, not %s.", name, friendly(ev))))
 				bad = true
 				continue
 			}
@@ -366,12 +316,7 @@ func (f *File) loadAxes(t *target, attr *hcl.Attribute, sc scope) hcl.Diagnostic
 				if firstRng := exprElemRange(p.Value, first); firstRng != rng {
 					where = fmt.Sprintf(" (first at %s)", rangeString(firstRng))
 				}
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Duplicate axis value",
-					Detail:   fmt.Sprintf("The axis %q lists %q more than once%s; each combination would be built twice.", name, s, where),
-					Subject:  rng.Ptr(),
-				})
+				diags = append(diags, errorAt(rng.Ptr(), "Duplicate axis value", fmt.Sprintf("The axis %q lists %q more than once%s; each combination would be built twice.", name, s, where)))
 				bad = true
 				continue
 			}
@@ -383,12 +328,7 @@ func (f *File) loadAxes(t *target, attr *hcl.Attribute, sc scope) hcl.Diagnostic
 			continue
 		}
 		if len(ax.values) == 0 {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Empty axis",
-				Detail:   fmt.Sprintf("The axis %q has no values, so the target would have no cells. Remove the axis or give it at least one value.", name),
-				Subject:  p.Value.Range().Ptr(),
-			})
+			diags = append(diags, errorAt(p.Value.Range().Ptr(), "Empty axis", fmt.Sprintf("The axis %q has no values, so the target would have no cells. Remove the axis or give it at least one value.", name)))
 			continue
 		}
 		t.axes = append(t.axes, ax)
@@ -435,21 +375,11 @@ func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnos
 				for _, p := range pairs {
 					name, ok := keyName(p.Key)
 					if !ok {
-						diags = append(diags, &hcl.Diagnostic{
-							Severity: hcl.DiagError,
-							Summary:  "Invalid key",
-							Detail:   fmt.Sprintf("A key in %s must be an axis name or, in include, a new key usable as matrix.<name>.", attr.Name),
-							Subject:  p.Key.Range().Ptr(),
-						})
+						diags = append(diags, errorAt(p.Key.Range().Ptr(), "Invalid key", fmt.Sprintf("A key in %s must be an axis name or, in include, a new key usable as matrix.<name>.", attr.Name)))
 						continue
 					}
 					if slices.ContainsFunc(ks.entries, func(e entry) bool { return e.name == name }) {
-						diags = append(diags, &hcl.Diagnostic{
-							Severity: hcl.DiagError,
-							Summary:  "Duplicate key",
-							Detail:   fmt.Sprintf("The key %q appears twice in this object.", name),
-							Subject:  p.Key.Range().Ptr(),
-						})
+						diags = append(diags, errorAt(p.Key.Range().Ptr(), "Duplicate key", fmt.Sprintf("The key %q appears twice in this object.", name)))
 						continue
 					}
 					val, more := p.Value.Value(f.ctx)
@@ -487,12 +417,7 @@ func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnos
 	}
 	ty := val.Type()
 	if val.IsNull() || !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
-		return nil, append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Invalid " + attr.Name,
-			Detail:   fmt.Sprintf("%s must be a list of objects, not %s.", attr.Name, friendly(val)),
-			Subject:  attr.Expr.Range().Ptr(),
-		})
+		return nil, append(diags, errorAt(attr.Expr.Range().Ptr(), "Invalid "+attr.Name, fmt.Sprintf("%s must be a list of objects, not %s.", attr.Name, friendly(val))))
 	}
 	for it := val.ElementIterator(); it.Next(); {
 		_, ev := it.Element()
@@ -525,12 +450,7 @@ func objectKeyset(attrName string, val cty.Value, rng hcl.Range) (keyset, hcl.Di
 		k, v := it.Element()
 		name := k.AsString()
 		if !hclsyntax.ValidIdentifier(name) {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid key",
-				Detail:   fmt.Sprintf("The key %q in %s is not a valid name for matrix.<name>.", name, attrName),
-				Subject:  rng.Ptr(),
-			})
+			diags = append(diags, errorAt(rng.Ptr(), "Invalid key", fmt.Sprintf("The key %q in %s is not a valid name for matrix.<name>.", name, attrName)))
 			continue
 		}
 		s, ok := primitiveString(v)
@@ -550,21 +470,11 @@ func emptyKeysetDiag(attrName string, rng hcl.Range) *hcl.Diagnostic {
 	if attrName == "include" {
 		what = "An empty object in include matches every cell and adds nothing."
 	}
-	return &hcl.Diagnostic{
-		Severity: hcl.DiagError,
-		Summary:  "Empty " + attrName + " object",
-		Detail:   what + " Name at least one key, like { axis = value }.",
-		Subject:  rng.Ptr(),
-	}
+	return errorAt(rng.Ptr(), "Empty "+attrName+" object", what+" Name at least one key, like { axis = value }.")
 }
 
 func keyValueDiag(attrName, key string, val cty.Value, rng hcl.Range) *hcl.Diagnostic {
-	return &hcl.Diagnostic{
-		Severity: hcl.DiagError,
-		Summary:  "Invalid " + attrName + " value",
-		Detail:   fmt.Sprintf("The value of %q in %s must be a string, a number or a bool, not %s.", key, attrName, friendly(val)),
-		Subject:  rng.Ptr(),
-	}
+	return errorAt(rng.Ptr(), "Invalid "+attrName+" value", fmt.Sprintf("The value of %q in %s must be a string, a number or a bool, not %s.", key, attrName, friendly(val)))
 }
 
 // primitiveString is the string form of a known, non-null string, number or bool, as
