@@ -191,9 +191,6 @@ func rootCause(err error) error {
 // Close releases the client.
 func (e *Engine) Close() error { return e.cli.Close() }
 
-// Host is the engine's address, for messages.
-func (e *Engine) Host() string { return e.cli.DaemonHost() }
-
 // Name implements runner.Executor: the engine's address.
 func (e *Engine) Name() string { return e.cli.DaemonHost() }
 

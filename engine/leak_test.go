@@ -79,9 +79,9 @@ func slowCreateProxy(t *testing.T, engineSocket string) string {
 // which the CLI runs at the end of every run, finds it by this process's label.
 func TestRemoveOwnCatchesCancelledCreate(t *testing.T) {
 	real := connect(t, PullNever)
-	socket, ok := strings.CutPrefix(real.Host(), "unix://")
+	socket, ok := strings.CutPrefix(real.Name(), "unix://")
 	if !ok {
-		t.Skipf("the engine is at %s, not a unix socket", real.Host())
+		t.Skipf("the engine is at %s, not a unix socket", real.Name())
 	}
 	t.Setenv("DOCKER_HOST", slowCreateProxy(t, socket))
 	e, err := Connect(context.Background(), PullNever)

@@ -145,7 +145,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 				fmt.Fprintf(stderr, "matrix: removed container %.12s (%s) left by a cancelled request\n", l.ID, l.Cell)
 			}
 			if err != nil {
-				fmt.Fprintf(stderr, "matrix: checking %s for containers left behind: %v\n", eng.Host(), err)
+				fmt.Fprintf(stderr, "matrix: checking %s for containers left behind: %v\n", eng.Name(), err)
 			}
 		}()
 		left, err := eng.RemoveLeftovers(ctx)
@@ -164,7 +164,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	runID := runner.NewRunID()
 	hosts := make([]string, len(engines))
 	for i, e := range engines {
-		hosts[i] = e.Host() + " (" + e.Arch() + ")"
+		hosts[i] = e.Name() + " (" + e.Arch() + ")"
 	}
 	fmt.Fprintf(stderr, "matrix: run %s: %d cells, %d at a time per engine, engine %s, output %s\n",
 		runID, len(cells), f.jobs, strings.Join(hosts, ", "), f.out)
@@ -214,7 +214,7 @@ func connectEngines(ctx context.Context, hosts []string, pull engine.PullPolicy)
 	seen := map[string]bool{}
 	for _, h := range hosts {
 		e, err := engine.ConnectHost(ctx, h, pull)
-		if err == nil && seen[e.Host()] {
+		if err == nil && seen[e.Name()] {
 			e.Close()
 			err = usageError{fmt.Errorf("--engine %s: given twice", h)}
 		}
@@ -224,7 +224,7 @@ func connectEngines(ctx context.Context, hosts []string, pull engine.PullPolicy)
 			}
 			return nil, err
 		}
-		seen[e.Host()] = true
+		seen[e.Name()] = true
 		engines = append(engines, e)
 	}
 	return engines, nil
