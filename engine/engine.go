@@ -1,5 +1,5 @@
 // Package engine runs cells in containers of a Docker engine. It is the only package
-// that imports the Docker client; the runner sees it through runner.Executor.
+// that imports the Docker client; the runner sees it through executor.Executor.
 package engine
 
 import (
@@ -28,10 +28,9 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
 	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/matrixbuild/matrix/executor"
+	"github.com/matrixbuild/matrix/plan"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"github.com/matrixbuild/matrix/runner"
-	"github.com/matrixbuild/matrix/spec"
 )
 
 // Labels put on every container the tool creates, so a later run can find the
@@ -121,10 +120,10 @@ func ConnectHost(ctx context.Context, host string, pull PullPolicy) (*Engine, er
 	return &Engine{cli: cli, pull: pull, pulled: map[string]bool{}, refs: map[string]*sync.Mutex{}, runnable: map[string]error{}, arch: goArch(info.Architecture)}, nil
 }
 
-// Runnable implements runner.Executor: an image of the engine's own CPU runs; one of
+// Runnable implements executor.Executor: an image of the engine's own CPU runs; one of
 // another CPU runs only where the engine has emulation (binfmt/qemu), which a
 // throwaway container (`sh -c true`) finds out once per image.
-func (e *Engine) Runnable(ctx context.Context, img runner.Image) error {
+func (e *Engine) Runnable(ctx context.Context, img executor.Image) error {
 	if e.arch == "" || img.Architecture == "" || img.Architecture == e.arch {
 		return nil
 	}
@@ -191,22 +190,22 @@ func rootCause(err error) error {
 // Close releases the client.
 func (e *Engine) Close() error { return e.cli.Close() }
 
-// Name implements runner.Executor: the engine's address.
+// Name implements executor.Executor: the engine's address.
 func (e *Engine) Name() string { return e.cli.DaemonHost() }
 
-// Arch implements runner.Executor: the engine's CPU, as images name it.
+// Arch implements executor.Executor: the engine's CPU, as images name it.
 func (e *Engine) Arch() string { return e.arch }
 
-// Resolve implements runner.Executor. Resolving one reference is serialised: a pull
+// Resolve implements executor.Executor. Resolving one reference is serialised: a pull
 // for one platform retags the reference, so a concurrent inspect for another
 // platform could otherwise read the wrong image.
-func (e *Engine) Resolve(ctx context.Context, ref, platform string) (runner.Image, error) {
+func (e *Engine) Resolve(ctx context.Context, ref, platform string) (executor.Image, error) {
 	unlock := e.lockRef(ref)
 	defer unlock()
 	img, err := e.inspect(ctx, ref)
 	missing := cerrdefs.IsNotFound(err)
 	if err != nil && !missing {
-		return runner.Image{}, err
+		return executor.Image{}, err
 	}
 	// With --pull=missing, a local image of another platform than the cell's counts as
 	// missing: multi-platform images are pulled per platform.
@@ -217,30 +216,30 @@ func (e *Engine) Resolve(ctx context.Context, ref, platform string) (runner.Imag
 	e.mu.Unlock()
 	if (e.pull == PullAlways && !pulledAlready) || missing || (wrongPlatform && e.pull != PullNever) {
 		if e.pull == PullNever {
-			return runner.Image{}, fmt.Errorf("image %s is not on the engine and --pull=never", ref)
+			return executor.Image{}, fmt.Errorf("image %s is not on the engine and --pull=never", ref)
 		}
 		if err := e.doPull(ctx, ref, platform); err != nil {
-			return runner.Image{}, err
+			return executor.Image{}, err
 		}
 		e.mu.Lock()
 		e.pulled[key] = true
 		e.mu.Unlock()
 		if img, err = e.inspect(ctx, ref); err != nil {
-			return runner.Image{}, err
+			return executor.Image{}, err
 		}
 	}
 	return img, nil
 }
 
-func (e *Engine) inspect(ctx context.Context, ref string) (runner.Image, error) {
+func (e *Engine) inspect(ctx context.Context, ref string) (executor.Image, error) {
 	inspect, err := e.cli.ImageInspect(ctx, ref)
 	if cerrdefs.IsNotFound(err) {
-		return runner.Image{}, err
+		return executor.Image{}, err
 	}
 	if err != nil {
-		return runner.Image{}, engineErr("inspecting image "+ref, err)
+		return executor.Image{}, engineErr("inspecting image "+ref, err)
 	}
-	return runner.Image{
+	return executor.Image{
 		Ref:          ref,
 		ID:           inspect.ID,
 		RepoDigests:  inspect.RepoDigests,
@@ -284,8 +283,8 @@ func (e *Engine) doPull(ctx context.Context, ref, platform string) error {
 	}
 }
 
-// Build implements runner.Executor.
-func (e *Engine) Build(ctx context.Context, job runner.Job, collect func(io.Reader) error) (runner.Files, error) {
+// Build implements executor.Executor.
+func (e *Engine) Build(ctx context.Context, job executor.Job, collect func(io.Reader) error) (executor.Files, error) {
 	c := job.Cell
 	cfg := &container.Config{
 		Image:      job.Image.ID,
@@ -328,8 +327,8 @@ const maxLockFile = 16 << 20
 
 // readFiles copies the named files (relative to dir) out of a stopped container;
 // files that do not exist are left out.
-func (e *Engine) readFiles(ctx context.Context, id, dir string, names []string) (runner.Files, error) {
-	files := runner.Files{}
+func (e *Engine) readFiles(ctx context.Context, id, dir string, names []string) (executor.Files, error) {
+	files := executor.Files{}
 	for _, name := range names {
 		p := path.Join(dir, name)
 		rc, _, err := e.cli.CopyFromContainer(ctx, id, p)
@@ -366,7 +365,7 @@ func singleFile(r io.Reader, limit int64) ([]byte, error) {
 }
 
 // filesTar is a tar stream of files, owned by root, as copy-to-container takes it.
-func filesTar(files runner.Files) io.Reader {
+func filesTar(files executor.Files) io.Reader {
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -382,8 +381,8 @@ func filesTar(files runner.Files) io.Reader {
 	return &buf
 }
 
-// Test implements runner.Executor.
-func (e *Engine) Test(ctx context.Context, job runner.TestJob) error {
+// Test implements executor.Executor.
+func (e *Engine) Test(ctx context.Context, job executor.TestJob) error {
 	t := job.Cell.Test
 	cfg := &container.Config{
 		Image:      job.Image.ID,
@@ -471,13 +470,13 @@ func (e *Engine) runToExit(ctx context.Context, id string, log io.Writer) error 
 			return ctx.Err()
 		}
 		if res.Error != nil && res.Error.Message != "" {
-			return &runner.TransientError{Err: fmt.Errorf("waiting for the container: %s", res.Error.Message)}
+			return &executor.TransientError{Err: fmt.Errorf("waiting for the container: %s", res.Error.Message)}
 		}
 		if res.StatusCode != 0 {
 			if err := e.explainKill(id, res.StatusCode, started); err != nil {
 				return err
 			}
-			return &runner.ExitError{Code: int(res.StatusCode)}
+			return &executor.ExitError{Code: int(res.StatusCode)}
 		}
 		return nil
 	}
@@ -521,9 +520,9 @@ func (e *Engine) explainKill(id string, status int64, started time.Time) error {
 	}
 	switch {
 	case err != nil:
-		return &runner.TransientError{Err: fmt.Errorf("the container ended with status %d and the engine stopped answering (stopped or restarted during the build?): %w", status, err)}
+		return &executor.TransientError{Err: fmt.Errorf("the container ended with status %d and the engine stopped answering (stopped or restarted during the build?): %w", status, err)}
 	case killed:
-		return &runner.TransientError{Err: fmt.Errorf("the engine killed the container (status %d): it was stopped or restarted during the build, or the container was stopped from outside", status)}
+		return &executor.TransientError{Err: fmt.Errorf("the engine killed the container (status %d): it was stopped or restarted during the build, or the container was stopped from outside", status)}
 	}
 	return nil
 }
@@ -557,10 +556,10 @@ func labels(runID, cell string) map[string]string {
 	}
 }
 
-func hostConfig(network string, mounts []spec.Mount) *container.HostConfig {
+func hostConfig(network string, mounts []plan.Mount) *container.HostConfig {
 	hc := &container.HostConfig{NetworkMode: container.NetworkMode(network)}
 	for _, m := range mounts {
-		if m.Type == spec.MountCache {
+		if m.Type == plan.MountCache {
 			// A named volume: the engine creates it on first use, and it outlives the run.
 			hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Source: CacheVolume(m.Source), Target: m.Target, ReadOnly: m.ReadOnly})
 			continue
@@ -574,7 +573,7 @@ func hostConfig(network string, mounts []spec.Mount) *container.HostConfig {
 // `docker volume rm` to start cold.
 func CacheVolume(id string) string { return "matrix-cache-" + id }
 
-func envList(env []spec.EnvVar) []string {
+func envList(env []plan.EnvVar) []string {
 	out := make([]string, len(env))
 	for i, v := range env {
 		out[i] = v.Name + "=" + v.Value
@@ -586,7 +585,7 @@ func envList(env []spec.EnvVar) []string {
 func engineErr(what string, err error) error {
 	err = fmt.Errorf("%s: %w", what, err)
 	if isTransient(err) {
-		return &runner.TransientError{Err: err}
+		return &executor.TransientError{Err: err}
 	}
 	return err
 }

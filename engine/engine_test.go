@@ -15,8 +15,9 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
+	"github.com/matrixbuild/matrix/executor"
+	"github.com/matrixbuild/matrix/plan"
 	"github.com/matrixbuild/matrix/runner"
-	"github.com/matrixbuild/matrix/spec"
 )
 
 // testImage is a small local image with a shell (built by scripts/images.sh).
@@ -50,8 +51,8 @@ func connect(t *testing.T, pull PullPolicy) *Engine {
 	return e
 }
 
-func cell(script string) spec.Cell {
-	return spec.Cell{
+func cell(script string) plan.Cell {
+	return plan.Cell{
 		Target: "t", Image: testImage(), Workdir: "/build", Network: "host",
 		Script: script, Collect: "/build/out", Artifact: "a.tar.gz", Timeout: time.Minute,
 	}
@@ -73,7 +74,7 @@ func assertNoContainers(t *testing.T, e *Engine, runID string) {
 	}
 }
 
-func resolve(t *testing.T, e *Engine, ref string) runner.Image {
+func resolve(t *testing.T, e *Engine, ref string) executor.Image {
 	t.Helper()
 	img, err := e.Resolve(context.Background(), ref, "")
 	if err != nil {
@@ -88,8 +89,8 @@ func TestBuildCollectsTree(t *testing.T) {
 	var log bytes.Buffer
 	c := cell(`mkdir -p out/sub && echo hello > out/sub/f.txt && ln -s sub/f.txt out/link && echo "to stdout" && echo "to stderr" >&2 && echo "$GREETING" && sed s/in/out/ lock.in > lock.out`)
 	c.LockFiles = []string{"lock.out", "absent.json"}
-	job := runner.Job{RunID: runID, Cell: c, Image: resolve(t, e, testImage()), Env: []string{"GREETING=hi there"},
-		Inputs: runner.Files{"lock.in": []byte("locked in\n")}, Log: &log}
+	job := executor.Job{RunID: runID, Cell: c, Image: resolve(t, e, testImage()), Env: []string{"GREETING=hi there"},
+		Inputs: executor.Files{"lock.in": []byte("locked in\n")}, Log: &log}
 	var names []string
 	files, err := e.Build(context.Background(), job, func(r io.Reader) error {
 		tr := tar.NewReader(r)
@@ -134,11 +135,11 @@ func TestBuildFailures(t *testing.T) {
 		want    string
 	}{
 		{"non-zero exit", "echo before; exit 3", "/build", 0,
-			func(err error) bool { var x *runner.ExitError; return errors.As(err, &x) && x.Code == 3 }, "status 3"},
+			func(err error) bool { var x *executor.ExitError; return errors.As(err, &x) && x.Code == 3 }, "status 3"},
 		{"status 137 of its own", "exit 137", "/build", 0,
 			func(err error) bool {
-				var x *runner.ExitError
-				return errors.As(err, &x) && x.Code == 137 && !runner.IsTransient(err)
+				var x *executor.ExitError
+				return errors.As(err, &x) && x.Code == 137 && !executor.IsTransient(err)
 			}, "status 137"},
 		{"missing collect path", "true", "/nowhere", 0, nil, "collect path /nowhere does not exist"},
 		{"cancelled while running", "sleep 60", "/build", 2 * time.Second,
@@ -157,7 +158,7 @@ func TestBuildFailures(t *testing.T) {
 			}
 			start := time.Now()
 			var log bytes.Buffer
-			_, err := e.Build(ctx, runner.Job{RunID: runID, Cell: c, Image: img, Log: &log}, func(io.Reader) error { return nil })
+			_, err := e.Build(ctx, executor.Job{RunID: runID, Cell: c, Image: img, Log: &log}, func(io.Reader) error { return nil })
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -192,13 +193,13 @@ func TestResolveMissingImage(t *testing.T) {
 	}
 }
 
-func IsTransientForTest(err error) bool { return runner.IsTransient(err) }
+func IsTransientForTest(err error) bool { return executor.IsTransient(err) }
 
 func TestTestCopiesTreeIn(t *testing.T) {
 	e := connect(t, PullNever)
 	runID := newRunID(t)
 	c := cell("true")
-	c.Test = &spec.Test{Image: testImage(), Workdir: "/test", Network: "host", Script: "cat /test/node_modules/x.js", Timeout: time.Minute}
+	c.Test = &plan.Test{Image: testImage(), Workdir: "/test", Network: "host", Script: "cat /test/node_modules/x.js", Timeout: time.Minute}
 	var tree bytes.Buffer
 	tw := tar.NewWriter(&tree)
 	tw.WriteHeader(&tar.Header{Name: "node_modules/", Typeflag: tar.TypeDir, Mode: 0o755})
@@ -206,7 +207,7 @@ func TestTestCopiesTreeIn(t *testing.T) {
 	tw.Write([]byte("found"))
 	tw.Close()
 	var log bytes.Buffer
-	err := e.Test(context.Background(), runner.TestJob{RunID: runID, Cell: c, Image: resolve(t, e, testImage()),
+	err := e.Test(context.Background(), executor.TestJob{RunID: runID, Cell: c, Image: resolve(t, e, testImage()),
 		Tree: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(tree.Bytes())), nil }, Log: &log})
 	if err != nil {
 		t.Fatalf("%v; log: %s", err, log.String())

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/matrixbuild/matrix/runner"
+	"github.com/matrixbuild/matrix/executor"
 )
 
 // slowCreateProxy forwards a unix socket to the engine's, holding back the answer to
@@ -92,7 +92,7 @@ func TestRemoveOwnCatchesCancelledCreate(t *testing.T) {
 	runID := newRunID(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	_, err = e.Build(ctx, runner.Job{RunID: runID, Cell: cell("true"), Image: resolve(t, real, testImage()), Log: io.Discard},
+	_, err = e.Build(ctx, executor.Job{RunID: runID, Cell: cell("true"), Image: resolve(t, real, testImage()), Log: io.Discard},
 		func(io.Reader) error { return nil })
 	if err == nil {
 		t.Fatal("a build cancelled during create succeeded")

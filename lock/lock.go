@@ -21,7 +21,7 @@ import (
 	"strings"
 
 	"github.com/matrixbuild/matrix/internal/atomicfile"
-	"github.com/matrixbuild/matrix/spec"
+	"github.com/matrixbuild/matrix/plan"
 )
 
 // Version is the lock file's format version.
@@ -39,7 +39,7 @@ type File struct {
 // Entry is the lock of one cell.
 type Entry struct {
 	Target string      `json:"target"`
-	Axes   []spec.Axis `json:"axes"`
+	Axes   []plan.Axis `json:"axes"`
 	// Definition is the sha256 of what decides the installed tree (script, workdir,
 	// lock_files): an entry whose definition differs from the cell's is stale.
 	Definition string `json:"definition"`
@@ -119,7 +119,7 @@ func (f *File) Write(path string) error {
 }
 
 // Definition is the hash that makes an entry stale when the cell changes.
-func Definition(c spec.Cell) string {
+func Definition(c plan.Cell) string {
 	h := sha256.New()
 	json.NewEncoder(h).Encode(struct {
 		Script, Workdir string
@@ -135,7 +135,7 @@ var (
 )
 
 // Lookup returns the entry of a cell, or why it cannot be used.
-func (f *File) Lookup(c spec.Cell) (*Entry, error) {
+func (f *File) Lookup(c plan.Cell) (*Entry, error) {
 	e, ok := f.Cells[c.Artifact]
 	if !ok {
 		return nil, fmt.Errorf("%s: %w (run `matrix lock` or a run without --locked first)", c.Artifact, ErrMissing)
@@ -156,7 +156,7 @@ func (f *File) Lookup(c spec.Cell) (*Entry, error) {
 }
 
 // Record sets the entry of a cell from the files its build left in the workdir.
-func (f *File) Record(c spec.Cell, artifactSHA256 string, files map[string][]byte) {
+func (f *File) Record(c plan.Cell, artifactSHA256 string, files map[string][]byte) {
 	e := &Entry{Target: c.Target, Axes: c.Axes, Definition: Definition(c), ArtifactSHA256: artifactSHA256, Files: map[string]Content{}}
 	for name, data := range files {
 		e.Files[name] = Content(data)

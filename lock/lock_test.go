@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/matrixbuild/matrix/spec"
+	"github.com/matrixbuild/matrix/plan"
 )
 
 const packageLock = `{
@@ -24,8 +24,8 @@ const packageLock = `{
 }
 `
 
-func cell(script string) spec.Cell {
-	return spec.Cell{Target: "t", Artifact: "a.tar.gz", Script: script, Workdir: "/build",
+func cell(script string) plan.Cell {
+	return plan.Cell{Target: "t", Artifact: "a.tar.gz", Script: script, Workdir: "/build",
 		LockFiles: []string{"package.json", "package-lock.json"}}
 }
 
@@ -33,7 +33,7 @@ func TestRoundTripKeepsBytesAndIsStable(t *testing.T) {
 	path := filepath.Join(t.TempDir(), FileName)
 	f := &File{Cells: map[string]*Entry{}}
 	f.Record(cell("npm install"), "abc", map[string][]byte{"package-lock.json": []byte(packageLock), "package.json": []byte("{\n  \"name\": \"build\"\n}\n")})
-	f.Record(spec.Cell{Target: "t", Artifact: "0-first.tar.gz"}, "", map[string][]byte{"notes.txt": []byte("not json")})
+	f.Record(plan.Cell{Target: "t", Artifact: "0-first.tar.gz"}, "", map[string][]byte{"notes.txt": []byte("not json")})
 	if err := f.Write(path); err != nil {
 		t.Fatal(err)
 	}
@@ -75,12 +75,12 @@ func TestLookup(t *testing.T) {
 	f.Record(partial, "", map[string][]byte{"package.json": []byte("{}")})
 	tests := []struct {
 		name string
-		cell spec.Cell
+		cell plan.Cell
 		want error
 	}{
 		{"fresh", cell("npm install"), nil},
 		{"script changed", cell("npm install --omit=dev"), ErrStale},
-		{"not recorded", func() spec.Cell { c := cell("npm install"); c.Artifact = "new.tar.gz"; return c }(), ErrMissing},
+		{"not recorded", func() plan.Cell { c := cell("npm install"); c.Artifact = "new.tar.gz"; return c }(), ErrMissing},
 		{"a lock file missing", partial, ErrStale},
 	}
 	for _, tc := range tests {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/matrixbuild/matrix/internal/atomicfile"
+	"github.com/matrixbuild/matrix/internal/filename"
 )
 
 // SchemaVersion is the version of manifest.json written by this package.
@@ -205,8 +206,8 @@ func Verify(dir string) (checked int, problems []Problem, err error) {
 		} else if s != a.SHA256 {
 			problems = append(problems, Problem{a.File, SumsName + " and " + FileName + " disagree"})
 		}
-		if strings.ContainsAny(a.File, `/\`) || a.File == ".." || a.File == "." {
-			problems = append(problems, Problem{a.File, "not a plain file name"})
+		if why := filename.Why(a.File); why != "" {
+			problems = append(problems, Problem{a.File, "not a plain file name: " + why})
 			continue
 		}
 		sum, size, err := HashFile(filepath.Join(dir, a.File))

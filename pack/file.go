@@ -7,11 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/matrixbuild/matrix/internal/atomicfile"
+	"github.com/matrixbuild/matrix/internal/filename"
 )
 
 // Result describes an archive written by WriteFile.
@@ -27,24 +28,31 @@ type Result struct {
 // temporary file is removed and dir/name is left as it was. name must be a
 // plain file name. Contents are spooled in dir unless opts.TempDir says otherwise.
 func WriteFile(ctx context.Context, dir, name string, r io.Reader, opts Options) (res Result, err error) {
-	if err := checkFileName(name); err != nil {
-		return Result{}, err
+	if err := filename.Check(name); err != nil {
+		return Result{}, fmt.Errorf("pack: %w", err)
 	}
 	if opts.TempDir == "" {
 		opts.TempDir = dir
 	}
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	f, err := atomicfile.Create(dir, name)
 	if err != nil {
 		return Result{}, fmt.Errorf("pack: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
+	defer f.Abort()
+	res, err = WriteHashed(ctx, f, r, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := f.Commit(); err != nil {
+		return Result{}, fmt.Errorf("pack: %w", err)
+	}
+	return res, nil
+}
+
+// WriteHashed is Write that also returns the sha256 and size of what it wrote to w.
+func WriteHashed(ctx context.Context, w io.Writer, r io.Reader, opts Options) (Result, error) {
 	h := sha256.New()
-	cw := &countingWriter{w: io.MultiWriter(f, h)}
+	cw := &countingWriter{w: io.MultiWriter(w, h)}
 	st, err := Write(ctx, cw, r, opts)
 	if err != nil {
 		return Result{}, err
@@ -52,40 +60,7 @@ func WriteFile(ctx context.Context, dir, name string, r io.Reader, opts Options)
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	if err := f.Chmod(0o644); err != nil {
-		return Result{}, fmt.Errorf("pack: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return Result{}, fmt.Errorf("pack: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return Result{}, fmt.Errorf("pack: %w", err)
-	}
-	if err := os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
-		return Result{}, fmt.Errorf("pack: %w", err)
-	}
-	syncDir(dir)
 	return Result{Stats: st, SHA256: hex.EncodeToString(h.Sum(nil)), Size: cw.n}, nil
-}
-
-// syncDir makes the rename durable where the system supports syncing a directory.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-}
-
-func checkFileName(name string) error {
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || len(name) > 200 {
-		return fmt.Errorf("pack: %s is not a plain file name", strconv.Quote(name))
-	}
-	for _, c := range []byte(name) {
-		if c < 0x20 || c == 0x7f {
-			return fmt.Errorf("pack: %s is not a plain file name", strconv.Quote(name))
-		}
-	}
-	return nil
 }
 
 type countingWriter struct {

@@ -189,8 +189,15 @@ type spool struct {
 	off int64
 }
 
+// spoolPrefix starts the name of a spool file.
+const spoolPrefix = ".pack-spool-"
+
+// IsSpool reports whether a directory entry's name is a spool file, left behind only
+// where a process died on a system that cannot unlink an open file.
+func IsSpool(name string) bool { return strings.HasPrefix(name, spoolPrefix) }
+
 func newSpool(dir string) (*spool, error) {
-	f, err := os.CreateTemp(dir, ".pack-spool-*")
+	f, err := os.CreateTemp(dir, spoolPrefix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("pack: spool: %w", err)
 	}

@@ -2,8 +2,8 @@ package runner
 
 import (
 	"path/filepath"
-	"strings"
 
+	"github.com/matrixbuild/matrix/internal/filename"
 	"github.com/matrixbuild/matrix/manifest"
 )
 
@@ -19,7 +19,7 @@ func carriedOver(dir string, built map[string]bool) []manifest.Artifact {
 	}
 	var kept []manifest.Artifact
 	for _, a := range prev.Artifacts {
-		if built[a.File] || a.File == "" || strings.ContainsAny(a.File, `/\`) || strings.HasPrefix(a.File, ".") {
+		if built[a.File] || filename.Check(a.File) != nil {
 			continue
 		}
 		if sum, size, err := manifest.HashFile(filepath.Join(dir, a.File)); err == nil && sum == a.SHA256 && size == a.Size {

@@ -13,23 +13,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/matrixbuild/matrix/executor"
+	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/pack"
-	"github.com/matrixbuild/matrix/spec"
+	"github.com/matrixbuild/matrix/plan"
 )
 
 const (
 	logDir    = "logs"
 	tailLines = 40
-	// untestedSuffix marks an artifact that is packed but whose test has not passed yet.
-	untestedSuffix = ".untested"
 )
 
 var errTimeout = errors.New("timed out")
 
 // buildCell resolves the image, builds, packs, and tests one cell. On any failure no
 // artifact file of this cell is left in the output directory.
-func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options) (*manifest.Artifact, Files, error) {
+func buildCell(ctx context.Context, engine executor.Executor, cell plan.Cell, opts Options) (*manifest.Artifact, executor.Files, error) {
 	start := opts.Now()
 	env, secrets := containerEnv(cell, opts.Environ)
 	inputs := opts.Locked[cell.Artifact]
@@ -63,14 +63,15 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 	}}
 	defer lw.Close()
 
+	exec := executor.Retry(engine, cell.Retries, lw)
 	cctx, cancel := context.WithTimeoutCause(ctx, cell.Timeout, errTimeout)
 	defer cancel()
-	fail := func(err error) (*manifest.Artifact, Files, error) {
+	fail := func(err error) (*manifest.Artifact, executor.Files, error) {
 		lw.Close()
 		if errors.Is(context.Cause(cctx), errTimeout) && ctx.Err() == nil {
 			err = fmt.Errorf("%w after %v (the cell's timeout)", errTimeout, cell.Timeout)
 		}
-		var exit *ExitError
+		var exit *executor.ExitError
 		if errors.As(err, &exit) {
 			if t := last.String(); t != "" {
 				err = fmt.Errorf("%w; last lines of %s:\n%s", err, logName(cell), indent(t))
@@ -80,7 +81,7 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 		return nil, nil, err
 	}
 
-	img, err := withRetries(cctx, cell, lw, func() (Image, error) { return exec.Resolve(cctx, cell.Image, cell.Platform) })
+	img, err := exec.Resolve(cctx, cell.Image, cell.Platform)
 	if err != nil {
 		return fail(err)
 	}
@@ -92,9 +93,9 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 		return fail(err)
 	}
 	testing := cell.Test != nil && !opts.SkipTests && !cell.CrossBuilt
-	var testImg Image
+	var testImg executor.Image
 	if testing {
-		if testImg, err = resolveTestImage(cctx, exec, cell, lw); err != nil {
+		if testImg, err = resolveTestImage(cctx, exec, cell); err != nil {
 			return fail(err)
 		}
 	}
@@ -115,28 +116,38 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 		Epoch:         epoch(opts),
 		MaxSize:       cell.MaxSize,
 		AllowDangling: opts.AllowDangling,
+		TempDir:       opts.OutDir,
 	}
-	staged := "." + cell.Artifact + untestedSuffix
+	// The artifact is staged in a temporary file of the output directory and replaces
+	// OUT/<artifact> only once its test passed.
+	var staged *atomicfile.File
+	defer func() {
+		if staged != nil {
+			staged.Abort()
+		}
+	}()
 	var packed pack.Result
 	var packTime time.Duration
-	job := Job{RunID: opts.RunID, Cell: cell, Image: img, Env: env, Inputs: inputs, Log: lw}
+	job := executor.Job{RunID: opts.RunID, Cell: cell, Image: img, Env: env, Inputs: inputs, Log: lw}
 	buildStart := opts.Now()
-	lockFiles, err := withRetries(cctx, cell, lw, func() (Files, error) {
-		return exec.Build(cctx, job, func(r io.Reader) error {
-			t0 := opts.Now()
-			var err error
-			packed, err = pack.WriteFile(cctx, opts.OutDir, staged, r, packOpts)
-			packTime = opts.Now().Sub(t0)
+	lockFiles, err := exec.Build(cctx, job, func(r io.Reader) error {
+		t0 := opts.Now()
+		if staged != nil {
+			staged.Abort() // an earlier attempt's
+		}
+		var err error
+		if staged, err = atomicfile.Create(opts.OutDir, cell.Artifact); err != nil {
 			return err
-		})
+		}
+		packed, err = pack.WriteHashed(cctx, staged, r, packOpts)
+		packTime = opts.Now().Sub(t0)
+		return err
 	})
 	buildTime := opts.Now().Sub(buildStart)
 	lw.Flush()
 	if err != nil {
-		os.Remove(filepath.Join(opts.OutDir, staged))
 		return fail(err)
 	}
-	stagedPath := filepath.Join(opts.OutDir, staged)
 	art := &manifest.Artifact{
 		File:         cell.Artifact,
 		RunID:        opts.RunID,
@@ -163,45 +174,25 @@ func buildCell(ctx context.Context, exec Executor, cell spec.Cell, opts Options)
 		fmt.Fprintf(lw, "matrix: cross-built for %s: not tested (cross_built = true)\n", cell.Platform)
 	}
 	if testing {
-		res, err := testCell(cctx, exec, cell, testImg, stagedPath, opts, lw)
+		res, err := testCell(cctx, exec, cell, testImg, staged.Name(), opts, lw)
 		if res != nil {
 			res.Definition = testDef
 		}
 		art.Test = res
 		if err != nil {
-			os.Remove(stagedPath)
 			return fail(&TestError{Result: res, Err: err})
 		}
 	}
-	if err := os.Rename(stagedPath, filepath.Join(opts.OutDir, cell.Artifact)); err != nil {
-		os.Remove(stagedPath)
+	if err := staged.Commit(); err != nil {
 		return fail(fmt.Errorf("publishing the artifact: %w", err))
 	}
 	art.DurationSecs = opts.Now().Sub(start).Round(time.Millisecond).Seconds()
 	return art, lockFiles, nil
 }
 
-// withRetries calls f until it succeeds, fails for a reason that is not transient, or
-// the cell's retries are used up.
-func withRetries[T any](ctx context.Context, cell spec.Cell, log io.Writer, f func() (T, error)) (T, error) {
-	for attempt := 1; ; attempt++ {
-		v, err := f()
-		if err == nil || !IsTransient(err) || attempt > cell.Retries || ctx.Err() != nil {
-			return v, err
-		}
-		d := retryDelay(attempt)
-		fmt.Fprintf(log, "matrix: engine error, retry %d of %d in %v: %v\n", attempt, cell.Retries, d, err)
-		select {
-		case <-ctx.Done():
-			return v, err
-		case <-time.After(d):
-		}
-	}
-}
-
 // containerEnv is the cell's environment followed by the pass-through variables that
 // are set on the host; the second result holds their values, to redact from logs.
-func containerEnv(cell spec.Cell, environ []string) (env, secrets []string) {
+func containerEnv(cell plan.Cell, environ []string) (env, secrets []string) {
 	for _, e := range cell.Env {
 		env = append(env, e.Name+"="+e.Value)
 	}
@@ -238,23 +229,23 @@ func samePlatform(want, have string) bool {
 // cells have equal input hashes, the reproducible packer gives equal artifacts (as
 // far as the script is deterministic). Under --locked the locked files count too.
 // Values of pass-through variables and cache mounts are left out.
-func InputHash(cell spec.Cell, img Image, epoch time.Time, locked Files) string {
+func InputHash(cell plan.Cell, img executor.Image, epoch time.Time, locked executor.Files) string {
 	in := struct {
-		PackFormat int           `json:"pack_format_version"`
-		ImageID    string        `json:"image_id"`
-		Platform   string        `json:"platform"`
-		Workdir    string        `json:"workdir"`
-		Env        []spec.EnvVar `json:"env"`
-		PassEnv    []string      `json:"pass_env"`
-		Mounts     []spec.Mount  `json:"mounts"`
-		Network    string        `json:"network"`
-		Script     string        `json:"script"`
-		Collect    string        `json:"collect"`
-		Artifact   string        `json:"artifact"`
-		Format     string        `json:"format"`
-		Prefix     string        `json:"prefix"`
-		Epoch      int64         `json:"epoch"`
-		Locked     Files         `json:"locked,omitempty"` // encoding/json sorts map keys
+		PackFormat int            `json:"pack_format_version"`
+		ImageID    string         `json:"image_id"`
+		Platform   string         `json:"platform"`
+		Workdir    string         `json:"workdir"`
+		Env        []plan.EnvVar  `json:"env"`
+		PassEnv    []string       `json:"pass_env"`
+		Mounts     []plan.Mount   `json:"mounts"`
+		Network    string         `json:"network"`
+		Script     string         `json:"script"`
+		Collect    string         `json:"collect"`
+		Artifact   string         `json:"artifact"`
+		Format     string         `json:"format"`
+		Prefix     string         `json:"prefix"`
+		Epoch      int64          `json:"epoch"`
+		Locked     executor.Files `json:"locked,omitempty"` // encoding/json sorts map keys
 	}{pack.FormatVersion, img.ID, cell.Platform, cell.Workdir, cell.Env, cell.PassEnv, bindMounts(cell.Mounts),
 		cell.Network, cell.Script, cell.Collect, cell.Artifact, cell.Format, archivePrefix(cell), epoch.Unix(), locked}
 	data, err := json.Marshal(in)
@@ -265,16 +256,16 @@ func InputHash(cell spec.Cell, img Image, epoch time.Time, locked Files) string 
 	return hex.EncodeToString(sum[:])
 }
 
-func manifestImage(img Image) manifest.Image {
+func manifestImage(img executor.Image) manifest.Image {
 	return manifest.Image{Ref: img.Ref, ID: img.ID, RepoDigests: img.RepoDigests, Platform: img.Platform()}
 }
 
 // TestDefinition is the sha256 of a test as it runs: a reused artifact must have
 // passed the same test.
-func TestDefinition(t spec.Test, img Image) string {
+func TestDefinition(t plan.Test, img executor.Image) string {
 	data, err := json.Marshal(struct {
 		ImageID string
-		Test    spec.Test
+		Test    plan.Test
 	}{img.ID, t})
 	if err != nil {
 		panic(err) // plain strings and slices always marshal
@@ -285,10 +276,10 @@ func TestDefinition(t spec.Test, img Image) string {
 
 // bindMounts leaves out cache mounts: a cache speeds a build up without changing
 // what it installs (npm checks every download against the lock's integrity).
-func bindMounts(mounts []spec.Mount) []spec.Mount {
-	var out []spec.Mount
+func bindMounts(mounts []plan.Mount) []plan.Mount {
+	var out []plan.Mount
 	for _, m := range mounts {
-		if m.Type != spec.MountCache {
+		if m.Type != plan.MountCache {
 			out = append(out, m)
 		}
 	}
@@ -297,13 +288,13 @@ func bindMounts(mounts []spec.Mount) []spec.Mount {
 
 // archivePrefix puts zip artifacts in the layout of an AWS Lambda layer for Node.js
 // (nodejs/node_modules/...); tarballs hold the collected tree at their root.
-func archivePrefix(c spec.Cell) string {
+func archivePrefix(c plan.Cell) string {
 	if c.Format == "zip" {
 		return "nodejs/"
 	}
 	return ""
 }
 
-func logName(c spec.Cell) string { return logDir + "/" + c.Artifact + ".log" }
+func logName(c plan.Cell) string { return logDir + "/" + c.Artifact + ".log" }
 
 func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }

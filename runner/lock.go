@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/matrixbuild/matrix/internal/atomicfile"
+	"github.com/matrixbuild/matrix/pack"
 )
 
 const lockName = ".matrix.lock"
@@ -45,7 +48,7 @@ func lockDir(dir string) (unlock func(), err error) {
 }
 
 // removeLeftovers deletes the temporary files of a run that was killed before it could
-// clean up (packing temporaries and spools, untested artifacts); only called under
+// clean up (artifacts being packed or tested, logs being written, spools); only called under
 // the lock.
 func removeLeftovers(dir string) []string {
 	var removed []string
@@ -59,7 +62,7 @@ func removeLeftovers(dir string) []string {
 			if !e.Type().IsRegular() || !strings.HasPrefix(name, ".") {
 				continue
 			}
-			if strings.Contains(name, ".tmp-") || strings.HasPrefix(name, ".pack-spool-") || strings.HasSuffix(name, untestedSuffix) {
+			if atomicfile.IsTemp(name) || pack.IsSpool(name) {
 				if os.Remove(filepath.Join(dir, sub, name)) == nil {
 					removed = append(removed, path.Join(sub, name))
 				}

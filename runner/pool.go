@@ -5,7 +5,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/matrixbuild/matrix/spec"
+	"github.com/matrixbuild/matrix/executor"
+	"github.com/matrixbuild/matrix/plan"
 )
 
 // pool shares cells among several executors (Docker engines), each running at most
@@ -13,7 +14,7 @@ import (
 // arm64 cells build natively on an arm64 engine; otherwise to any engine, which
 // refuses it clearly if it cannot run the image.
 type pool struct {
-	engines []Executor
+	engines []executor.Executor
 	jobs    int
 
 	mu      sync.Mutex
@@ -21,12 +22,12 @@ type pool struct {
 	changed chan struct{} // closed and replaced whenever a slot frees
 }
 
-func newPool(engines []Executor, jobs int) *pool {
+func newPool(engines []executor.Executor, jobs int) *pool {
 	return &pool{engines: engines, jobs: jobs, busy: make([]int, len(engines)), changed: make(chan struct{})}
 }
 
 // acquire waits for a free slot on an engine suited to the cell and returns its index.
-func (p *pool) acquire(ctx context.Context, cell spec.Cell) (int, error) {
+func (p *pool) acquire(ctx context.Context, cell plan.Cell) (int, error) {
 	candidates := p.candidates(cell)
 	for {
 		p.mu.Lock()
@@ -60,7 +61,7 @@ func (p *pool) release(i int) {
 }
 
 // candidates are the engines whose CPU is the cell's, or all of them.
-func (p *pool) candidates(cell spec.Cell) []int {
+func (p *pool) candidates(cell plan.Cell) []int {
 	var all, native []int
 	arch := ""
 	if parts := strings.Split(cell.Platform, "/"); len(parts) > 1 {

@@ -17,9 +17,10 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/pack"
-	"github.com/matrixbuild/matrix/spec"
+	"github.com/matrixbuild/matrix/plan"
 )
 
 // DefaultJobs is how many cells build at once by default. Builds mostly wait on the
@@ -50,16 +51,16 @@ type Options struct {
 	previous map[string]manifest.Artifact
 	// Locked, when not nil, holds per artifact name the files to put into the workdir
 	// before the script starts (matrix run --locked); containers then see MATRIX_LOCKED=1.
-	Locked map[string]Files
+	Locked map[string]executor.Files
 	Now    func() time.Time // for tests; nil: time.Now
 }
 
 // Result is the outcome of one cell, in plan order.
 type Result struct {
-	Cell     spec.Cell
+	Cell     plan.Cell
 	Artifact *manifest.Artifact // nil when the cell failed
 	// LockFiles are the cell's lock_files as the build left them in the workdir.
-	LockFiles Files
+	LockFiles executor.Files
 	Err       error
 }
 
@@ -76,7 +77,7 @@ func (e *RunError) Error() string {
 // Run builds cells into opts.OutDir and writes manifest.json and SHA256SUMS last. It
 // returns the results in plan order; err is a *RunError when a cell failed, or the
 // reason the run could not start or record itself.
-func Run(ctx context.Context, engines []Executor, cells []spec.Cell, opts Options) ([]Result, error) {
+func Run(ctx context.Context, engines []executor.Executor, cells []plan.Cell, opts Options) ([]Result, error) {
 	if len(engines) == 0 {
 		return nil, errors.New("no engine to build on")
 	}
@@ -246,7 +247,7 @@ func epoch(opts Options) time.Time {
 	return opts.Epoch
 }
 
-func axes(c spec.Cell) []manifest.Axis {
+func axes(c plan.Cell) []manifest.Axis {
 	out := make([]manifest.Axis, len(c.Axes))
 	for i, a := range c.Axes {
 		out[i] = manifest.Axis{Name: a.Name, Value: a.Value}

@@ -15,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbuild/matrix/executor"
+	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/manifest"
-	"github.com/matrixbuild/matrix/spec"
+	"github.com/matrixbuild/matrix/pack"
+	"github.com/matrixbuild/matrix/plan"
 )
 
 // fakeExec is an Executor whose builds are scripted per artifact name.
@@ -25,18 +28,18 @@ type fakeExec struct {
 	mu         sync.Mutex
 	builds     map[string]int // Build calls per artifact
 	// behave decides a build's outcome; nil: success with a one-file tree.
-	behave func(ctx context.Context, job Job, attempt int) error
-	test   func(ctx context.Context, job TestJob) error
+	behave func(ctx context.Context, job executor.Job, attempt int) error
+	test   func(ctx context.Context, job executor.TestJob) error
 }
 
-func (f *fakeExec) Resolve(ctx context.Context, ref, platform string) (Image, error) {
+func (f *fakeExec) Resolve(ctx context.Context, ref, platform string) (executor.Image, error) {
 	arch := "amd64"
 	for _, a := range []string{"arm64", "s390x"} {
 		if strings.HasSuffix(ref, "-"+a) {
 			arch = a
 		}
 	}
-	return Image{Ref: ref, ID: "sha256:" + strings.Repeat("ab", 32), OS: "linux", Architecture: arch}, nil
+	return executor.Image{Ref: ref, ID: "sha256:" + strings.Repeat("ab", 32), OS: "linux", Architecture: arch}, nil
 }
 
 func (f *fakeExec) Name() string {
@@ -54,14 +57,14 @@ func (f *fakeExec) Arch() string {
 }
 
 // Runnable: the fake engine is amd64 and has no emulation for s390x.
-func (f *fakeExec) Runnable(ctx context.Context, img Image) error {
+func (f *fakeExec) Runnable(ctx context.Context, img executor.Image) error {
 	if img.Architecture == "s390x" {
 		return errors.New("image " + img.Ref + " is linux/s390x and this engine cannot run it")
 	}
 	return nil
 }
 
-func (f *fakeExec) Build(ctx context.Context, job Job, collect func(io.Reader) error) (Files, error) {
+func (f *fakeExec) Build(ctx context.Context, job executor.Job, collect func(io.Reader) error) (executor.Files, error) {
 	f.mu.Lock()
 	if f.builds == nil {
 		f.builds = map[string]int{}
@@ -78,14 +81,14 @@ func (f *fakeExec) Build(ctx context.Context, job Job, collect func(io.Reader) e
 	if err := collect(bytes.NewReader(treeTar(job.Cell.Artifact))); err != nil {
 		return nil, err
 	}
-	files := Files{}
+	files := executor.Files{}
 	for _, name := range job.Cell.LockFiles {
 		files[name] = append([]byte("lock of "+job.Cell.Artifact+": "), job.Inputs[name]...)
 	}
 	return files, nil
 }
 
-func (f *fakeExec) Test(ctx context.Context, job TestJob) error {
+func (f *fakeExec) Test(ctx context.Context, job executor.TestJob) error {
 	if f.test != nil {
 		return f.test(ctx, job)
 	}
@@ -109,11 +112,11 @@ func treeTar(content string) []byte {
 	return buf.Bytes()
 }
 
-func cells(names ...string) []spec.Cell {
-	out := make([]spec.Cell, len(names))
+func cells(names ...string) []plan.Cell {
+	out := make([]plan.Cell, len(names))
 	for i, n := range names {
-		out[i] = spec.Cell{
-			Target: "t", Axes: []spec.Axis{{Name: "i", Value: float64(i)}},
+		out[i] = plan.Cell{
+			Target: "t", Axes: []plan.Axis{{Name: "i", Value: float64(i)}},
 			Image: "img", Workdir: "/build", Script: "true", Collect: "/build/node_modules",
 			Artifact: n, Format: "tar.gz", Timeout: time.Minute, MaxSize: 1 << 20, Retries: 2,
 		}
@@ -133,7 +136,7 @@ func assertClean(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if strings.Contains(e.Name(), ".tmp-") || strings.HasSuffix(e.Name(), untestedSuffix) {
+		if atomicfile.IsTemp(e.Name()) || pack.IsSpool(e.Name()) {
 			t.Errorf("left behind in %s: %s", dir, e.Name())
 		}
 	}
@@ -151,12 +154,12 @@ func artifactsOnDisk(t *testing.T, dir string) []string {
 func TestRunKeepsPlanOrderAndRecords(t *testing.T) {
 	// Later cells finish first; results and manifest keep the plan's order.
 	names := []string{"a.tar.gz", "b.tar.gz", "c.tar.gz", "d.tar.gz"}
-	exec := &fakeExec{behave: func(ctx context.Context, job Job, _ int) error {
+	exec := &fakeExec{behave: func(ctx context.Context, job executor.Job, _ int) error {
 		time.Sleep(time.Duration(3-job.Cell.Axes[0].Value.(float64)) * 20 * time.Millisecond)
 		return nil
 	}}
 	opts := options(t)
-	results, err := Run(context.Background(), []Executor{exec}, cells(names...), opts)
+	results, err := Run(context.Background(), []executor.Executor{exec}, cells(names...), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,11 +185,11 @@ func TestRunKeepsPlanOrderAndRecords(t *testing.T) {
 
 func TestRunFailFastAndKeepGoing(t *testing.T) {
 	names := []string{"ok1.tar.gz", "bad.tar.gz", "slow.tar.gz", "ok2.tar.gz"}
-	behave := func(ctx context.Context, job Job, _ int) error {
+	behave := func(ctx context.Context, job executor.Job, _ int) error {
 		switch job.Cell.Artifact {
 		case "bad.tar.gz":
 			fmt.Fprintln(job.Log, "npm ERR! something broke")
-			return &ExitError{Code: 1}
+			return &executor.ExitError{Code: 1}
 		case "slow.tar.gz":
 			select {
 			case <-ctx.Done():
@@ -210,12 +213,12 @@ func TestRunFailFastAndKeepGoing(t *testing.T) {
 			opts := options(t)
 			opts.Jobs = 2
 			opts.KeepGoing = tc.keepGoing
-			results, err := Run(context.Background(), []Executor{&fakeExec{behave: behave}}, cells(names...), opts)
+			results, err := Run(context.Background(), []executor.Executor{&fakeExec{behave: behave}}, cells(names...), opts)
 			var runErr *RunError
 			if !errors.As(err, &runErr) {
 				t.Fatalf("err = %v, want a RunError", err)
 			}
-			var exit *ExitError
+			var exit *executor.ExitError
 			if !errors.As(results[1].Err, &exit) || !strings.Contains(results[1].Err.Error(), "npm ERR! something broke") {
 				t.Errorf("bad cell: %v, want its exit status and last log lines", results[1].Err)
 			}
@@ -255,7 +258,7 @@ func TestRunFailFastAndKeepGoing(t *testing.T) {
 func TestRunCancelLeavesNoPartialFiles(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var started atomic.Int32
-	exec := &fakeExec{behave: func(bctx context.Context, job Job, _ int) error {
+	exec := &fakeExec{behave: func(bctx context.Context, job executor.Job, _ int) error {
 		if started.Add(1) == 2 {
 			cancel()
 		}
@@ -264,7 +267,7 @@ func TestRunCancelLeavesNoPartialFiles(t *testing.T) {
 	}}
 	opts := options(t)
 	opts.Jobs = 2
-	results, err := Run(ctx, []Executor{exec}, cells("a.tar.gz", "b.tar.gz", "c.tar.gz"), opts)
+	results, err := Run(ctx, []executor.Executor{exec}, cells("a.tar.gz", "b.tar.gz", "c.tar.gz"), opts)
 	if err == nil {
 		t.Fatal("cancelled run succeeded")
 	}
@@ -284,7 +287,7 @@ func TestRunCancelDuringPack(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	exec := &stallExec{cancel: cancel}
 	opts := options(t)
-	_, err := Run(ctx, []Executor{exec}, cells("a.tar.gz"), opts)
+	_, err := Run(ctx, []executor.Executor{exec}, cells("a.tar.gz"), opts)
 	if err == nil {
 		t.Fatal("cancelled run succeeded")
 	}
@@ -299,7 +302,7 @@ type stallExec struct {
 	cancel func()
 }
 
-func (s *stallExec) Build(ctx context.Context, job Job, collect func(io.Reader) error) (Files, error) {
+func (s *stallExec) Build(ctx context.Context, job executor.Job, collect func(io.Reader) error) (executor.Files, error) {
 	data := treeTar(strings.Repeat("x", 100000))
 	pr, pw := io.Pipe()
 	go func() {
@@ -312,16 +315,16 @@ func (s *stallExec) Build(ctx context.Context, job Job, collect func(io.Reader) 
 }
 
 func TestRunRetriesOnlyTransientErrors(t *testing.T) {
-	exec := &fakeExec{behave: func(ctx context.Context, job Job, attempt int) error {
+	exec := &fakeExec{behave: func(ctx context.Context, job executor.Job, attempt int) error {
 		switch job.Cell.Artifact {
 		case "flaky.tar.gz":
 			if attempt == 1 {
-				return &TransientError{Err: errors.New("engine restarting")}
+				return &executor.TransientError{Err: errors.New("engine restarting")}
 			}
 		case "exit.tar.gz":
-			return &ExitError{Code: 2}
+			return &executor.ExitError{Code: 2}
 		case "down.tar.gz":
-			return &TransientError{Err: errors.New("connection refused")}
+			return &executor.TransientError{Err: errors.New("connection refused")}
 		}
 		return nil
 	}}
@@ -329,7 +332,7 @@ func TestRunRetriesOnlyTransientErrors(t *testing.T) {
 	opts.KeepGoing = true
 	cs := cells("flaky.tar.gz", "exit.tar.gz", "down.tar.gz")
 	cs[2].Retries = 1
-	results, _ := Run(context.Background(), []Executor{exec}, cs, opts)
+	results, _ := Run(context.Background(), []executor.Executor{exec}, cs, opts)
 	if results[0].Err != nil || exec.calls("flaky.tar.gz") != 2 {
 		t.Errorf("flaky: %v after %d calls, want success after 2", results[0].Err, exec.calls("flaky.tar.gz"))
 	}
@@ -342,14 +345,14 @@ func TestRunRetriesOnlyTransientErrors(t *testing.T) {
 }
 
 func TestRunTimeout(t *testing.T) {
-	exec := &fakeExec{behave: func(ctx context.Context, job Job, _ int) error {
+	exec := &fakeExec{behave: func(ctx context.Context, job executor.Job, _ int) error {
 		<-ctx.Done()
 		return ctx.Err()
 	}}
 	opts := options(t)
 	cs := cells("hang.tar.gz")
 	cs[0].Timeout = 50 * time.Millisecond
-	results, err := Run(context.Background(), []Executor{exec}, cs, opts)
+	results, err := Run(context.Background(), []executor.Executor{exec}, cs, opts)
 	if err == nil || !errors.Is(results[0].Err, errTimeout) || !strings.Contains(results[0].Err.Error(), "50ms") {
 		t.Fatalf("err = %v, want a timeout naming 50ms", results[0].Err)
 	}
@@ -357,7 +360,7 @@ func TestRunTimeout(t *testing.T) {
 }
 
 func TestRunFailedTestPublishesNothing(t *testing.T) {
-	exec := &fakeExec{test: func(ctx context.Context, job TestJob) error {
+	exec := &fakeExec{test: func(ctx context.Context, job executor.TestJob) error {
 		rc, err := job.Tree()
 		if err != nil {
 			return err
@@ -373,12 +376,12 @@ func TestRunFailedTestPublishesNothing(t *testing.T) {
 			names = append(names, h.Name)
 		}
 		fmt.Fprintf(job.Log, "Error: Could not load the \"sharp\" module using the linux-x64 runtime (%v)\n", names)
-		return &ExitError{Code: 1}
+		return &executor.ExitError{Code: 1}
 	}}
 	opts := options(t)
 	cs := cells("a.tar.gz")
-	cs[0].Test = &spec.Test{Image: "rt", Workdir: "/test", Script: "node -e ...", Timeout: time.Minute}
-	results, err := Run(context.Background(), []Executor{exec}, cs, opts)
+	cs[0].Test = &plan.Test{Image: "rt", Workdir: "/test", Script: "node -e ...", Timeout: time.Minute}
+	results, err := Run(context.Background(), []executor.Executor{exec}, cs, opts)
 	if err == nil {
 		t.Fatal("run with a failing test succeeded")
 	}
@@ -395,7 +398,7 @@ func TestRunFailedTestPublishesNothing(t *testing.T) {
 	}
 
 	opts.SkipTests = true
-	if _, err := Run(context.Background(), []Executor{exec}, cs, opts); err != nil {
+	if _, err := Run(context.Background(), []executor.Executor{exec}, cs, opts); err != nil {
 		t.Fatalf("--skip-tests: %v", err)
 	}
 	if m, _ := manifest.Read(opts.OutDir); !m.SkipTests || m.Artifacts[0].Test != nil {
@@ -405,7 +408,7 @@ func TestRunFailedTestPublishesNothing(t *testing.T) {
 
 func TestRunRedactsPassedSecrets(t *testing.T) {
 	const secret = "npm_s3cr3t-token"
-	exec := &fakeExec{behave: func(ctx context.Context, job Job, _ int) error {
+	exec := &fakeExec{behave: func(ctx context.Context, job executor.Job, _ int) error {
 		if !contains(job.Env, "NPM_TOKEN="+secret) {
 			return fmt.Errorf("env %v lacks the pass-through variable", job.Env)
 		}
@@ -418,7 +421,7 @@ func TestRunRedactsPassedSecrets(t *testing.T) {
 	opts.Environ = []string{"NPM_TOKEN=" + secret, "OTHER=x"}
 	cs := cells("a.tar.gz")
 	cs[0].PassEnv = []string{"NPM_TOKEN", "UNSET_ONE"}
-	if _, err := Run(context.Background(), []Executor{exec}, cs, opts); err != nil {
+	if _, err := Run(context.Background(), []executor.Executor{exec}, cs, opts); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"logs/a.tar.gz.log", "manifest.json"} {
@@ -439,7 +442,7 @@ func TestRunRefusesLockedOutDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	_, err = Run(context.Background(), []Executor{&fakeExec{}}, cells("a.tar.gz"), opts)
+	_, err = Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts)
 	if err == nil || !strings.Contains(err.Error(), "is writing to") {
 		t.Fatalf("err = %v, want a lock message", err)
 	}
@@ -447,12 +450,12 @@ func TestRunRefusesLockedOutDir(t *testing.T) {
 
 func TestRunRemovesLeftoversOfKilledRun(t *testing.T) {
 	opts := options(t)
-	for _, name := range []string{".a.tar.gz.tmp-123", ".b.tar.gz" + untestedSuffix} {
+	for _, name := range []string{".a.tar.gz.tmp-123", ".pack-spool-456"} {
 		os.WriteFile(filepath.Join(opts.OutDir, name), []byte("partial"), 0o644)
 	}
 	var progress bytes.Buffer
 	opts.Progress = &progress
-	if _, err := Run(context.Background(), []Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
+	if _, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
 		t.Fatal(err)
 	}
 	assertClean(t, opts.OutDir)
@@ -463,19 +466,19 @@ func TestRunRemovesLeftoversOfKilledRun(t *testing.T) {
 
 func TestInputHash(t *testing.T) {
 	c := cells("a.tar.gz")[0]
-	img := Image{ID: "sha256:1"}
+	img := executor.Image{ID: "sha256:1"}
 	base := InputHash(c, img, time.Unix(0, 0), nil)
 	if base != InputHash(c, img, time.Unix(0, 0), nil) {
 		t.Fatal("input hash is not stable")
 	}
-	changes := map[string]func(*spec.Cell, *Image){
-		"script":  func(c *spec.Cell, _ *Image) { c.Script = "false" },
-		"image":   func(_ *spec.Cell, i *Image) { i.ID = "sha256:2" },
-		"env":     func(c *spec.Cell, _ *Image) { c.Env = []spec.EnvVar{{Name: "A", Value: "1"}} },
-		"mounts":  func(c *spec.Cell, _ *Image) { c.Mounts = []spec.Mount{{Source: "/a", Target: "/b"}} },
-		"collect": func(c *spec.Cell, _ *Image) { c.Collect = "/other" },
-		"name":    func(c *spec.Cell, _ *Image) { c.Artifact = "b.tar.gz" },
-		"format":  func(c *spec.Cell, _ *Image) { c.Format = "zip" },
+	changes := map[string]func(*plan.Cell, *executor.Image){
+		"script":  func(c *plan.Cell, _ *executor.Image) { c.Script = "false" },
+		"image":   func(_ *plan.Cell, i *executor.Image) { i.ID = "sha256:2" },
+		"env":     func(c *plan.Cell, _ *executor.Image) { c.Env = []plan.EnvVar{{Name: "A", Value: "1"}} },
+		"mounts":  func(c *plan.Cell, _ *executor.Image) { c.Mounts = []plan.Mount{{Source: "/a", Target: "/b"}} },
+		"collect": func(c *plan.Cell, _ *executor.Image) { c.Collect = "/other" },
+		"name":    func(c *plan.Cell, _ *executor.Image) { c.Artifact = "b.tar.gz" },
+		"format":  func(c *plan.Cell, _ *executor.Image) { c.Format = "zip" },
 	}
 	for name, change := range changes {
 		c2, img2 := c, img
@@ -484,12 +487,12 @@ func TestInputHash(t *testing.T) {
 			t.Errorf("changing %s does not change the input hash", name)
 		}
 	}
-	if InputHash(c, img, time.Unix(0, 0), Files{"package-lock.json": []byte("{}")}) == base {
+	if InputHash(c, img, time.Unix(0, 0), executor.Files{"package-lock.json": []byte("{}")}) == base {
 		t.Error("locked files do not change the input hash")
 	}
 	c2 := c
 	c2.Timeout = time.Hour // does not change the bytes
-	c2.Mounts = []spec.Mount{{Type: spec.MountCache, Source: "npm", Target: "/root/.npm"}}
+	c2.Mounts = []plan.Mount{{Type: plan.MountCache, Source: "npm", Target: "/root/.npm"}}
 	if InputHash(c2, img, time.Unix(0, 0), nil) != base {
 		t.Error("the timeout or a cache mount changes the input hash")
 	}
@@ -505,17 +508,17 @@ func contains(list []string, s string) bool {
 }
 
 func TestRunLockedGivesInputsAndReturnsLockFiles(t *testing.T) {
-	exec := &fakeExec{behave: func(ctx context.Context, job Job, _ int) error {
+	exec := &fakeExec{behave: func(ctx context.Context, job executor.Job, _ int) error {
 		if !contains(job.Env, "MATRIX_LOCKED=1") || string(job.Inputs["package-lock.json"]) != "v1" {
 			return fmt.Errorf("locked build got env %v and inputs %q", job.Env, job.Inputs)
 		}
 		return nil
 	}}
 	opts := options(t)
-	opts.Locked = map[string]Files{"a.tar.gz": {"package-lock.json": []byte("v1")}}
+	opts.Locked = map[string]executor.Files{"a.tar.gz": {"package-lock.json": []byte("v1")}}
 	cs := cells("a.tar.gz")
 	cs[0].LockFiles = []string{"package-lock.json"}
-	results, err := Run(context.Background(), []Executor{exec}, cs, opts)
+	results, err := Run(context.Background(), []executor.Executor{exec}, cs, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,20 +529,20 @@ func TestRunLockedGivesInputsAndReturnsLockFiles(t *testing.T) {
 
 func TestRunPlatformOfTestImage(t *testing.T) {
 	testRan := false
-	exec := &fakeExec{test: func(ctx context.Context, job TestJob) error { testRan = true; return nil }}
+	exec := &fakeExec{test: func(ctx context.Context, job executor.TestJob) error { testRan = true; return nil }}
 	cs := cells("arm.tar.gz")
 	cs[0].Image, cs[0].Platform = "build-arm64", "linux/arm64"
-	cs[0].Test = &spec.Test{Image: "runtime", Platform: "linux/arm64", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
+	cs[0].Test = &plan.Test{Image: "runtime", Platform: "linux/arm64", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
 
 	opts := options(t)
-	results, err := Run(context.Background(), []Executor{exec}, cs, opts)
+	results, err := Run(context.Background(), []executor.Executor{exec}, cs, opts)
 	if err == nil || !strings.Contains(results[0].Err.Error(), "would be shipped untested") || testRan {
 		t.Fatalf("err = %v (test ran: %v), want a refusal to ship an untestable artifact", results[0].Err, testRan)
 	}
 	assertClean(t, opts.OutDir)
 
 	cs[0].CrossBuilt = true
-	if _, err := Run(context.Background(), []Executor{exec}, cs, opts); err != nil || testRan {
+	if _, err := Run(context.Background(), []executor.Executor{exec}, cs, opts); err != nil || testRan {
 		t.Fatalf("cross-built cell: %v (test ran: %v)", err, testRan)
 	}
 	m, _ := manifest.Read(opts.OutDir)
@@ -548,7 +551,7 @@ func TestRunPlatformOfTestImage(t *testing.T) {
 	}
 
 	cs[0].Image = "build-amd64"
-	results, _ = Run(context.Background(), []Executor{exec}, cs, opts)
+	results, _ = Run(context.Background(), []executor.Executor{exec}, cs, opts)
 	if results[0].Err == nil || !strings.Contains(results[0].Err.Error(), "is linux/amd64, the cell asks for linux/arm64") {
 		t.Errorf("build image of the wrong platform: %v", results[0].Err)
 	}
@@ -557,19 +560,19 @@ func TestRunPlatformOfTestImage(t *testing.T) {
 func TestRunKeepsRecordsOfEarlierArtifacts(t *testing.T) {
 	opts := options(t)
 	opts.RunID = "first"
-	if _, err := Run(context.Background(), []Executor{&fakeExec{}}, cells("a.tar.gz", "b.tar.gz"), opts); err != nil {
+	if _, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz", "b.tar.gz"), opts); err != nil {
 		t.Fatal(err)
 	}
 	// The second run builds c, and a fails: a's earlier artifact stays, listed with
 	// the run that built it; b, not in this run, stays listed too.
 	opts.RunID, opts.KeepGoing = "second", true
-	exec := &fakeExec{behave: func(ctx context.Context, job Job, _ int) error {
+	exec := &fakeExec{behave: func(ctx context.Context, job executor.Job, _ int) error {
 		if job.Cell.Artifact == "a.tar.gz" {
-			return &ExitError{Code: 1}
+			return &executor.ExitError{Code: 1}
 		}
 		return nil
 	}}
-	if _, err := Run(context.Background(), []Executor{exec}, cells("a.tar.gz", "c.tar.gz"), opts); err == nil {
+	if _, err := Run(context.Background(), []executor.Executor{exec}, cells("a.tar.gz", "c.tar.gz"), opts); err == nil {
 		t.Fatal("a failing cell did not fail the run")
 	}
 	m, err := manifest.Read(opts.OutDir)
@@ -593,7 +596,7 @@ func TestRunKeepsRecordsOfEarlierArtifacts(t *testing.T) {
 	// An earlier artifact changed on disk is no longer vouched for.
 	os.WriteFile(filepath.Join(opts.OutDir, "b.tar.gz"), []byte("tampered"), 0o644)
 	opts.RunID = "third"
-	Run(context.Background(), []Executor{&fakeExec{}}, cells("c.tar.gz"), opts)
+	Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("c.tar.gz"), opts)
 	m, _ = manifest.Read(opts.OutDir)
 	for _, a := range m.Artifacts {
 		if a.File == "b.tar.gz" {
@@ -605,9 +608,9 @@ func TestRunKeepsRecordsOfEarlierArtifacts(t *testing.T) {
 func TestRunChecksTestImageBeforeBuilding(t *testing.T) {
 	exec := &fakeExec{}
 	cs := cells("s390x.tar.gz")
-	cs[0].Test = &spec.Test{Image: "runtime-s390x", Platform: "linux/s390x", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
+	cs[0].Test = &plan.Test{Image: "runtime-s390x", Platform: "linux/s390x", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
 	opts := options(t)
-	results, err := Run(context.Background(), []Executor{exec}, cs, opts)
+	results, err := Run(context.Background(), []executor.Executor{exec}, cs, opts)
 	if err == nil || !strings.Contains(results[0].Err.Error(), "cannot run it") || !strings.Contains(results[0].Err.Error(), "cross_built") {
 		t.Fatalf("err = %v, want the engine's refusal and the cross_built hint", results[0].Err)
 	}
@@ -619,17 +622,17 @@ func TestRunChecksTestImageBeforeBuilding(t *testing.T) {
 func TestRunReuse(t *testing.T) {
 	opts := options(t)
 	cs := cells("a.tar.gz", "b.tar.gz")
-	cs[0].Test = &spec.Test{Image: "rt", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
+	cs[0].Test = &plan.Test{Image: "rt", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
 	opts.RunID = "first"
-	if _, err := Run(context.Background(), []Executor{&fakeExec{}}, cs, opts); err != nil {
+	if _, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cs, opts); err != nil {
 		t.Fatal(err)
 	}
 	opts.Reuse = true
-	rerun := func(id string, cs []spec.Cell) (*fakeExec, *manifest.Manifest) {
+	rerun := func(id string, cs []plan.Cell) (*fakeExec, *manifest.Manifest) {
 		t.Helper()
 		exec := &fakeExec{}
 		opts.RunID = id
-		if _, err := Run(context.Background(), []Executor{exec}, cs, opts); err != nil {
+		if _, err := Run(context.Background(), []executor.Executor{exec}, cs, opts); err != nil {
 			t.Fatal(err)
 		}
 		m, err := manifest.Read(opts.OutDir)
@@ -652,7 +655,7 @@ func TestRunReuse(t *testing.T) {
 		t.Errorf("unchanged cells were rebuilt: %v", exec.builds)
 	}
 
-	changed := append([]spec.Cell{}, cs...)
+	changed := append([]plan.Cell{}, cs...)
 	changed[1].Script = "true # changed"
 	exec, m = rerun("third", changed)
 	if exec.calls("a.tar.gz") != 0 || exec.calls("b.tar.gz") != 1 || runOf(m, "b.tar.gz") != "third" {
@@ -681,20 +684,20 @@ func TestRunReuse(t *testing.T) {
 // keeps must not push the test's own output out of its manifest record.
 func TestRunRecordsTheTestsOwnOutput(t *testing.T) {
 	exec := &fakeExec{
-		behave: func(ctx context.Context, job Job, _ int) error {
+		behave: func(ctx context.Context, job executor.Job, _ int) error {
 			for i := range 3 * tailLines {
 				fmt.Fprintf(job.Log, "npm install line %d\n", i)
 			}
 			return nil
 		},
-		test: func(ctx context.Context, job TestJob) error {
+		test: func(ctx context.Context, job executor.TestJob) error {
 			fmt.Fprintf(job.Log, "Error: Could not load the sharp module using the linux-x64 runtime\n")
-			return &ExitError{Code: 1}
+			return &executor.ExitError{Code: 1}
 		},
 	}
 	cs := cells("a.tar.gz")
-	cs[0].Test = &spec.Test{Image: "rt", Workdir: "/test", Script: "node -e ...", Timeout: time.Minute}
-	results, _ := Run(context.Background(), []Executor{exec}, cs, options(t))
+	cs[0].Test = &plan.Test{Image: "rt", Workdir: "/test", Script: "node -e ...", Timeout: time.Minute}
+	results, _ := Run(context.Background(), []executor.Executor{exec}, cs, options(t))
 	var te *TestError
 	if !errors.As(results[0].Err, &te) {
 		t.Fatalf("err = %v, want a TestError", results[0].Err)
@@ -709,10 +712,10 @@ func TestRunRecordsTheTestsOwnOutput(t *testing.T) {
 func TestRunReuseKeepsTheBuildLog(t *testing.T) {
 	opts := options(t)
 	opts.Reuse = true
-	if _, err := Run(context.Background(), []Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
+	if _, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
 		t.Fatal(err)
 	}
-	results, err := Run(context.Background(), []Executor{&fakeExec{}}, cells("a.tar.gz"), opts)
+	results, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -727,7 +730,7 @@ func TestRunSchedulesAcrossEngines(t *testing.T) {
 	var mu sync.Mutex
 	running, peak := map[string]int{}, map[string]int{}
 	track := func(e *fakeExec) *fakeExec {
-		e.behave = func(ctx context.Context, job Job, _ int) error {
+		e.behave = func(ctx context.Context, job executor.Job, _ int) error {
 			mu.Lock()
 			running[e.name]++
 			if running[e.name] > peak[e.name] {
@@ -755,7 +758,7 @@ func TestRunSchedulesAcrossEngines(t *testing.T) {
 	}
 	opts := options(t)
 	opts.Jobs = 1
-	if _, err := Run(context.Background(), []Executor{amdA, arm, amdB}, cs, opts); err != nil {
+	if _, err := Run(context.Background(), []executor.Executor{amdA, arm, amdB}, cs, opts); err != nil {
 		t.Fatal(err)
 	}
 	m, err := manifest.Read(opts.OutDir)

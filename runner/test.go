@@ -9,47 +9,46 @@ import (
 	"io"
 	"os"
 
+	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/manifest"
-	"github.com/matrixbuild/matrix/spec"
+	"github.com/matrixbuild/matrix/plan"
 )
 
 // resolveTestImage makes the test image available and checks, before anything is
 // built, that the artifact can be tested in it: an image of another platform than
 // the artifact's, or one this engine cannot run, would ship an untested artifact.
-func resolveTestImage(ctx context.Context, exec Executor, cell spec.Cell, log io.Writer) (Image, error) {
+func resolveTestImage(ctx context.Context, exec executor.Executor, cell plan.Cell) (executor.Image, error) {
 	t := cell.Test
-	img, err := withRetries(ctx, cell, log, func() (Image, error) { return exec.Resolve(ctx, t.Image, t.Platform) })
+	img, err := exec.Resolve(ctx, t.Image, t.Platform)
 	if err != nil {
-		return Image{}, fmt.Errorf("test image: %w", err)
+		return executor.Image{}, fmt.Errorf("test image: %w", err)
 	}
 	if want := t.Platform; want != "" && !samePlatform(want, img.Platform()) {
-		return Image{}, fmt.Errorf("the artifact is for %s but the test image %s is %s: it would be shipped untested; "+
+		return executor.Image{}, fmt.Errorf("the artifact is for %s but the test image %s is %s: it would be shipped untested; "+
 			"test it in an image of its platform, or declare cross_built = true to build it untested (the manifest says so)",
 			want, img.Ref, img.Platform())
 	}
 	if err := exec.Runnable(ctx, img); err != nil {
-		return Image{}, fmt.Errorf("test image: %w; declare cross_built = true to build the artifact untested (the manifest says so)", err)
+		return executor.Image{}, fmt.Errorf("test image: %w; declare cross_built = true to build the artifact untested (the manifest says so)", err)
 	}
 	return img, nil
 }
 
 // testCell runs the cell's test against the packed artifact at path, in a fresh
 // container of the resolved test image.
-func testCell(ctx context.Context, exec Executor, cell spec.Cell, img Image, path string, opts Options, log *lineWriter) (*manifest.Test, error) {
+func testCell(ctx context.Context, exec executor.Executor, cell plan.Cell, img executor.Image, path string, opts Options, log *lineWriter) (*manifest.Test, error) {
 	start := opts.Now()
 	res := &manifest.Test{Image: manifestImage(img)}
 	fmt.Fprintf(log, "matrix: testing %s in %s (%s)\n", cell.Artifact, img.Ref, img.ID)
 	// The test's own last lines, for the manifest; the cell's log gets them too.
 	own := &tail{n: tailLines}
 	ownLines := &lineWriter{emit: own.add}
-	_, err := withRetries(ctx, cell, log, func() (struct{}, error) {
-		return struct{}{}, exec.Test(ctx, TestJob{
-			RunID: opts.RunID,
-			Cell:  cell,
-			Image: img,
-			Tree:  func() (io.ReadCloser, error) { return openTree(path, cell.Format) },
-			Log:   io.MultiWriter(log, ownLines),
-		})
+	err := exec.Test(ctx, executor.TestJob{
+		RunID: opts.RunID,
+		Cell:  cell,
+		Image: img,
+		Tree:  func() (io.ReadCloser, error) { return openTree(path, cell.Format) },
+		Log:   io.MultiWriter(log, ownLines),
 	})
 	log.Flush() // the test's unterminated last line is its own
 	ownLines.Flush()

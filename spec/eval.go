@@ -12,12 +12,15 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/dynblock"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/matrixbuild/matrix/internal/filename"
+	"github.com/matrixbuild/matrix/pack"
+	"github.com/matrixbuild/matrix/plan"
 )
 
 // Defaults of a cell's optional attributes.
@@ -26,7 +29,7 @@ const (
 	DefaultTestWorkdir = "/test"
 	DefaultTimeout     = 30 * time.Minute
 	DefaultTestTimeout = 10 * time.Minute
-	DefaultMaxSize     = 2 << 30 // 2GiB
+	DefaultMaxSize     = pack.DefaultMaxSize // the packer's own bound
 	DefaultRetries     = 2
 	MaxTimeout         = 24 * time.Hour
 	MaxMaxSize         = 1 << 40 // 1TiB
@@ -42,7 +45,7 @@ const (
 // unknown target name is an error listing the known ones. Plan may be called after Load
 // reported errors: it skips the targets Load reported errors for (their diagnostics were
 // already returned by Load) and plans the others, so that all problems are found.
-func (f *File) Plan(targets ...string) ([]Cell, hcl.Diagnostics) {
+func (f *File) Plan(targets ...string) ([]plan.Cell, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	selected := map[string]bool{}
 	for _, name := range targets {
@@ -58,7 +61,7 @@ func (f *File) Plan(targets ...string) ([]Cell, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	var cells []Cell
+	var cells []located
 	dc := newDiagCollector(f)
 	for _, t := range f.targets {
 		if (len(targets) > 0 && !selected[t.name]) || t.broken {
@@ -75,12 +78,34 @@ func (f *File) Plan(targets ...string) ([]Cell, hcl.Diagnostics) {
 	// went into these cells loaded without error (a variable whose given value was
 	// invalid is unknown, not its default, and makes the cells using it fail).
 	diags = append(diags, checkArtifacts(cells)...)
-	return cells, diags
+	out := make([]plan.Cell, len(cells))
+	for i := range cells {
+		out[i] = cells[i].Cell
+	}
+	return out, diags
+}
+
+// located is an evaluated cell with what diagnostics about the whole plan need.
+type located struct {
+	plan.Cell
+	// artifactRange is where the artifact name is written.
+	artifactRange hcl.Range
+	// artifactSensitive: the name may hold a sensitive variable's value, which
+	// diagnostics leave out.
+	artifactSensitive bool
+}
+
+// shownArtifact is the artifact name quoted for a diagnostic, unless it is sensitive.
+func (c located) shownArtifact() string {
+	if c.artifactSensitive {
+		return sensitiveValue
+	}
+	return strconv.Quote(c.Artifact)
 }
 
 // planTarget appends the cells of t to cells; tooMany reports that the plan would
 // exceed maxCells (and is reported), so that planning stops.
-func (f *File) planTarget(t *target, cells []Cell, dc *diagCollector) (_ []Cell, tooMany bool) {
+func (f *File) planTarget(t *target, cells []located, dc *diagCollector) (_ []located, tooMany bool) {
 	n := 1
 	for _, a := range t.axes {
 		n *= len(a.values)
@@ -126,7 +151,7 @@ func (f *File) planTarget(t *target, cells []Cell, dc *diagCollector) (_ []Cell,
 		c := combos[i]
 		ctx := f.ctx.NewChild()
 		ctx.Variables = map[string]cty.Value{"matrix": t.matrixValue(c)}
-		cell := Cell{Target: t.name, Axes: t.axesOf(c), DefRange: t.defRange}
+		cell := located{Cell: plan.Cell{Target: t.name, Axes: t.axesOf(c)}}
 		e := &results[i]
 		*e = evaluator{ctx: ctx, name: cell.Name(), dir: f.dir, contents: cache, secret: f.sensitive}
 		cc := content
@@ -220,7 +245,7 @@ type evaluator struct {
 	ctx      *hcl.EvalContext
 	diags    hcl.Diagnostics
 	contents blockContents
-	result   Cell
+	result   located
 	name     string // the cell's, for diagnostics
 	dir      string
 	failed   bool
@@ -385,7 +410,7 @@ var (
 	cacheIDRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$`)
 )
 
-func (e *evaluator) cell(content *hcl.BodyContent, c *Cell) bool {
+func (e *evaluator) cell(content *hcl.BodyContent, c *located) bool {
 	a := content.Attributes
 	var attr *hcl.Attribute
 
@@ -411,7 +436,7 @@ func (e *evaluator) cell(content *hcl.BodyContent, c *Cell) bool {
 	}
 	c.Artifact, attr = e.str(a, "artifact", "")
 	if attr != nil {
-		c.ArtifactRange = attr.Expr.Range()
+		c.artifactRange = attr.Expr.Range()
 		c.artifactSensitive = e.sensitive(attr)
 		e.checkArtifact(attr, c.Artifact)
 	}
@@ -430,21 +455,21 @@ func (e *evaluator) cell(content *hcl.BodyContent, c *Cell) bool {
 	c.Mounts = e.mounts(content.Blocks)
 	for _, b := range content.Blocks {
 		if b.Type == "test" {
-			c.Test = e.test(b, c)
+			c.Test = e.test(b, &c.Cell)
 			break
 		}
 	}
 	return !e.failed
 }
 
-func (e *evaluator) test(b *hcl.Block, c *Cell) *Test {
+func (e *evaluator) test(b *hcl.Block, c *plan.Cell) *plan.Test {
 	content, ok := e.content(b, testSchema)
 	if !ok {
 		return nil
 	}
 	a := content.Attributes
 	var attr *hcl.Attribute
-	t := &Test{}
+	t := &plan.Test{}
 	t.Image, attr = e.str(a, "image", c.Image)
 	e.checkImage(attr, t.Image)
 	t.Platform, attr = e.str(a, "platform", c.Platform)
@@ -515,25 +540,7 @@ func (e *evaluator) checkArtifact(attr *hcl.Attribute, s string) {
 	if attr == nil {
 		return
 	}
-	var why string
-	switch {
-	case s == "":
-		why = "it is empty"
-	case s == "." || s == "..":
-		why = "it names a directory"
-	case strings.ContainsAny(s, `/\`):
-		why = `it contains a path separator ("/" or "\"); artifacts are written directly into the output directory`
-	case strings.HasPrefix(s, "-"):
-		why = "it starts with '-', which commands would take for an option"
-	case strings.ContainsFunc(s, unicode.IsControl):
-		why = "it contains a control character"
-	case strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }):
-		// Bidi overrides (U+202E) and invisible characters make a name look like another.
-		why = "it contains an invisible formatting character (Unicode category Cf, like U+202E)"
-	case strings.TrimSpace(s) != s:
-		why = "it starts or ends with white space"
-	}
-	if why != "" {
+	if why := filename.Why(s); why != "" {
 		e.fail(attr, "Invalid artifact name", fmt.Sprintf("The artifact name %s is not a plain file name: %s.", e.shown(attr, s), why))
 	}
 }
@@ -643,7 +650,7 @@ func (e *evaluator) size(attr *hcl.Attribute) int64 {
 	case val.Type() == cty.Number:
 		f := numberFloat(val)
 		if f != math.Trunc(f) || f > MaxMaxSize {
-			err = fmt.Errorf("%s is not a whole number of bytes up to 1TiB", axisString(f))
+			err = fmt.Errorf("%s is not a whole number of bytes up to 1TiB", plan.AxisString(f))
 		}
 		n = int64(f)
 	case val.Type() == cty.String:
@@ -681,14 +688,14 @@ func (e *evaluator) retries(attr *hcl.Attribute) int {
 	}
 	f := numberFloat(v)
 	if f != math.Trunc(f) || f < 0 || f > MaxRetries {
-		e.fail(attr, "Invalid retries", fmt.Sprintf("The retries must be a whole number from 0 to %d, not %s.", MaxRetries, e.shownPlain(attr, axisString(f))))
+		e.fail(attr, "Invalid retries", fmt.Sprintf("The retries must be a whole number from 0 to %d, not %s.", MaxRetries, e.shownPlain(attr, plan.AxisString(f))))
 		return DefaultRetries
 	}
 	return int(f)
 }
 
-func (e *evaluator) env(attr *hcl.Attribute) []EnvVar {
-	out := []EnvVar{}
+func (e *evaluator) env(attr *hcl.Attribute) []plan.EnvVar {
+	out := []plan.EnvVar{}
 	if attr == nil {
 		return out
 	}
@@ -707,7 +714,7 @@ func (e *evaluator) env(attr *hcl.Attribute) []EnvVar {
 			e.fail(attr, "Missing value", fmt.Sprintf("The environment variable %s is null.", e.shown(attr, name)))
 			continue
 		}
-		out = append(out, EnvVar{Name: name, Value: ev.AsString()})
+		out = append(out, plan.EnvVar{Name: name, Value: ev.AsString()})
 	}
 	return out
 }
@@ -735,7 +742,7 @@ func (e *evaluator) strings(attr *hcl.Attribute, what string, keep func(rng hcl.
 	return out
 }
 
-func (e *evaluator) passEnv(attr *hcl.Attribute, env []EnvVar) []string {
+func (e *evaluator) passEnv(attr *hcl.Attribute, env []plan.EnvVar) []string {
 	if attr == nil {
 		return []string{}
 	}
@@ -746,7 +753,7 @@ func (e *evaluator) passEnv(attr *hcl.Attribute, env []EnvVar) []string {
 			e.failAt(rng, attr, "Invalid environment variable name", fmt.Sprintf("%s is not a valid environment variable name: use letters, digits and '_', not starting with a digit.", e.shown(attr, name)))
 		case slices.Contains(seen, name):
 			e.failAt(rng, attr, "Duplicate pass_env name", fmt.Sprintf("%s is listed twice.", e.shown(attr, name)))
-		case slices.ContainsFunc(env, func(ev EnvVar) bool { return ev.Name == name }):
+		case slices.ContainsFunc(env, func(ev plan.EnvVar) bool { return ev.Name == name }):
 			e.failAt(rng, attr, "Variable both set and passed", fmt.Sprintf("%s is set in env and also passed from the host in pass_env; keep one.", e.shown(attr, name)))
 		default:
 			seen = append(seen, name)
@@ -783,8 +790,8 @@ func (e *evaluator) lockFiles(attr *hcl.Attribute) []string {
 	return paths
 }
 
-func (e *evaluator) mounts(blocks hcl.Blocks) []Mount {
-	out := []Mount{}
+func (e *evaluator) mounts(blocks hcl.Blocks) []plan.Mount {
+	out := []plan.Mount{}
 	targets := map[string]hcl.Range{}
 	for _, b := range blocks {
 		if b.Type != "mount" {
@@ -804,8 +811,8 @@ func (e *evaluator) mounts(blocks hcl.Blocks) []Mount {
 }
 
 // mount evaluates one mount block's attributes and appends the mount to out.
-func (e *evaluator) mount(a hcl.Attributes, targets map[string]hcl.Range, out *[]Mount) bool {
-	typ, typAttr := e.str(a, "type", MountBind)
+func (e *evaluator) mount(a hcl.Attributes, targets map[string]hcl.Range, out *[]plan.Mount) bool {
+	typ, typAttr := e.str(a, "type", plan.MountBind)
 	src, srcAttr := e.str(a, "source", "")
 	dst, dstAttr := e.str(a, "target", "")
 	ro := false
@@ -826,18 +833,18 @@ func (e *evaluator) mount(a hcl.Attributes, targets map[string]hcl.Range, out *[
 		return false
 	}
 	switch typ {
-	case MountBind:
+	case plan.MountBind:
 		if !filepath.IsAbs(src) {
 			src = filepath.Join(e.dir, src) // relative to the matrix file's directory
 		}
 		src = filepath.Clean(src)
-	case MountCache:
+	case plan.MountCache:
 		if !cacheIDRE.MatchString(src) {
 			e.fail(srcAttr, "Invalid cache name", fmt.Sprintf("The source of a cache mount names the cache: %s must be letters, digits, '_', '.' or '-', starting with a letter or digit.", e.shown(srcAttr, src)))
 			return false
 		}
 	default:
-		e.fail(typAttr, "Invalid mount type", fmt.Sprintf("The mount type is %q or %q, not %s.", MountBind, MountCache, e.shown(typAttr, typ)))
+		e.fail(typAttr, "Invalid mount type", fmt.Sprintf("The mount type is %q or %q, not %s.", plan.MountBind, plan.MountCache, e.shown(typAttr, typ)))
 		return false
 	}
 	if !path.IsAbs(dst) {
@@ -850,13 +857,13 @@ func (e *evaluator) mount(a hcl.Attributes, targets map[string]hcl.Range, out *[
 		return false
 	}
 	targets[dst] = dstAttr.Expr.Range()
-	*out = append(*out, Mount{Type: typ, Source: src, Target: dst, ReadOnly: ro})
+	*out = append(*out, plan.Mount{Type: typ, Source: src, Target: dst, ReadOnly: ro})
 	return true
 }
 
 // checkArtifacts reports artifact names that two cells share, including names that
 // differ only in case: they collide on case-insensitive file systems.
-func checkArtifacts(cells []Cell) hcl.Diagnostics {
+func checkArtifacts(cells []located) hcl.Diagnostics {
 	type dupKey struct{ first, second hcl.Range }
 	var diags hcl.Diagnostics
 	counts := map[dupKey]int{}
@@ -870,7 +877,7 @@ func checkArtifacts(cells []Cell) hcl.Diagnostics {
 			continue
 		}
 		first := cells[j]
-		k := dupKey{first.ArtifactRange, c.ArtifactRange}
+		k := dupKey{first.artifactRange, c.artifactRange}
 		counts[k]++
 		if counts[k] > 1 {
 			continue
@@ -880,11 +887,11 @@ func checkArtifacts(cells []Cell) hcl.Diagnostics {
 			how = fmt.Sprintf("Cell %s produces %s and cell %s produces %s: the names differ only in case and collide on case-insensitive file systems.", first.Name(), first.shownArtifact(), c.Name(), c.shownArtifact())
 		}
 		where := ""
-		if first.ArtifactRange != c.ArtifactRange {
-			where = fmt.Sprintf(" The first name comes from %s.", rangeString(first.ArtifactRange))
+		if first.artifactRange != c.artifactRange {
+			where = fmt.Sprintf(" The first name comes from %s.", rangeString(first.artifactRange))
 		}
 		index[k] = len(diags)
-		diags = append(diags, errorAt(c.ArtifactRange.Ptr(), "Duplicate artifact name", how+where+" Use the matrix values in the name, like \"name-${matrix.version}.tar.gz\"."))
+		diags = append(diags, errorAt(c.artifactRange.Ptr(), "Duplicate artifact name", how+where+" Use the matrix values in the name, like \"name-${matrix.version}.tar.gz\"."))
 	}
 	for k, n := range counts {
 		if n > 1 {

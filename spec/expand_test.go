@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/matrixbuild/matrix/plan"
 )
 
 // loadString loads src as a matrix file named "test.hcl" and fails the test on any
@@ -20,7 +21,7 @@ func loadString(t testing.TB, src string, opts Options) *File {
 	return f
 }
 
-func planString(t testing.TB, src string, opts Options, targets ...string) []Cell {
+func planString(t testing.TB, src string, opts Options, targets ...string) []plan.Cell {
 	t.Helper()
 	f := loadString(t, src, opts)
 	cells, diags := f.Plan(targets...)
@@ -38,7 +39,7 @@ func render(f *File, diags hcl.Diagnostics) string {
 	return b.String()
 }
 
-func names(cells []Cell) []string {
+func names(cells []plan.Cell) []string {
 	out := make([]string, len(cells))
 	for i, c := range cells {
 		out[i] = c.Name()
@@ -284,7 +285,7 @@ target "t" {
 	check("platform", c.Platform, "linux/arm64")
 	check("workdir", c.Workdir, "/w")
 	check("collect", c.Collect, "/w/node_modules")
-	check("env", c.Env, []EnvVar{{"A", "22"}, {"B", "2"}, {"Q", "true"}})
+	check("env", c.Env, []plan.EnvVar{{Name: "A", Value: "22"}, {Name: "B", Value: "2"}, {Name: "Q", Value: "true"}})
 	check("pass_env", c.PassEnv, []string{"NPM_TOKEN"})
 	check("network", c.Network, "host")
 	check("mount count", len(c.Mounts), 2)
@@ -292,7 +293,7 @@ target "t" {
 		if m := c.Mounts[0]; !strings.HasSuffix(m.Source, "/cache") || !strings.HasPrefix(m.Source, "/") || m.Target != "/root/.npm" || m.ReadOnly {
 			t.Errorf("relative mount = %+v, want an absolute source next to the file", m)
 		}
-		check("dynamic mount", c.Mounts[1], Mount{Type: MountBind, Source: "/etc/ssl/ca.crt", Target: "/ca.crt", ReadOnly: true})
+		check("dynamic mount", c.Mounts[1], plan.Mount{Type: plan.MountBind, Source: "/etc/ssl/ca.crt", Target: "/ca.crt", ReadOnly: true})
 	}
 	check("script", c.Script, "echo V")
 	check("artifact", c.Artifact, "out-22.zip")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/matrixbuild/matrix/plan"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -487,9 +488,9 @@ func primitiveString(v cty.Value) (string, bool) {
 	case cty.String:
 		return v.AsString(), true
 	case cty.Number:
-		return axisString(numberFloat(v)), true
+		return plan.AxisString(numberFloat(v)), true
 	case cty.Bool:
-		return axisString(v.True()), true
+		return plan.AxisString(v.True()), true
 	}
 	return "", false
 }
@@ -635,11 +636,11 @@ func (t *target) matrixValue(c combo) cty.Value {
 	return cty.ObjectVal(m)
 }
 
-func (t *target) axesOf(c combo) []Axis {
-	out := make([]Axis, 0, len(t.keys))
+func (t *target) axesOf(c combo) []plan.Axis {
+	out := make([]plan.Axis, 0, len(t.keys))
 	for i, k := range t.keys {
 		if c.vals[i] != cty.NilVal {
-			out = append(out, Axis{Name: k, Value: goValue(c.vals[i])})
+			out = append(out, plan.Axis{Name: k, Value: goValue(c.vals[i])})
 		}
 	}
 	return out

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/matrixbuild/matrix/plan"
 	"github.com/matrixbuild/matrix/spec"
 )
 
@@ -58,12 +59,12 @@ func fileAndTargets(args []string) (string, []string) {
 // load reads and validates the file and expands the selected targets (a missing or
 // unreadable file is Load's "Cannot read the matrix file" diagnostic). Diagnostics are
 // rendered to stderr; the returned error is then a reportedError.
-func (f *specFlags) load(cmd *cobra.Command, path string, targets []string) (*spec.File, []spec.Cell, error) {
+func (f *specFlags) load(cmd *cobra.Command, path string, targets []string) (*spec.File, []plan.Cell, error) {
 	file, diags := spec.Load(path, spec.Options{Vars: f.vars, VarFiles: f.varFiles, Environ: os.Environ()})
 	// Plan what loaded even when Load found problems, so that a problem in one target
 	// does not hide those in the others: Plan skips the targets Load reported. A file
 	// that could not be read or parsed has no targets, and nothing to plan.
-	var cells []spec.Cell
+	var cells []plan.Cell
 	if !diags.HasErrors() || len(file.TargetNames()) > 0 {
 		var more hcl.Diagnostics
 		cells, more = file.Plan(targets...)

@@ -8,9 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/matrixbuild/matrix/plan"
 	"github.com/spf13/cobra"
-
-	"github.com/matrixbuild/matrix/spec"
 )
 
 func newPlanCmd() *cobra.Command {
@@ -42,9 +41,9 @@ never read, so nothing secret is printed.`,
 
 // writePlanJSON prints the cells as an indented JSON array; the same plan gives the
 // same bytes.
-func writePlanJSON(w io.Writer, cells []spec.Cell) error {
+func writePlanJSON(w io.Writer, cells []plan.Cell) error {
 	if cells == nil {
-		cells = []spec.Cell{}
+		cells = []plan.Cell{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -54,7 +53,7 @@ func writePlanJSON(w io.Writer, cells []spec.Cell) error {
 
 // writePlanTable prints one aligned row per cell. Axes are columns in the order targets
 // declare them; a cell without some axis shows "-".
-func writePlanTable(w io.Writer, cells []spec.Cell) error {
+func writePlanTable(w io.Writer, cells []plan.Cell) error {
 	var axes []string
 	for _, c := range cells {
 		for _, a := range c.Axes {

@@ -13,10 +13,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/matrixbuild/matrix/engine"
+	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/lock"
 	"github.com/matrixbuild/matrix/pack"
+	"github.com/matrixbuild/matrix/plan"
 	"github.com/matrixbuild/matrix/runner"
-	"github.com/matrixbuild/matrix/spec"
 )
 
 type runFlags struct {
@@ -114,7 +115,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return err
 	}
-	var locked map[string]runner.Files
+	var locked map[string]executor.Files
 	if f.locked {
 		if locked, err = lockedFiles(locks, cells, lockPath); err != nil {
 			return err
@@ -135,7 +136,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	if err != nil {
 		return err
 	}
-	executors := make([]runner.Executor, len(engines))
+	executors := make([]executor.Executor, len(engines))
 	for i, eng := range engines {
 		executors[i] = eng
 		defer eng.Close()
@@ -232,8 +233,8 @@ func connectEngines(ctx context.Context, hosts []string, pull engine.PullPolicy)
 
 // lockedFiles checks every cell's lock entry before anything is built, and lists all
 // cells that cannot be built locked.
-func lockedFiles(locks *lock.File, cells []spec.Cell, lockPath string) (map[string]runner.Files, error) {
-	out := map[string]runner.Files{}
+func lockedFiles(locks *lock.File, cells []plan.Cell, lockPath string) (map[string]executor.Files, error) {
+	out := map[string]executor.Files{}
 	var problems []error
 	for _, c := range cells {
 		e, err := locks.Lookup(c)
@@ -241,7 +242,7 @@ func lockedFiles(locks *lock.File, cells []spec.Cell, lockPath string) (map[stri
 			problems = append(problems, err)
 			continue
 		}
-		files := runner.Files{}
+		files := executor.Files{}
 		for name, data := range e.Files {
 			files[name] = data
 		}

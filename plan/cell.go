@@ -1,4 +1,8 @@
-package spec
+// Package plan holds the evaluated matrix: a Cell is everything needed to build one
+// artifact, with no expression left to evaluate. It is the contract between the HCL
+// front end (spec), which produces cells, and the runner and executors, which consume
+// them; it imports nothing of the HCL front end, so consumers need none of it.
+package plan
 
 import (
 	"bytes"
@@ -7,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/hcl/v2"
 )
 
 // Cell is one fully evaluated combination of a target's matrix: everything the runner
@@ -51,22 +53,6 @@ type Cell struct {
 
 	// Test, when set, runs against the packed artifact in a fresh container.
 	Test *Test `json:"test,omitempty"`
-
-	// DefRange is where the target block is declared, for diagnostics about the cell.
-	DefRange hcl.Range `json:"-"`
-	// ArtifactRange is where the artifact name is written, for diagnostics.
-	ArtifactRange hcl.Range `json:"-"`
-	// artifactSensitive: the name may hold a sensitive variable's value, which
-	// diagnostics leave out.
-	artifactSensitive bool
-}
-
-// shownArtifact is the artifact name quoted for a diagnostic, unless it is sensitive.
-func (c Cell) shownArtifact() string {
-	if c.artifactSensitive {
-		return sensitiveValue
-	}
-	return strconv.Quote(c.Artifact)
 }
 
 // Axis is one matrix value of a cell. Value is a string, a float64 or a bool, as the
@@ -113,10 +99,11 @@ type Test struct {
 // String gives the value as names, tables and environment variables show it: numbers
 // without a trailing ".0" or exponent where possible, bools as true/false.
 func (a Axis) String() string {
-	return axisString(a.Value)
+	return AxisString(a.Value)
 }
 
-func axisString(v any) string {
+// AxisString gives the form of an axis value used in names and environment variables.
+func AxisString(v any) string {
 	switch v := v.(type) {
 	case string:
 		return v
@@ -191,7 +178,7 @@ type cellJSON struct {
 // MarshalJSON renders the cell with its name, the timeout as a duration string and
 // empty lists as [] rather than null, so that output is stable and readable.
 func (c Cell) MarshalJSON() ([]byte, error) {
-	return marshalJSON(cellJSON{
+	return MarshalJSON(cellJSON{
 		Target: c.Target, Name: c.Name(), Axes: nonNil(c.Axes),
 		Image: c.Image, Platform: c.Platform, Workdir: c.Workdir,
 		Env: nonNil(c.Env), PassEnv: nonNil(c.PassEnv), Mounts: nonNil(c.Mounts),
@@ -235,7 +222,7 @@ type testJSON struct {
 
 // MarshalJSON renders the timeout as a duration string and empty lists as [].
 func (t Test) MarshalJSON() ([]byte, error) {
-	return marshalJSON(testJSON{
+	return MarshalJSON(testJSON{
 		Image: t.Image, Platform: t.Platform, Workdir: t.Workdir,
 		Env: nonNil(t.Env), Mounts: nonNil(t.Mounts), Network: t.Network,
 		Script: t.Script, Timeout: t.Timeout.String(),
@@ -259,8 +246,8 @@ func (t *Test) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// marshalJSON is json.Marshal without escaping <, > and &, which scripts are full of.
-func marshalJSON(v any) ([]byte, error) {
+// MarshalJSON is json.Marshal without escaping <, > and &, which scripts are full of.
+func MarshalJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

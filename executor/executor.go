@@ -1,18 +1,20 @@
-package runner
+// Package executor is the contract between the runner, which decides what to build,
+// and the executors that run cells in containers (package engine for Docker; fakes in
+// tests). It holds the interface, the values that cross it and the errors an executor
+// returns; behaviour added around an executor, such as retrying, wraps the interface
+// (see Retry) instead of living in either side.
+package executor
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
-	"github.com/matrixbuild/matrix/manifest"
-	"github.com/matrixbuild/matrix/spec"
+	"github.com/matrixbuild/matrix/plan"
 )
 
-// Executor runs cells in isolated containers. The Docker implementation is in package
-// engine, the only package that talks to the Docker API; tests use fakes.
+// Executor runs cells in isolated containers.
 type Executor interface {
 	// Name identifies the executor in messages and the manifest (the engine's address).
 	Name() string
@@ -30,8 +32,8 @@ type Executor interface {
 	// named by job.Cell.LockFiles that exist in the workdir.
 	// The container is removed before Build returns, whatever happened.
 	Build(ctx context.Context, job Job, collect func(io.Reader) error) (Files, error)
-	// Test runs the cell's test script in a fresh container of test.Image, into whose
-	// test workdir the archive (a tar stream of the packed artifact's tree) is copied.
+	// Test runs the cell's test script in a fresh container of job.Image, into whose
+	// test workdir job.Tree (a tar stream of the packed artifact's tree) is copied.
 	Test(ctx context.Context, job TestJob) error
 }
 
@@ -59,7 +61,7 @@ type Files map[string][]byte
 // Job is one build: the cell, its resolved image and environment, and where its output goes.
 type Job struct {
 	RunID string
-	Cell  spec.Cell
+	Cell  plan.Cell
 	Image Image
 	// Env is the container's environment as NAME=VALUE, pass-through values included.
 	Env []string
@@ -71,7 +73,7 @@ type Job struct {
 // TestJob is one artifact test.
 type TestJob struct {
 	RunID string
-	Cell  spec.Cell
+	Cell  plan.Cell
 	Image Image
 	// Tree is a tar stream of the artifact's content, extracted into the test workdir.
 	Tree func() (io.ReadCloser, error)
@@ -85,17 +87,8 @@ type ExitError struct {
 
 func (e *ExitError) Error() string { return fmt.Sprintf("script exited with status %d", e.Code) }
 
-// TestError is a failed artifact test; Result holds what the manifest records of it.
-type TestError struct {
-	Result *manifest.Test
-	Err    error
-}
-
-func (e *TestError) Error() string { return e.Err.Error() }
-func (e *TestError) Unwrap() error { return e.Err }
-
 // TransientError marks an engine failure worth retrying (the engine restarting, a
-// dropped connection), per the cell's retries.
+// dropped connection).
 type TransientError struct{ Err error }
 
 func (e *TransientError) Error() string { return e.Err.Error() }
@@ -105,13 +98,4 @@ func (e *TransientError) Unwrap() error { return e.Err }
 func IsTransient(err error) bool {
 	var t *TransientError
 	return errors.As(err, &t)
-}
-
-// retryDelay is the pause before retry n (1-based): 1s, 2s, 4s, ... capped at 10s.
-func retryDelay(n int) time.Duration {
-	d := time.Second << (n - 1)
-	if d > 10*time.Second || d <= 0 {
-		d = 10 * time.Second
-	}
-	return d
 }
