@@ -105,14 +105,16 @@ func Read(path string) (*File, error) {
 	return f, nil
 }
 
-// Write writes the lock file atomically, in a stable order with sorted keys.
+// Write writes the lock file atomically, in a stable order with sorted keys, with
+// this package's Version; f itself is left as it is.
 func (f *File) Write(path string) error {
-	f.Version = Version
+	out := *f
+	out.Version = Version
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // keep ">=1.2" readable in version ranges
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(f); err != nil {
+	if err := enc.Encode(&out); err != nil {
 		return fmt.Errorf("encoding %s: %w", path, err)
 	}
 	return atomicfile.Write(path, buf.Bytes())

@@ -99,3 +99,19 @@ func TestReadMissingFile(t *testing.T) {
 		t.Fatalf("Read of a missing file = %v, %v", f, err)
 	}
 }
+
+// TestWriteLeavesItsReceiverAlone: Write versions what it writes, not the caller's File.
+func TestWriteLeavesItsReceiverAlone(t *testing.T) {
+	f := &File{Cells: map[string]*Entry{}}
+	f.Record(cell("npm install"), "", map[string][]byte{"package.json": []byte("{}")})
+	path := filepath.Join(t.TempDir(), FileName)
+	if err := f.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	if f.Version != 0 || len(f.Cells) != 1 {
+		t.Errorf("Write changed its receiver: %+v", f)
+	}
+	if g, err := Read(path); err != nil || g.Version != Version {
+		t.Errorf("written lock file: %+v, %v; want lock_version %d", g, err, Version)
+	}
+}

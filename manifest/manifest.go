@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -121,26 +122,40 @@ type Failure struct {
 // Write writes manifest.json and SHA256SUMS into dir, each atomically (temporary file,
 // fsync, rename): a reader sees the old pair or the new one, never a torn file.
 // SHA256SUMS is written first, so a manifest never names sums that are not on disk.
+// Both list the artifacts sorted by file name, with this package's SchemaVersion; m
+// itself is left as it is.
 func Write(dir string, m *Manifest) error {
-	m.SchemaVersion = SchemaVersion
-	sort.Slice(m.Artifacts, func(i, j int) bool { return m.Artifacts[i].File < m.Artifacts[j].File })
+	out := *m
+	out.SchemaVersion = SchemaVersion
+	out.Artifacts = slices.Clone(m.Artifacts)
+	slices.SortStableFunc(out.Artifacts, func(a, b Artifact) int { return strings.Compare(a.File, b.File) })
 	var sums bytes.Buffer
-	for _, a := range m.Artifacts {
+	for _, a := range out.Artifacts {
 		fmt.Fprintf(&sums, "%s  %s\n", a.SHA256, a.File)
 	}
 	if err := atomicfile.Write(filepath.Join(dir, SumsName), sums.Bytes()); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(m, "", "  ")
+	data, err := json.MarshalIndent(&out, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", FileName, err)
 	}
 	return atomicfile.Write(filepath.Join(dir, FileName), append(data, '\n'))
 }
 
-// Read reads dir/manifest.json.
+// Read reads dir/manifest.json. A missing file gives an error that satisfies
+// errors.Is(err, fs.ErrNotExist); any other error means the file is there but is not
+// a manifest this package can read.
 func Read(dir string) (*Manifest, error) {
 	path := filepath.Join(dir, FileName)
+	// Stat first: opening a fifo would block, and a directory reads as an odd error.
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (mode %v)", path, info.Mode())
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,8 @@ package manifest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,5 +98,48 @@ func TestWriteLeavesNoTemporaries(t *testing.T) {
 		if strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("temporary left: %s", e.Name())
 		}
+	}
+}
+
+func TestReadRefusesWhatIsNotAManifest(t *testing.T) {
+	tests := []struct {
+		name string
+		make func(path string) error
+		want string
+	}{
+		{"corrupt", func(path string) error { return os.WriteFile(path, []byte(`{"schema_version": 1,`), 0o644) }, "not a manifest"},
+		{"newer schema", func(path string) error { return os.WriteFile(path, []byte(`{"schema_version": 2}`), 0o644) }, "schema_version 2, this tool reads 1"},
+		{"directory", func(path string) error { return os.Mkdir(path, 0o755) }, "not a regular file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, FileName)
+			if err := tc.make(path); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Read(dir)
+			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q naming %s", err, tc.want, path)
+			}
+			if errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("err = %v reads as a missing manifest", err)
+			}
+		})
+	}
+	if _, err := Read(t.TempDir()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing manifest: err = %v, want fs.ErrNotExist", err)
+	}
+}
+
+// TestWriteLeavesItsArgumentAlone: Write sorts and versions what it writes, not the
+// caller's manifest.
+func TestWriteLeavesItsArgumentAlone(t *testing.T) {
+	m := &Manifest{Tool: "matrix", Artifacts: []Artifact{{File: "b.tar.gz"}, {File: "a.tar.gz"}}}
+	if err := Write(t.TempDir(), m); err != nil {
+		t.Fatal(err)
+	}
+	if m.SchemaVersion != 0 || m.Artifacts[0].File != "b.tar.gz" || m.Artifacts[1].File != "a.tar.gz" {
+		t.Errorf("Write changed its argument: %+v", m)
 	}
 }
