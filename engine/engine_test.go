@@ -4,7 +4,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,10 +16,10 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
 
 	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/plan"
-	"github.com/matrixbuild/matrix/runner"
 )
 
 // testImage is a small local image with a shell (built by scripts/images.sh).
@@ -58,8 +60,11 @@ func cell(script string) plan.Cell {
 	}
 }
 
+// newRunID is a run ID unique to this test and this moment.
 func newRunID(t *testing.T) string {
-	return "test-" + strings.ToLower(strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())) + "-" + runner.NewRunID()
+	var b [6]byte
+	rand.Read(b[:])
+	return "test-" + strings.ToLower(strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())) + "-" + hex.EncodeToString(b[:])
 }
 
 // assertNoContainers fails when a container labelled with runID is left.
@@ -278,7 +283,11 @@ func foreignImage(t *testing.T, e *Engine) string {
 		iw.Write(f.data)
 	}
 	iw.Close()
-	resp, err := e.cli.ImageLoad(context.Background(), &image)
+	cli, ok := e.cli.(*client.Client)
+	if !ok {
+		t.Fatalf("engine client is a %T", e.cli)
+	}
+	resp, err := cli.ImageLoad(context.Background(), &image)
 	if err != nil {
 		t.Fatal(err)
 	}
