@@ -138,6 +138,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	}
 	executors := make([]executor.Executor, len(engines))
 	for i, eng := range engines {
+		eng.Warnings = stderr
 		executors[i] = eng
 		defer eng.Close()
 		defer func() {
