@@ -1,0 +1,220 @@
+package spec
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/dynblock"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/matrixbuild/matrix/pack"
+	"github.com/matrixbuild/matrix/plan"
+)
+
+// Defaults of a cell's optional attributes.
+const (
+	DefaultWorkdir     = "/build"
+	DefaultTestWorkdir = "/test"
+	DefaultTimeout     = 30 * time.Minute
+	DefaultTestTimeout = 10 * time.Minute
+	DefaultMaxSize     = pack.DefaultMaxSize // the packer's own bound
+	DefaultRetries     = 2
+	MaxTimeout         = 24 * time.Hour
+	MaxMaxSize         = 1 << 40 // 1TiB
+	MaxRetries         = 10
+	// maxCells bounds the cells of a target's cartesian product, and of the whole plan,
+	// so that a typo (range(1e9)) fails with a message instead of exhausting memory (an
+	// evaluated cell takes a few kB).
+	maxCells = 100_000
+)
+
+// Plan expands the named targets (all of them when none is named) into cells: targets
+// in file order, cells in the order of their target's matrix, then its includes. An
+// unknown target name is an error listing the known ones. Plan may be called after Load
+// reported errors: it skips the targets Load reported errors for (their diagnostics were
+// already returned by Load) and plans the others, so that all problems are found.
+func (f *File) Plan(targets ...string) ([]plan.Cell, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	selected := map[string]bool{}
+	for _, name := range targets {
+		if !slices.Contains(f.TargetNames(), name) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown target",
+				Detail:   fmt.Sprintf("The matrix file %s has no target named %q.%s", f.path, name, declaredList("Its targets are", f.TargetNames())),
+			})
+		}
+		selected[name] = true
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	var cells []located
+	dc := newDiagCollector(f)
+	for _, t := range f.targets {
+		if (len(targets) > 0 && !selected[t.name]) || t.broken {
+			continue
+		}
+		var tooMany bool
+		if cells, tooMany = f.planTarget(t, cells, dc); tooMany {
+			break
+		}
+	}
+	diags = append(diags, dc.result()...)
+	// Cells that failed are not in cells, and neither are the cells of broken targets,
+	// so this may miss a duplicate, but each one it reports is real: every value that
+	// went into these cells loaded without error (a variable whose given value was
+	// invalid is unknown, not its default, and makes the cells using it fail).
+	diags = append(diags, checkArtifacts(cells)...)
+	out := make([]plan.Cell, len(cells))
+	for i := range cells {
+		out[i] = cells[i].Cell
+	}
+	return out, diags
+}
+
+// located is an evaluated cell with what diagnostics about the whole plan need.
+type located struct {
+	plan.Cell
+	// artifactRange is where the artifact name is written.
+	artifactRange hcl.Range
+	// artifactSensitive: the name may hold a sensitive variable's value, which
+	// diagnostics leave out.
+	artifactSensitive bool
+}
+
+// shownArtifact is the artifact name quoted for a diagnostic, unless it is sensitive.
+func (c located) shownArtifact() string {
+	if c.artifactSensitive {
+		return sensitiveValue
+	}
+	return strconv.Quote(c.Artifact)
+}
+
+// planTarget appends the cells of t to cells; tooMany reports that the plan would
+// exceed maxCells (and is reported), so that planning stops.
+func (f *File) planTarget(t *target, cells []located, dc *diagCollector) (_ []located, tooMany bool) {
+	n := 1
+	for _, a := range t.axes {
+		n *= len(a.values)
+		if n > maxCells {
+			dc.add(t.tooLarge(fmt.Sprintf("The matrix of target %q has more than %d cells (the product of its axes' lengths).", t.name, maxCells)), "")
+			return cells, true
+		}
+	}
+	if len(cells)+n+len(t.include) > maxCells {
+		if combos := len(t.expand()); len(cells)+combos > maxCells {
+			dc.add(t.tooLarge(fmt.Sprintf("With the %d cells of the targets before it, target %q (%d cells) makes the plan larger than %d cells. Plan fewer targets at once (matrix plan FILE TARGET...).", len(cells), t.name, combos, maxCells)), "")
+			return cells, true
+		}
+	}
+	content := t.content
+	if t.hasDynamic && !t.dynamicPerCell {
+		// The dynamic blocks do not depend on the cell: expand them once. Their
+		// attributes are still evaluated in each cell's context.
+		var diags hcl.Diagnostics
+		content, diags = dynblock.Expand(t.body, f.ctx).Content(targetSchema)
+		if diags.HasErrors() {
+			dc.addAll(diags, "")
+			return cells, false
+		}
+	}
+	cache := blockContents{}
+	if !t.dynamicPerCell {
+		cache.fill(content)
+	}
+
+	combos := t.expand()
+	if len(combos) == 0 {
+		// Axes are never empty, so only exclude can have removed every cell.
+		d := errorAt(t.defRange.Ptr(), "Every cell excluded", fmt.Sprintf("The exclude of target %q removes every cell of its matrix, so the target would build nothing. Remove the target or loosen the exclude.", t.name))
+		if attr, ok := t.content.Attributes["exclude"]; ok {
+			d.Subject, d.Context = attr.Expr.Range().Ptr(), attr.Range.Ptr()
+		}
+		dc.add(d, "")
+		return cells, false
+	}
+	results := make([]evaluator, len(combos))
+	eval := func(i int) {
+		c := combos[i]
+		ctx := f.ctx.NewChild()
+		ctx.Variables = map[string]cty.Value{"matrix": t.matrixValue(c)}
+		cell := located{Cell: plan.Cell{Target: t.name, Axes: t.axesOf(c)}}
+		e := &results[i]
+		*e = evaluator{ctx: ctx, name: cell.Name(), dir: f.dir, contents: cache, secret: f.sensitive}
+		cc := content
+		if t.dynamicPerCell {
+			var diags hcl.Diagnostics
+			cc, diags = dynblock.Expand(t.body, ctx).Content(targetSchema)
+			e.diags = append(e.diags, diags...)
+			e.contents = blockContents{}
+		}
+		e.cell(cc, &cell)
+		e.result = cell
+	}
+	// Cells are independent: evaluate them on every CPU, then report in order.
+	workers := runtime.GOMAXPROCS(0)
+	if len(combos) < 256 || workers < 2 {
+		for i := range combos {
+			eval(i)
+		}
+	} else {
+		var wg sync.WaitGroup
+		chunk := (len(combos) + workers - 1) / workers
+		for lo := 0; lo < len(combos); lo += chunk {
+			hi := min(lo+chunk, len(combos))
+			wg.Go(func() {
+				for i := lo; i < hi; i++ {
+					eval(i)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	for i := range results {
+		e := &results[i]
+		dc.addAll(e.diags, e.name)
+		if !e.failed && !e.diags.HasErrors() {
+			cells = append(cells, e.result)
+		}
+	}
+	return cells, false
+}
+
+// tooLarge is the "Matrix too large" diagnostic, at the matrix attribute when there is
+// one (else at what made the cells: include, or the block).
+func (t *target) tooLarge(detail string) *hcl.Diagnostic {
+	d := errorAt(t.defRange.Ptr(), "Matrix too large", detail+" A typo like range(1e6) does this; a real plan this large would not fit in memory.")
+	for _, name := range []string{"matrix", "include"} {
+		if attr, ok := t.content.Attributes[name]; ok {
+			d.Subject, d.Context = attr.Expr.Range().Ptr(), attr.Range.Ptr()
+			break
+		}
+	}
+	return d
+}
+
+// blockContents holds the decoded content of a target's nested blocks when it is the
+// same for every cell, so that cells do not decode the same body again.
+type blockContents map[hcl.Body]*hcl.BodyContent
+
+func (bc blockContents) fill(content *hcl.BodyContent) {
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "mount":
+			if c, diags := b.Body.Content(mountSchema); !diags.HasErrors() {
+				bc[b.Body] = c
+			}
+		case "test":
+			if c, diags := b.Body.Content(testSchema); !diags.HasErrors() {
+				bc[b.Body] = c
+				bc.fill(c)
+			}
+		}
+	}
+}

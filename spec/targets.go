@@ -1,0 +1,248 @@
+package spec
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// The attributes and blocks of a target; the per-cell ones are evaluated once per cell.
+var targetSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "matrix"},
+		{Name: "exclude"},
+		{Name: "include"},
+		{Name: "image", Required: true},
+		{Name: "platform"},
+		{Name: "workdir"},
+		{Name: "env"},
+		{Name: "pass_env"},
+		{Name: "network"},
+		{Name: "script", Required: true},
+		{Name: "collect"},
+		{Name: "artifact", Required: true},
+		{Name: "format"},
+		{Name: "timeout"},
+		{Name: "max_size"},
+		{Name: "retries"},
+		{Name: "lock_files"},
+		{Name: "cross_built"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "mount"},
+		{Type: "test"},
+	},
+}
+
+var testSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "image"},
+		{Name: "platform"},
+		{Name: "workdir"},
+		{Name: "env"},
+		{Name: "network"},
+		{Name: "script", Required: true},
+		{Name: "timeout"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "mount"}},
+}
+
+var mountSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "type"},
+		{Name: "source", Required: true},
+		{Name: "target", Required: true},
+		{Name: "read_only"},
+	},
+}
+
+// dynamicSchema is what a `dynamic "mount"` block holds (see hcl/ext/dynblock).
+var dynamicSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "for_each", Required: true},
+		{Name: "iterator"},
+		{Name: "labels"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "content"}},
+}
+
+// withDynamic adds `dynamic "TYPE"` blocks to a schema, for the static check of a body
+// before dynblock expands it.
+func withDynamic(s *hcl.BodySchema) *hcl.BodySchema {
+	out := *s
+	out.Blocks = append(slices.Clone(s.Blocks), hcl.BlockHeaderSchema{Type: "dynamic", LabelNames: []string{"type"}})
+	return &out
+}
+
+var (
+	targetSchemaStatic = withDynamic(targetSchema)
+	testSchemaStatic   = withDynamic(testSchema)
+)
+
+// target is one target block with its matrix evaluated; cells are made by Plan.
+type target struct {
+	name       string
+	defRange   hcl.Range
+	body       hcl.Body
+	content    *hcl.BodyContent // static content; per cell when hasDynamic
+	hasDynamic bool
+	// dynamicPerCell: a dynamic block's for_each or labels refers to matrix, so the
+	// blocks are expanded for each cell.
+	dynamicPerCell bool
+	axes           []axis
+	exclude        []keyset
+	include        []keyset
+	keys           []string // axes, then keys only includes add, in first-seen order
+	declared       []string // every axis name written, valid or not, for reference checks
+	broken         bool     // Load reported an error about it: Plan skips it
+}
+
+func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
+	t := &target{name: b.Labels[0], defRange: b.DefRange, body: b.Body}
+	content, diags := b.Body.Content(targetSchemaStatic)
+	t.content = content
+
+	matrixOK := true
+	if attr, ok := content.Attributes["matrix"]; ok {
+		more := f.loadAxes(t, attr, sc)
+		diags = append(diags, more...)
+		_, notObject := hcl.ExprMap(attr.Expr)
+		matrixOK = !notObject.HasErrors()
+	}
+	axisNames := t.declared
+	for _, a := range t.axes {
+		t.keys = append(t.keys, a.name)
+	}
+	if attr, ok := content.Attributes["exclude"]; ok {
+		sets, more := f.loadKeysets(attr, sc)
+		diags = append(diags, more...)
+		for _, ks := range sets {
+			for _, e := range ks.entries {
+				if !slices.Contains(axisNames, e.name) {
+					diags = append(diags, errorAt(e.rng.Ptr(), "Exclude names an unknown axis", fmt.Sprintf("Target %q has no axis named %q.%s", t.name, e.name, declaredList("Its axes are", axisNames))))
+				}
+			}
+		}
+		t.exclude = sets
+	}
+	if attr, ok := content.Attributes["include"]; ok {
+		sets, more := f.loadKeysets(attr, sc)
+		diags = append(diags, more...)
+		for _, ks := range sets {
+			for _, e := range ks.entries {
+				if !slices.Contains(t.keys, e.name) {
+					t.keys = append(t.keys, e.name)
+				}
+				if !slices.Contains(t.declared, e.name) {
+					t.declared = append(t.declared, e.name)
+				}
+			}
+		}
+		t.include = sets
+	}
+
+	cellScope := sc
+	cellScope.matrixKeys = t.declared
+	cellScope.anyMatrix = !matrixOK // its keys are unknown: do not guess
+	cellScope.target = t.name
+	diags = append(diags, t.checkBody(content, cellScope)...)
+	t.broken = diags.HasErrors()
+	return t, diags
+}
+
+// checkBody checks the references of a target's (or its test's) per-cell attributes and
+// blocks, and the shape of dynamic blocks.
+func (t *target) checkBody(content *hcl.BodyContent, sc scope) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, attr := range sortedAttrs(content.Attributes) {
+		switch attr.Name {
+		case "matrix", "exclude", "include":
+			continue
+		}
+		diags = append(diags, sc.check(attr.Expr, true)...)
+	}
+	for _, blk := range content.Blocks {
+		switch blk.Type {
+		case "mount":
+			c, more := blk.Body.Content(mountSchema)
+			diags = append(diags, more...)
+			diags = append(diags, t.checkBody(c, sc)...)
+		case "test":
+			if prev := firstBlock(content.Blocks, "test"); prev != blk {
+				diags = append(diags, errorAt(blk.DefRange.Ptr(), "Duplicate test block", fmt.Sprintf("A target has at most one test block; the first is at %s.", rangeString(prev.DefRange))))
+				continue
+			}
+			c, more := blk.Body.Content(testSchemaStatic)
+			diags = append(diags, more...)
+			diags = append(diags, t.checkBody(c, sc)...)
+		case "dynamic":
+			t.hasDynamic = true
+			kind := blk.Labels[0]
+			if kind != "mount" {
+				diags = append(diags, errorAt(blk.LabelRanges[0].Ptr(), "Unsupported dynamic block", fmt.Sprintf("Only mount blocks can be generated with dynamic, not %q.", kind)))
+				continue
+			}
+			c, shapeDiags := blk.Body.Content(dynamicSchema)
+			diags = append(diags, shapeDiags...)
+			iter := kind
+			for _, attr := range sortedAttrs(c.Attributes) {
+				if attr.Name == "iterator" {
+					iter = hcl.ExprAsKeyword(attr.Expr)
+					if iter == "" {
+						diags = append(diags, errorAt(attr.Expr.Range().Ptr(), "Invalid dynamic iterator name", "The iterator must be a bare name, like iterator = m."))
+						iter = kind
+					}
+					continue
+				}
+				diags = append(diags, sc.check(attr.Expr, true)...)
+				for _, tr := range attr.Expr.Variables() {
+					if tr.RootName() == "matrix" {
+						t.dynamicPerCell = true
+					}
+				}
+			}
+			inner := sc
+			inner.extra = map[string]bool{iter: true}
+			for k := range sc.extra {
+				inner.extra[k] = true
+			}
+			for _, cb := range c.Blocks {
+				cc, more := cb.Body.Content(mountSchema)
+				diags = append(diags, more...)
+				diags = append(diags, t.checkBody(cc, inner)...)
+			}
+			switch {
+			case len(c.Blocks) == 0 && !shapeDiags.HasErrors():
+				// (When this block's own shape is wrong, that is the problem to report.)
+				diags = append(diags, errorAt(blk.DefRange.Ptr(), "Missing content block", "A dynamic block holds exactly one content block: the body of each generated block."))
+			case len(c.Blocks) > 1:
+				diags = append(diags, errorAt(c.Blocks[1].DefRange.Ptr(), "Duplicate content block", fmt.Sprintf("A dynamic block holds exactly one content block; the first is at %s.", rangeString(c.Blocks[0].DefRange))))
+			}
+		}
+	}
+	return diags
+}
+
+func firstBlock(blocks hcl.Blocks, typ string) *hcl.Block {
+	for _, b := range blocks {
+		if b.Type == typ {
+			return b
+		}
+	}
+	return nil
+}
+
+func validLabel(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
