@@ -164,6 +164,9 @@ func Read(dir string) (*Manifest, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("%s: not a manifest: %w", path, err)
 	}
+	if m.SchemaVersion > SchemaVersion {
+		return nil, fmt.Errorf("%s: schema_version %d, this tool reads %d (a newer matrix wrote it)", path, m.SchemaVersion, SchemaVersion)
+	}
 	if m.SchemaVersion != SchemaVersion {
 		return nil, fmt.Errorf("%s: schema_version %d, this tool reads %d", path, m.SchemaVersion, SchemaVersion)
 	}

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,167 +25,214 @@ const (
 
 var errTimeout = errors.New("timed out")
 
-// buildCell resolves the image, builds, packs, and tests one cell. On any failure no
-// artifact file of this cell is left in the output directory.
-func buildCell(ctx context.Context, engine executor.Executor, cell plan.Cell, opts Options) (*manifest.Artifact, executor.Files, error) {
-	start := opts.Now()
-	env, secrets := containerEnv(cell, opts.Environ)
-	inputs := opts.Locked[cell.Artifact]
-	if opts.Locked != nil {
-		env = append(env, "MATRIX_LOCKED=1")
-	}
-	// The log is written under a temporary name and replaces the cell's earlier log
-	// when the cell is built or fails; a reused artifact keeps the log of its build.
-	logPath := filepath.Join(opts.OutDir, logName(cell))
-	logFile, err := os.CreateTemp(filepath.Dir(logPath), "."+filepath.Base(logPath)+".tmp-*")
-	if err != nil {
-		return nil, nil, fmt.Errorf("log file: %w", err)
-	}
-	logFile.Chmod(0o644)
-	reused := false
-	defer func() {
-		logFile.Close()
-		if reused {
-			os.Remove(logFile.Name())
-		} else {
-			os.Rename(logFile.Name(), logPath)
-		}
-	}()
-	last := &tail{n: tailLines}
-	prefix := []byte("[" + cell.Artifact + "] ")
-	lw := &lineWriter{emit: func(line []byte) {
-		line = redactor(secrets).apply(line)
-		last.add(line)
-		logFile.Write(append(append([]byte{}, line...), '\n'))
-		opts.Progress.Write(append(append(append([]byte{}, prefix...), line...), '\n'))
-	}}
-	defer lw.Close()
+// cellBuild is one cell on its way through the steps of buildCell, which follow
+// README.md, "How a cell is built".
+type cellBuild struct {
+	*run
+	cell   plan.Cell
+	exec   executor.Executor // the engine, retrying transient errors
+	log    *cellLog
+	lines  *lineWriter // the container's and the tool's lines, to the log and the progress output
+	last   *tail       // the log's last lines, for the error of a failed script
+	env    []string
+	inputs executor.Files   // the locked files, under --locked
+	staged *atomicfile.File // the packed artifact until it is published
+}
 
-	exec := executor.Retry(engine, cell.Retries, lw)
-	cctx, cancel := context.WithTimeoutCause(ctx, cell.Timeout, errTimeout)
-	defer cancel()
-	fail := func(err error) (*manifest.Artifact, executor.Files, error) {
-		lw.Close()
-		if errors.Is(context.Cause(cctx), errTimeout) && ctx.Err() == nil {
-			err = fmt.Errorf("%w after %v (the cell's timeout)", errTimeout, cell.Timeout)
-		}
-		var exit *executor.ExitError
-		if errors.As(err, &exit) {
-			if t := last.String(); t != "" {
-				err = fmt.Errorf("%w; last lines of %s:\n%s", err, logName(cell), indent(t))
-			}
-		}
-		fmt.Fprintf(logFile, "matrix: cell failed: %v\n", err)
+// images are a cell's build and test images, resolved and checked before it builds,
+// and the hashes that say whether an earlier artifact of the cell can be reused.
+type images struct {
+	build, test executor.Image
+	testing     bool // the cell has a test and it runs
+	inputHash   string
+	testDef     string // "" when not testing
+}
+
+// buildCell resolves the images, then reuses the cell's earlier artifact or builds,
+// packs, tests and publishes it. On any failure no artifact file of this cell is left
+// in the output directory, and its earlier artifact is left alone.
+func (r *run) buildCell(ctx context.Context, engine executor.Executor, cell plan.Cell) (*manifest.Artifact, executor.Files, error) {
+	start := r.now()
+	b, err := r.openCell(engine, cell)
+	if err != nil {
 		return nil, nil, err
 	}
+	defer b.discard()
+	cctx, cancel := context.WithTimeoutCause(ctx, cell.Timeout, errTimeout)
+	defer cancel()
 
-	img, err := exec.Resolve(cctx, cell.Image, cell.Platform)
+	imgs, err := b.resolve(cctx)
 	if err != nil {
-		return fail(err)
+		return nil, nil, b.fail(ctx, cctx, err)
 	}
-	fmt.Fprintf(lw, "matrix: image %s (%s, %s)\n", img.Ref, img.ID, img.Platform())
-	if cell.Platform != "" && !samePlatform(cell.Platform, img.Platform()) {
-		return fail(fmt.Errorf("image %s is %s, the cell asks for %s", img.Ref, img.Platform(), cell.Platform))
+	if prev := r.reusable(cell.Artifact, imgs.inputHash, imgs.testDef); prev != nil {
+		fmt.Fprintf(r.progress, "[%s] matrix: reused, built by run %s from the same inputs (input hash %.12s)\n", prev.File, prev.RunID, imgs.inputHash)
+		return prev, nil, nil // its log stays the log of its build
 	}
-	if err := exec.Runnable(cctx, img); err != nil {
-		return fail(err)
+	art, lockFiles, err := b.buildAndPack(cctx, imgs)
+	if err == nil && imgs.testing {
+		art.Test, err = b.test(cctx, imgs)
 	}
-	testing := cell.Test != nil && !opts.SkipTests && !cell.CrossBuilt
-	var testImg executor.Image
-	if testing {
-		if testImg, err = resolveTestImage(cctx, exec, cell); err != nil {
-			return fail(err)
+	if err == nil {
+		err = b.publish()
+	}
+	if err != nil {
+		return nil, nil, b.fail(ctx, cctx, err)
+	}
+	art.DurationSecs = r.now().Sub(start).Round(time.Millisecond).Seconds()
+	return art, lockFiles, nil
+}
+
+// openCell opens the cell's log and the line writer that feeds it.
+func (r *run) openCell(engine executor.Executor, cell plan.Cell) (*cellBuild, error) {
+	log, err := createLog(r.opts.OutDir, cell)
+	if err != nil {
+		return nil, err
+	}
+	env, secrets := containerEnv(cell, r.opts.Environ)
+	if r.opts.Locked != nil {
+		env = append(env, "MATRIX_LOCKED=1")
+	}
+	b := &cellBuild{run: r, cell: cell, log: log, last: &tail{n: tailLines}, env: env, inputs: r.opts.Locked[cell.Artifact]}
+	prefix := []byte("[" + cell.Artifact + "] ")
+	b.lines = &lineWriter{emit: func(line []byte) {
+		line = redactor(secrets).apply(line)
+		b.last.add(line)
+		log.Write(append(append([]byte{}, line...), '\n'))
+		r.progress.Write(append(append(append([]byte{}, prefix...), line...), '\n'))
+	}}
+	b.exec = executor.Retry(engine, cell.Retries, b.lines)
+	return b, nil
+}
+
+// discard removes what a cell that did not get through leaves: its staged artifact
+// and its unfinished log. It does nothing to what was published.
+func (b *cellBuild) discard() {
+	b.lines.Flush()
+	b.log.abort()
+	if b.staged != nil {
+		b.staged.Abort()
+	}
+}
+
+// fail explains err (a timeout, a script's last lines), ends the cell's log with it
+// and returns it; an error writing the log is added to it.
+func (b *cellBuild) fail(ctx, cctx context.Context, err error) error {
+	b.lines.Flush()
+	if errors.Is(context.Cause(cctx), errTimeout) && ctx.Err() == nil {
+		err = fmt.Errorf("%w after %v (the cell's timeout)", errTimeout, b.cell.Timeout)
+	}
+	var exit *executor.ExitError
+	if errors.As(err, &exit) {
+		if t := b.last.String(); t != "" {
+			err = fmt.Errorf("%w; last lines of %s:\n%s", err, logName(b.cell), indent(t))
 		}
 	}
-	inputHash := InputHash(cell, img, epoch(opts), inputs)
-	testDef := ""
-	if testing {
-		testDef = TestDefinition(*cell.Test, testImg)
+	fmt.Fprintf(b.log, "matrix: cell failed: %v\n", err)
+	if lerr := b.log.commit(); lerr != nil && !errors.Is(err, lerr) {
+		err = fmt.Errorf("%w; and its log: %v", err, lerr)
 	}
-	if prev := opts.reusable(cell.Artifact, inputHash, testDef); prev != nil {
-		fmt.Fprintf(opts.Progress, "[%s] matrix: reused, built by run %s from the same inputs (input hash %.12s)\n", prev.File, prev.RunID, inputHash)
-		reused = true
-		return prev, nil, nil
-	}
+	return err
+}
 
+// resolve resolves the build image and, when the cell is tested, the test image, and
+// checks before anything is built that this engine can run them on the cell's platform.
+func (b *cellBuild) resolve(ctx context.Context) (images, error) {
+	cell := b.cell
+	img, err := b.exec.Resolve(ctx, cell.Image, cell.Platform)
+	if err != nil {
+		return images{}, err
+	}
+	fmt.Fprintf(b.lines, "matrix: image %s (%s, %s)\n", img.Ref, img.ID, img.Platform())
+	if cell.Platform != "" && !samePlatform(cell.Platform, img.Platform()) {
+		return images{}, fmt.Errorf("image %s is %s, the cell asks for %s", img.Ref, img.Platform(), cell.Platform)
+	}
+	if err := b.exec.Runnable(ctx, img); err != nil {
+		return images{}, err
+	}
+	imgs := images{build: img, inputHash: InputHash(cell, img, b.epoch, b.inputs)}
+	imgs.testing = cell.Test != nil && !b.opts.SkipTests && !cell.CrossBuilt
+	if imgs.testing {
+		if imgs.test, err = resolveTestImage(ctx, b.exec, cell); err != nil {
+			return images{}, err
+		}
+		imgs.testDef = TestDefinition(*cell.Test, imgs.test)
+	}
+	return imgs, nil
+}
+
+// buildAndPack runs the cell's script and packs what it collected into a temporary
+// file of the output directory (b.staged), hashed while written.
+func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Artifact, executor.Files, error) {
+	cell := b.cell
 	packOpts := pack.Options{
 		Format:        cell.Format,
 		Prefix:        archivePrefix(cell),
-		Epoch:         epoch(opts),
+		Epoch:         b.epoch,
 		MaxSize:       cell.MaxSize,
-		AllowDangling: opts.AllowDangling,
-		TempDir:       opts.OutDir,
+		AllowDangling: b.opts.AllowDangling,
+		TempDir:       b.opts.OutDir,
 	}
-	// The artifact is staged in a temporary file of the output directory and replaces
-	// OUT/<artifact> only once its test passed.
-	var staged *atomicfile.File
-	defer func() {
-		if staged != nil {
-			staged.Abort()
-		}
-	}()
 	var packed pack.Result
 	var packTime time.Duration
-	job := executor.Job{RunID: opts.RunID, Cell: cell, Image: img, Env: env, Inputs: inputs, Log: lw}
-	buildStart := opts.Now()
-	lockFiles, err := exec.Build(cctx, job, func(r io.Reader) error {
-		t0 := opts.Now()
-		if staged != nil {
-			staged.Abort() // an earlier attempt's
+	job := executor.Job{RunID: b.id, Cell: cell, Image: imgs.build, Env: b.env, Inputs: b.inputs, Log: b.lines}
+	buildStart := b.now()
+	lockFiles, err := b.exec.Build(ctx, job, func(r io.Reader) error {
+		t0 := b.now()
+		if b.staged != nil {
+			b.staged.Abort() // an earlier attempt's
 		}
 		var err error
-		if staged, err = atomicfile.Create(opts.OutDir, cell.Artifact); err != nil {
+		if b.staged, err = atomicfile.Create(b.opts.OutDir, cell.Artifact); err != nil {
 			return err
 		}
-		packed, err = pack.WriteHashed(cctx, staged, r, packOpts)
-		packTime = opts.Now().Sub(t0)
+		packed, err = pack.WriteHashed(ctx, b.staged, r, packOpts)
+		packTime = b.now().Sub(t0)
 		return err
 	})
-	buildTime := opts.Now().Sub(buildStart)
-	lw.Flush()
+	buildTime := b.now().Sub(buildStart)
+	b.lines.Flush()
 	if err != nil {
-		return fail(err)
+		return nil, nil, err
 	}
-	art := &manifest.Artifact{
+	for _, d := range packed.Dropped {
+		fmt.Fprintf(b.lines, "matrix: dropped dangling symlink %s (--allow-dangling)\n", d)
+	}
+	fmt.Fprintf(b.lines, "matrix: packed %d files, %d bytes of content, into %s (%d bytes) in %v; container and packing took %v\n",
+		packed.Files, packed.ContentBytes, cell.Artifact, packed.Size, packTime.Round(time.Millisecond), buildTime.Round(time.Millisecond))
+	if cell.CrossBuilt {
+		fmt.Fprintf(b.lines, "matrix: cross-built for %s: not tested (cross_built = true)\n", cell.Platform)
+	}
+	return &manifest.Artifact{
 		File:         cell.Artifact,
-		RunID:        opts.RunID,
-		Engine:       exec.Name(),
+		RunID:        b.id,
+		Engine:       b.exec.Name(),
 		SHA256:       packed.SHA256,
 		Size:         packed.Size,
 		Format:       cell.Format,
 		Target:       cell.Target,
 		Axes:         axes(cell),
-		Image:        manifestImage(img),
-		InputHash:    inputHash,
+		Image:        manifestImage(imgs.build),
+		InputHash:    imgs.inputHash,
 		Files:        packed.Files,
 		ContentBytes: packed.ContentBytes,
 		Log:          logName(cell),
-	}
-	for _, d := range packed.Dropped {
-		fmt.Fprintf(lw, "matrix: dropped dangling symlink %s (--allow-dangling)\n", d)
-	}
-	fmt.Fprintf(lw, "matrix: packed %d files, %d bytes of content, into %s (%d bytes) in %v; container and packing took %v\n",
-		packed.Files, packed.ContentBytes, cell.Artifact, packed.Size, packTime.Round(time.Millisecond), buildTime.Round(time.Millisecond))
+		CrossBuilt:   cell.CrossBuilt,
+	}, lockFiles, nil
+}
 
-	art.CrossBuilt = cell.CrossBuilt
-	if cell.CrossBuilt {
-		fmt.Fprintf(lw, "matrix: cross-built for %s: not tested (cross_built = true)\n", cell.Platform)
+// publish puts the cell's log in place, then renames the staged artifact to
+// OUT/<artifact>: an artifact never points at a log that is not on disk, and a cell
+// whose log could not be written fails before its earlier artifact is replaced.
+func (b *cellBuild) publish() error {
+	b.lines.Flush()
+	if err := b.log.commit(); err != nil {
+		return err
 	}
-	if testing {
-		res, err := testCell(cctx, exec, cell, testImg, staged.Name(), opts, lw)
-		if res != nil {
-			res.Definition = testDef
-		}
-		art.Test = res
-		if err != nil {
-			return fail(&TestError{Result: res, Err: err})
-		}
+	if err := b.staged.Commit(); err != nil {
+		return fmt.Errorf("publishing the artifact: %w", err)
 	}
-	if err := staged.Commit(); err != nil {
-		return fail(fmt.Errorf("publishing the artifact: %w", err))
-	}
-	art.DurationSecs = opts.Now().Sub(start).Round(time.Millisecond).Seconds()
-	return art, lockFiles, nil
+	return nil
 }
 
 // containerEnv is the cell's environment followed by the pass-through variables that

@@ -10,9 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -46,9 +43,6 @@ type Options struct {
 	// Reuse skips a cell whose artifact in OutDir was built from the same inputs (its
 	// input hash, and the same passing test) and still hashes as recorded.
 	Reuse bool
-	// previous are the artifacts recorded by the output directory's manifest when the
-	// run started, by file name; set by Run.
-	previous map[string]manifest.Artifact
 	// Locked, when not nil, holds per artifact name the files to put into the workdir
 	// before the script starts (matrix run --locked); containers then see MATRIX_LOCKED=1.
 	Locked map[string]executor.Files
@@ -74,151 +68,164 @@ func (e *RunError) Error() string {
 	return fmt.Sprintf("%d of %d cells failed; first: %v", e.Failed, e.Total, e.First)
 }
 
+// run is the state of one Run: the options as given, the values it uses in place of
+// their zero values, and what it found in the output directory.
+type run struct {
+	opts     Options
+	id       string    // opts.RunID, or a random one
+	epoch    time.Time // opts.Epoch, or pack's default
+	jobs     int       // opts.Jobs, or DefaultJobs
+	now      func() time.Time
+	progress io.Writer // opts.Progress, one whole write at a time
+	// previous are the artifacts recorded by the output directory's manifest when the
+	// run started, by file name.
+	previous map[string]manifest.Artifact
+}
+
+func newRun(opts Options) *run {
+	r := &run{opts: opts, id: opts.RunID, epoch: opts.Epoch, jobs: opts.Jobs, now: opts.Now, progress: opts.Progress}
+	if r.id == "" {
+		r.id = NewRunID()
+	}
+	if r.epoch.IsZero() {
+		r.epoch = pack.DefaultEpoch
+	}
+	if r.jobs <= 0 {
+		r.jobs = DefaultJobs
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.progress == nil {
+		r.progress = io.Discard
+	}
+	r.progress = &syncWriter{w: r.progress}
+	return r
+}
+
 // Run builds cells into opts.OutDir and writes manifest.json and SHA256SUMS last. It
 // returns the results in plan order; err is a *RunError when a cell failed, or the
-// reason the run could not start or record itself.
+// reason the run could not start or record itself. A manifest.json in opts.OutDir
+// that cannot be read stops the run before anything is built.
 func Run(ctx context.Context, engines []executor.Executor, cells []plan.Cell, opts Options) ([]Result, error) {
 	if len(engines) == 0 {
 		return nil, errors.New("no engine to build on")
 	}
-	if opts.Jobs <= 0 {
-		opts.Jobs = DefaultJobs
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.RunID == "" {
-		opts.RunID = NewRunID()
-	}
-	if opts.Progress == nil {
-		opts.Progress = io.Discard
-	}
-	opts.Progress = &syncWriter{w: opts.Progress}
-	if err := os.MkdirAll(filepath.Join(opts.OutDir, logDir), 0o755); err != nil {
-		return nil, fmt.Errorf("output directory: %w", err)
-	}
-	unlock, err := lockDir(opts.OutDir)
+	r := newRun(opts)
+	release, err := r.prepareOutDir()
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-	if removed := removeLeftovers(opts.OutDir); len(removed) > 0 {
-		fmt.Fprintf(opts.Progress, "removed %d partial file(s) left by an interrupted run: %s\n",
-			len(removed), strings.Join(removed, ", "))
-	}
+	defer release()
+	started := r.now()
+	results := r.schedule(ctx, engines, cells)
+	return results, r.record(started, results)
+}
 
-	if opts.Reuse {
-		opts.previous = map[string]manifest.Artifact{}
-		if prev, err := manifest.Read(opts.OutDir); err == nil {
-			for _, a := range prev.Artifacts {
-				opts.previous[a.File] = a
-			}
-		}
-	}
-	started := opts.Now()
+// schedule builds the cells on the engines, up to jobs at once on each, and returns
+// their results in plan order. Without KeepGoing, the first failure stops the rest.
+func (r *run) schedule(ctx context.Context, engines []executor.Executor, cells []plan.Cell) []Result {
 	results := make([]Result, len(cells))
-	for i := range cells {
-		results[i].Cell = cells[i]
-	}
 	var g *errgroup.Group
 	gctx := ctx
-	if opts.KeepGoing {
+	if r.opts.KeepGoing {
 		g = new(errgroup.Group)
 	} else {
 		g, gctx = errgroup.WithContext(ctx)
 	}
-	g.SetLimit(opts.Jobs * len(engines))
-	engs := newPool(engines, opts.Jobs)
+	g.SetLimit(r.jobs * len(engines))
+	engs := newPool(engines, r.jobs)
 	for i := range cells {
 		g.Go(func() error {
-			e, err := engs.acquire(gctx, cells[i])
-			if err != nil {
-				results[i].Err = notBuilt(ctx)
-				return nil
-			}
-			defer engs.release(e)
-			if len(engines) > 1 {
-				fmt.Fprintf(opts.Progress, "[%s] matrix: building on %s\n", cells[i].Artifact, engines[e].Name())
-			}
-			art, files, err := buildCell(gctx, engines[e], cells[i], opts)
-			results[i].Artifact, results[i].LockFiles, results[i].Err = art, files, err
-			if errors.Is(err, context.Canceled) {
-				// Stopped by an interrupt, or by fail-fast after another cell failed:
-				// say which, not "context canceled".
-				results[i].Err = notBuilt(ctx)
-			}
-			if err != nil {
-				fmt.Fprintf(opts.Progress, "FAIL %s: %v\n", cells[i].Artifact, results[i].Err)
-			} else {
-				fmt.Fprintf(opts.Progress, "ok   %s  sha256:%s\n", art.File, art.SHA256)
-			}
-			return err
+			results[i] = r.runCell(ctx, gctx, engs, cells[i])
+			return results[i].Err
 		})
 	}
 	_ = g.Wait() // errors are in results
+	return results
+}
 
+// runCell builds one cell on a free engine of the pool and reports it. ctx is the
+// run's; gctx also ends when fail-fast stops the run.
+func (r *run) runCell(ctx, gctx context.Context, engs *pool, cell plan.Cell) Result {
+	res := Result{Cell: cell}
+	e, err := engs.acquire(gctx, cell)
+	if err != nil {
+		res.Err = notBuilt(ctx)
+		return res
+	}
+	defer engs.release(e)
+	if len(engs.engines) > 1 {
+		fmt.Fprintf(r.progress, "[%s] matrix: building on %s\n", cell.Artifact, engs.engines[e].Name())
+	}
+	res.Artifact, res.LockFiles, res.Err = r.buildCell(gctx, engs.engines[e], cell)
+	if errors.Is(res.Err, context.Canceled) {
+		// Stopped by an interrupt, or by fail-fast after another cell failed: say
+		// which, not "context canceled".
+		res.Err = notBuilt(ctx)
+	}
+	if res.Err != nil {
+		fmt.Fprintf(r.progress, "FAIL %s: %v\n", cell.Artifact, res.Err)
+	} else {
+		fmt.Fprintf(r.progress, "ok   %s  sha256:%s\n", res.Artifact.File, res.Artifact.SHA256)
+	}
+	return res
+}
+
+// record writes manifest.json and SHA256SUMS: the artifacts built, the failures, and
+// the earlier records this run carries over. Its error is a *RunError when a cell
+// failed and the run was recorded.
+func (r *run) record(started time.Time, results []Result) error {
 	m := &manifest.Manifest{
 		Tool:        "matrix",
-		ToolVersion: opts.ToolVersion,
-		RunID:       opts.RunID,
-		Spec:        manifest.SpecFile{Path: opts.SpecPath, SHA256: opts.SpecSHA256},
+		ToolVersion: r.opts.ToolVersion,
+		RunID:       r.id,
+		Spec:        manifest.SpecFile{Path: r.opts.SpecPath, SHA256: r.opts.SpecSHA256},
 		Started:     started.UTC(),
-		Finished:    opts.Now().UTC(),
-		SkipTests:   opts.SkipTests,
-		SourceEpoch: epoch(opts).Unix(),
+		Finished:    r.now().UTC(),
+		SkipTests:   r.opts.SkipTests,
+		SourceEpoch: r.epoch.Unix(),
 		Artifacts:   []manifest.Artifact{},
 		Failed:      []manifest.Failure{},
 	}
 	var runErr *RunError
 	built := map[string]bool{}
-	for _, r := range results {
-		if r.Err == nil {
-			m.Artifacts = append(m.Artifacts, *r.Artifact)
-			built[r.Artifact.File] = true
+	for _, res := range results {
+		if res.Err == nil {
+			m.Artifacts = append(m.Artifacts, *res.Artifact)
+			built[res.Artifact.File] = true
 			continue
 		}
-		f := manifest.Failure{
-			Artifact: r.Cell.Artifact,
-			Target:   r.Cell.Target,
-			Axes:     axes(r.Cell),
-			Error:    r.Err.Error(),
-			Log:      logName(r.Cell),
-		}
-		var te *TestError
-		if errors.As(r.Err, &te) {
-			f.Test = te.Result
-		}
-		m.Failed = append(m.Failed, f)
+		m.Failed = append(m.Failed, failure(res))
 		if runErr == nil {
-			runErr = &RunError{Total: len(cells), First: fmt.Errorf("%s: %w", r.Cell.Artifact, r.Err)}
+			runErr = &RunError{Total: len(results), First: fmt.Errorf("%s: %w", res.Cell.Artifact, res.Err)}
 		}
 		runErr.Failed++
 	}
-	m.Artifacts = append(m.Artifacts, carriedOver(opts.OutDir, built)...)
-	if err := manifest.Write(opts.OutDir, m); err != nil {
-		return results, fmt.Errorf("recording the run: %w", err)
+	m.Artifacts = append(m.Artifacts, r.carriedOver(built)...)
+	if err := manifest.Write(r.opts.OutDir, m); err != nil {
+		return fmt.Errorf("recording the run: %w", err)
 	}
 	if runErr != nil {
-		return results, runErr
+		return runErr
 	}
-	return results, nil
+	return nil
 }
 
-// reusable returns the earlier record of an artifact that this run would build from
-// the same inputs, if its file is still as recorded; nil otherwise.
-func (opts Options) reusable(file, inputHash, testDef string) *manifest.Artifact {
-	prev, ok := opts.previous[file]
-	if !ok || prev.InputHash != inputHash {
-		return nil
+// failure is the manifest's record of a cell that produced no artifact.
+func failure(res Result) manifest.Failure {
+	f := manifest.Failure{
+		Artifact: res.Cell.Artifact,
+		Target:   res.Cell.Target,
+		Axes:     axes(res.Cell),
+		Error:    res.Err.Error(),
+		Log:      logName(res.Cell),
 	}
-	if testDef != "" && (prev.Test == nil || !prev.Test.Passed || prev.Test.Definition != testDef) {
-		return nil
+	var te *TestError
+	if errors.As(res.Err, &te) {
+		f.Test = te.Result
 	}
-	sum, size, err := manifest.HashFile(filepath.Join(opts.OutDir, file))
-	if err != nil || sum != prev.SHA256 || size != prev.Size {
-		return nil
-	}
-	return &prev
+	return f
 }
 
 // errNotBuilt marks a cell that never ran because the run stopped first.
@@ -238,13 +245,6 @@ func NewRunID() string {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	return hex.EncodeToString(b[:])
-}
-
-func epoch(opts Options) time.Time {
-	if opts.Epoch.IsZero() {
-		return pack.DefaultEpoch
-	}
-	return opts.Epoch
 }
 
 func axes(c plan.Cell) []manifest.Axis {

@@ -435,20 +435,20 @@ func TestRunRedactsPassedSecrets(t *testing.T) {
 	}
 }
 
-func TestRunRefusesLockedOutDir(t *testing.T) {
+func TestRunRefusesClaimedOutDir(t *testing.T) {
 	opts := options(t)
-	unlock, err := lockDir(opts.OutDir)
+	release, err := claimOutDir(opts.OutDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unlock()
+	defer release()
 	_, err = Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts)
 	if err == nil || !strings.Contains(err.Error(), "is writing to") {
 		t.Fatalf("err = %v, want a lock message", err)
 	}
 }
 
-func TestRunRemovesLeftoversOfKilledRun(t *testing.T) {
+func TestRunRemovesPartialFilesOfKilledRun(t *testing.T) {
 	opts := options(t)
 	for _, name := range []string{".a.tar.gz.tmp-123", ".pack-spool-456"} {
 		os.WriteFile(filepath.Join(opts.OutDir, name), []byte("partial"), 0o644)
@@ -780,4 +780,111 @@ func TestRunSchedulesAcrossEngines(t *testing.T) {
 			t.Errorf("%s ran %d cells at once, more than --jobs %d", name, n, opts.Jobs)
 		}
 	}
+}
+
+// TestRunStopsOnUnreadableManifest: a manifest.json that is there but cannot be read
+// would turn --reuse off and make the next manifest forget the artifacts still on
+// disk, so the run stops before building anything, saying what to do.
+func TestRunStopsOnUnreadableManifest(t *testing.T) {
+	tests := []struct {
+		name  string
+		write func(path string) error
+		want  string
+	}{
+		{"corrupt", func(path string) error {
+			return os.WriteFile(path, []byte(`{"schema_version": 1, "artifacts": [`), 0o644)
+		}, "not a manifest"},
+		{"newer schema", func(path string) error {
+			return os.WriteFile(path, []byte(`{"schema_version": 2, "artifacts": []}`), 0o644)
+		}, "schema_version 2"},
+		{"not a regular file", func(path string) error { return os.Mkdir(path, 0o755) }, "not a regular file"},
+	}
+	for _, tc := range tests {
+		for _, reuse := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/reuse=%v", tc.name, reuse), func(t *testing.T) {
+				opts := options(t)
+				opts.Reuse = reuse
+				path := filepath.Join(opts.OutDir, manifest.FileName)
+				if err := tc.write(path); err != nil {
+					t.Fatal(err)
+				}
+				before, _ := os.ReadFile(path)
+				exec := &fakeExec{}
+				results, err := Run(context.Background(), []executor.Executor{exec}, cells("a.tar.gz"), opts)
+				if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.want) ||
+					!strings.Contains(err.Error(), "move it away (or remove it) to start the records over") {
+					t.Fatalf("err = %v, want %q naming %s and how to start over", err, tc.want, path)
+				}
+				if results != nil || exec.calls("a.tar.gz") != 0 {
+					t.Errorf("built before refusing: results %v, %d builds", results, exec.calls("a.tar.gz"))
+				}
+				if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+					t.Errorf("the unreadable manifest was replaced: %q", after)
+				}
+				if _, err := os.Stat(filepath.Join(opts.OutDir, manifest.SumsName)); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("SHA256SUMS written: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// TestRunFailsCellWhoseLogCannotBeWritten: a log that cannot be put in place fails
+// its cell before the cell's earlier artifact is replaced.
+func TestRunFailsCellWhoseLogCannotBeWritten(t *testing.T) {
+	opts := options(t)
+	opts.RunID = "first"
+	if _, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
+		t.Fatal(err)
+	}
+	earlier, _ := os.ReadFile(filepath.Join(opts.OutDir, "a.tar.gz"))
+	logPath := filepath.Join(opts.OutDir, "logs", "a.tar.gz.log")
+	os.Remove(logPath)
+	if err := os.MkdirAll(filepath.Join(logPath, "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cs := cells("a.tar.gz")
+	cs[0].Script = "true # changed"
+	opts.RunID = "second"
+	results, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cs, opts)
+	var runErr *RunError
+	if !errors.As(err, &runErr) || results[0].Err == nil || !strings.Contains(results[0].Err.Error(), "writing "+logPath) {
+		t.Fatalf("err = %v, cell: %v; want the cell failed for its log %s", err, results[0].Err, logPath)
+	}
+	if now, _ := os.ReadFile(filepath.Join(opts.OutDir, "a.tar.gz")); !bytes.Equal(now, earlier) {
+		t.Error("the cell whose log failed replaced its earlier artifact")
+	}
+	m, err := manifest.Read(opts.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Failed) != 1 || len(m.Artifacts) != 1 || m.Artifacts[0].RunID != "first" {
+		t.Errorf("manifest: failed %+v, artifacts %+v; want the failure and the earlier artifact", m.Failed, m.Artifacts)
+	}
+	assertClean(t, opts.OutDir)
+	assertClean(t, filepath.Join(opts.OutDir, "logs"))
+}
+
+// TestCellLogKeepsTheFirstWriteError: a write that fails is not returned to the line
+// writer (the build goes on) but is kept, and fails the commit.
+func TestCellLogKeepsTheFirstWriteError(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, logDir), 0o755)
+	log, err := createLog(dir, cells("a.tar.gz")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Write([]byte("first line\n"))
+	log.file.File.Close() // what a full disk or an I/O error would do to the next write
+	if _, err := log.Write([]byte("second line\n")); err != nil {
+		t.Errorf("Write returned %v; the build would stop on it", err)
+	}
+	path := filepath.Join(dir, logDir, "a.tar.gz.log")
+	if err := log.commit(); err == nil || !strings.HasPrefix(err.Error(), "writing "+path+": ") {
+		t.Errorf("commit = %v, want the write error naming %s", err, path)
+	}
+	if err := log.commit(); err == nil {
+		t.Error("a second commit forgot the error")
+	}
+	assertClean(t, filepath.Join(dir, logDir))
 }

@@ -34,31 +34,32 @@ func resolveTestImage(ctx context.Context, exec executor.Executor, cell plan.Cel
 	return img, nil
 }
 
-// testCell runs the cell's test against the packed artifact at path, in a fresh
-// container of the resolved test image.
-func testCell(ctx context.Context, exec executor.Executor, cell plan.Cell, img executor.Image, path string, opts Options, log *lineWriter) (*manifest.Test, error) {
-	start := opts.Now()
-	res := &manifest.Test{Image: manifestImage(img)}
-	fmt.Fprintf(log, "matrix: testing %s in %s (%s)\n", cell.Artifact, img.Ref, img.ID)
+// test runs the cell's test against the staged artifact, in a fresh container of the
+// resolved test image; a failed test is a *TestError holding its result.
+func (b *cellBuild) test(ctx context.Context, imgs images) (*manifest.Test, error) {
+	start := b.now()
+	cell, path := b.cell, b.staged.Name()
+	res := &manifest.Test{Image: manifestImage(imgs.test), Definition: imgs.testDef}
+	fmt.Fprintf(b.lines, "matrix: testing %s in %s (%s)\n", cell.Artifact, imgs.test.Ref, imgs.test.ID)
 	// The test's own last lines, for the manifest; the cell's log gets them too.
 	own := &tail{n: tailLines}
 	ownLines := &lineWriter{emit: own.add}
-	err := exec.Test(ctx, executor.TestJob{
-		RunID: opts.RunID,
+	err := b.exec.Test(ctx, executor.TestJob{
+		RunID: b.id,
 		Cell:  cell,
-		Image: img,
+		Image: imgs.test,
 		Tree:  func() (io.ReadCloser, error) { return openTree(path, cell.Format) },
-		Log:   io.MultiWriter(log, ownLines),
+		Log:   io.MultiWriter(b.lines, ownLines),
 	})
-	log.Flush() // the test's unterminated last line is its own
+	b.lines.Flush() // the test's unterminated last line is its own
 	ownLines.Flush()
-	res.DurationSecs = opts.Now().Sub(start).Seconds()
+	res.DurationSecs = b.now().Sub(start).Seconds()
 	res.Output = own.String()
 	if err != nil {
-		return res, fmt.Errorf("test failed: %w", err)
+		return nil, &TestError{Result: res, Err: fmt.Errorf("test failed: %w", err)}
 	}
 	res.Passed = true
-	fmt.Fprintf(log, "matrix: test passed\n")
+	fmt.Fprintf(b.lines, "matrix: test passed\n")
 	return res, nil
 }
 
