@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -85,19 +87,9 @@ func newLockCmd() *cobra.Command {
 // runBuild is `matrix run`, and with lockOnly `matrix lock`: the same builds into a
 // temporary directory, untested, for their lock files only.
 func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) error {
-	pull, err := engine.ParsePullPolicy(f.pull)
+	pull, epochTime, err := f.check(lockOnly)
 	if err != nil {
-		return usageError{err}
-	}
-	if f.jobs < 1 || f.jobs > 256 {
-		return usageError{fmt.Errorf("--jobs %d: want a number from 1 to 256", f.jobs)}
-	}
-	if !lockOnly && f.out == "" {
-		return usageError{errors.New("--out: empty output directory")}
-	}
-	epochTime, err := pack.EpochFromEnv(os.Environ())
-	if err != nil {
-		return usageError{err}
+		return err
 	}
 	path, targets := fileAndTargets(args)
 	file, cells, err := f.spec.load(cmd, path, targets)
@@ -108,18 +100,9 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		return fmt.Errorf("%s: the selected targets have no cells", path)
 	}
 	lockPath := lock.PathFor(path)
-	locks, err := lock.Read(lockPath)
-	switch {
-	case errors.Is(err, os.ErrNotExist) && f.locked:
-		return fmt.Errorf("--locked: %s does not exist; record it with `matrix lock` or a run without --locked", lockPath)
-	case err != nil && !errors.Is(err, os.ErrNotExist):
+	locks, locked, err := readLocks(lockPath, cells, f.locked)
+	if err != nil {
 		return err
-	}
-	var locked map[string]executor.Files
-	if f.locked {
-		if locked, err = lockedFiles(locks, cells, lockPath); err != nil {
-			return err
-		}
 	}
 	if lockOnly {
 		tmp, err := os.MkdirTemp("", "matrix-lock-")
@@ -136,27 +119,10 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	if err != nil {
 		return err
 	}
-	executors := make([]executor.Executor, len(engines))
-	for i, eng := range engines {
-		eng.Warnings = stderr
-		executors[i] = eng
-		defer eng.Close()
-		defer func() {
-			left, err := eng.RemoveOwn()
-			for _, l := range left {
-				fmt.Fprintf(stderr, "matrix: removed container %.12s (%s) left by a cancelled request\n", l.ID, l.Cell)
-			}
-			if err != nil {
-				fmt.Fprintf(stderr, "matrix: checking %s for containers left behind: %v\n", eng.Name(), err)
-			}
-		}()
-		left, err := eng.RemoveLeftovers(ctx)
-		if err != nil {
-			return err
-		}
-		for _, l := range left {
-			fmt.Fprintf(stderr, "matrix: removed container %.12s of an earlier run (%s) that was killed: %s\n", l.ID, l.Run, l.Cell)
-		}
+	defer closeEngines(engines, stderr)
+	executors, err := sweepEngines(ctx, engines, stderr)
+	if err != nil {
+		return err
 	}
 
 	var progress io.Writer = stderr
@@ -164,12 +130,8 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		progress = statusOnly{stderr}
 	}
 	runID := runner.NewRunID()
-	hosts := make([]string, len(engines))
-	for i, e := range engines {
-		hosts[i] = e.Name() + " (" + e.Arch() + ")"
-	}
 	fmt.Fprintf(stderr, "matrix: run %s: %d cells, %d at a time per engine, engine %s, output %s\n",
-		runID, len(cells), f.jobs, strings.Join(hosts, ", "), f.out)
+		runID, len(cells), f.jobs, engineList(engines), f.out)
 	results, err := runner.Run(ctx, executors, cells, runner.Options{
 		OutDir:        f.out,
 		Jobs:          f.jobs,
@@ -203,6 +165,35 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	return err
 }
 
+// check refuses a bad command line before anything is read or built, and returns
+// the pull policy and SOURCE_DATE_EPOCH.
+func (f runFlags) check(lockOnly bool) (engine.PullPolicy, time.Time, error) {
+	pull, err := engine.ParsePullPolicy(f.pull)
+	if err != nil {
+		return "", time.Time{}, usageError{err}
+	}
+	if f.jobs < 1 || f.jobs > 256 {
+		return "", time.Time{}, usageError{fmt.Errorf("--jobs %d: want a number from 1 to 256", f.jobs)}
+	}
+	if !lockOnly && f.out == "" {
+		return "", time.Time{}, usageError{errors.New("--out: empty output directory")}
+	}
+	epochTime, err := pack.EpochFromEnv(os.Environ())
+	if err != nil {
+		return "", time.Time{}, usageError{err}
+	}
+	return pull, epochTime, nil
+}
+
+// engineList names the engines and their CPUs for the run's first line.
+func engineList(engines []*engine.Engine) string {
+	hosts := make([]string, len(engines))
+	for i, e := range engines {
+		hosts[i] = e.Name() + " (" + e.Arch() + ")"
+	}
+	return strings.Join(hosts, ", ")
+}
+
 // connectEngines connects to the --engine hosts, or to the environment's engine.
 func connectEngines(ctx context.Context, hosts []string, pull engine.PullPolicy) ([]*engine.Engine, error) {
 	if len(hosts) == 0 {
@@ -230,6 +221,55 @@ func connectEngines(ctx context.Context, hosts []string, pull engine.PullPolicy)
 		engines = append(engines, e)
 	}
 	return engines, nil
+}
+
+// readLocks reads the lock file next to the matrix file and, with --locked, the files
+// each cell is to be built with. Only --locked needs the lock file to exist.
+func readLocks(lockPath string, cells []plan.Cell, lockedFlag bool) (*lock.File, map[string]executor.Files, error) {
+	locks, err := lock.Read(lockPath)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && lockedFlag:
+		return nil, nil, fmt.Errorf("--locked: %s does not exist; record it with `matrix lock` or a run without --locked", lockPath)
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return nil, nil, err
+	case !lockedFlag:
+		return locks, nil, nil
+	}
+	locked, err := lockedFiles(locks, cells, lockPath)
+	return locks, locked, err
+}
+
+// sweepEngines sends the engines' warnings to stderr and removes, on each engine, the
+// containers of earlier runs that were killed; it returns the engines as executors.
+func sweepEngines(ctx context.Context, engines []*engine.Engine, stderr io.Writer) ([]executor.Executor, error) {
+	executors := make([]executor.Executor, len(engines))
+	for i, eng := range engines {
+		eng.Warnings = stderr
+		executors[i] = eng
+		left, err := eng.RemoveLeftovers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range left {
+			fmt.Fprintf(stderr, "matrix: removed container %.12s of an earlier run (%s) that was killed: %s\n", l.ID, l.Run, l.Cell)
+		}
+	}
+	return executors, nil
+}
+
+// closeEngines removes, on each engine, the containers this process created that a
+// cancelled request left behind, and closes the engine.
+func closeEngines(engines []*engine.Engine, stderr io.Writer) {
+	for _, eng := range slices.Backward(engines) {
+		left, err := eng.RemoveOwn()
+		for _, l := range left {
+			fmt.Fprintf(stderr, "matrix: removed container %.12s (%s) left by a cancelled request\n", l.ID, l.Cell)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "matrix: checking %s for containers left behind: %v\n", eng.Name(), err)
+		}
+		eng.Close()
+	}
 }
 
 // lockedFiles checks every cell's lock entry before anything is built, and lists all

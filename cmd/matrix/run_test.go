@@ -11,12 +11,14 @@ import (
 // the flag, before anything is built or any directory created.
 func TestRunBadFlags(t *testing.T) {
 	good := filepath.Join(t.TempDir(), "m.hcl")
-	os.WriteFile(good, []byte(`target "t" {
+	if err := os.WriteFile(good, []byte(`target "t" {
   image    = "local/debian:bookworm"
   script   = "true"
   artifact = "a.tar.gz"
 }
-`), 0o644)
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		env  string
@@ -58,9 +60,7 @@ func TestRunBadFlags(t *testing.T) {
 				k, v, _ := strings.Cut(tc.env, "=")
 				t.Setenv(k, v)
 			}
-			wd, _ := os.Getwd()
-			os.Chdir(dir) // a default ./out must not appear either
-			defer os.Chdir(wd)
+			t.Chdir(dir) // a default ./out must not appear either
 			code, _, stderr := runCmd(t, args...)
 			if code != tc.code || !strings.Contains(stderr, tc.want) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tc.code, tc.want)
