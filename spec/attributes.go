@@ -50,7 +50,7 @@ func (e *evaluator) cell(content *hcl.BodyContent, c *located) bool {
 	c.Artifact, attr = e.str(a, "artifact", "")
 	if attr != nil {
 		c.artifactRange = attr.Expr.Range()
-		c.artifactSensitive = e.sensitive(attr)
+		c.artifactSensitive = e.sens.attr(attr)
 		e.checkArtifact(attr, c.Artifact)
 	}
 	artifactAttr := attr

@@ -38,13 +38,7 @@ func (f *File) loadAxes(t *target, attr *hcl.Attribute, sc scope) hcl.Diagnostic
 	var diags hcl.Diagnostics
 	pairs, more := hcl.ExprMap(attr.Expr)
 	if more.HasErrors() {
-		return hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Invalid matrix",
-			Detail:   "The matrix must be written as an object constructor, { axis = [values...], ... }, so that its axes keep the order they are written in. A variable or function result cannot be used as the whole matrix; use one for an axis's values instead.",
-			Subject:  attr.Expr.Range().Ptr(),
-			Context:  attr.Range.Ptr(),
-		}}
+		return hcl.Diagnostics{errorWithin(attr.Expr.Range(), attr.Range, "Invalid matrix", "The matrix must be written as an object constructor, { axis = [values...], ... }, so that its axes keep the order they are written in. A variable or function result cannot be used as the whole matrix; use one for an axis's values instead.")}
 	}
 	seen := map[string]hcl.Range{}
 	for _, p := range pairs {
@@ -59,57 +53,76 @@ func (f *File) loadAxes(t *target, attr *hcl.Attribute, sc scope) hcl.Diagnostic
 		}
 		seen[name] = p.Key.Range()
 		t.declared = append(t.declared, name)
-		if more := sc.check(p.Value, false); more.HasErrors() {
-			diags = append(diags, more...)
-			continue
-		}
-		val, more := p.Value.Value(f.ctx)
+		ax, more := f.loadAxis(name, p.Value, sc)
 		diags = append(diags, more...)
-		if more.HasErrors() || !val.IsWhollyKnown() {
-			continue
+		if ax != nil {
+			t.axes = append(t.axes, *ax)
 		}
-		ax := axis{name: name, rng: p.Value.Range()}
-		ty := val.Type()
-		if val.IsNull() || !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
-			diags = append(diags, errorAt(p.Value.Range().Ptr(), "Invalid axis values", fmt.Sprintf("The values of axis %q must be a list of strings, numbers or bools, not %s.", name, friendly(val))))
-			continue
-		}
-		strs := map[string]int{} // value -> index of its first occurrence
-		bad := false
-		i := -1
-		for it := val.ElementIterator(); it.Next(); {
-			i++
-			_, ev := it.Element()
-			rng := exprElemRange(p.Value, i)
-			s, ok := primitiveString(ev)
-			if !ok {
-				diags = append(diags, errorAt(rng.Ptr(), "Invalid axis value", fmt.Sprintf("Each value of axis %q must be a string, a number or a bool, not %s.", name, friendly(ev))))
-				bad = true
-				continue
-			}
-			if first, dup := strs[s]; dup {
-				where := ""
-				if firstRng := exprElemRange(p.Value, first); firstRng != rng {
-					where = fmt.Sprintf(" (first at %s)", rangeString(firstRng))
-				}
-				diags = append(diags, errorAt(rng.Ptr(), "Duplicate axis value", fmt.Sprintf("The axis %q lists %q more than once%s; each combination would be built twice.", name, s, where)))
-				bad = true
-				continue
-			}
-			strs[s] = i
-			ax.values = append(ax.values, normalNumber(ev))
-			ax.strs = append(ax.strs, s)
-		}
-		if bad {
-			continue
-		}
-		if len(ax.values) == 0 {
-			diags = append(diags, errorAt(p.Value.Range().Ptr(), "Empty axis", fmt.Sprintf("The axis %q has no values, so the target would have no cells. Remove the axis or give it at least one value.", name)))
-			continue
-		}
-		t.axes = append(t.axes, ax)
 	}
 	return diags
+}
+
+// loadAxis evaluates the values of one axis; nil when they are not usable (reported).
+func (f *File) loadAxis(name string, expr hcl.Expression, sc scope) (*axis, hcl.Diagnostics) {
+	if diags := sc.check(expr, false); diags.HasErrors() {
+		return nil, diags
+	}
+	if f.sens.expr(expr) {
+		return nil, hcl.Diagnostics{sensitiveCellsDiag("matrix", expr.Range())}
+	}
+	val, diags := expr.Value(f.ctx)
+	if diags.HasErrors() || !val.IsWhollyKnown() {
+		return nil, diags
+	}
+	ty := val.Type()
+	if val.IsNull() || !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
+		return nil, append(diags, errorAt(expr.Range().Ptr(), "Invalid axis values", fmt.Sprintf("The values of axis %q must be a list of strings, numbers or bools, not %s.", name, friendly(val))))
+	}
+	ax, more := axisValues(name, val, expr)
+	diags = append(diags, more...)
+	if more.HasErrors() {
+		return nil, diags
+	}
+	if len(ax.values) == 0 {
+		return nil, append(diags, errorAt(expr.Range().Ptr(), "Empty axis", fmt.Sprintf("The axis %q has no values, so the target would have no cells. Remove the axis or give it at least one value.", name)))
+	}
+	return ax, diags
+}
+
+// axisValues checks every element of an axis's list and reports each bad one, at the
+// element when the list is written as a tuple.
+func axisValues(name string, val cty.Value, expr hcl.Expression) (*axis, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	ax := &axis{name: name, rng: expr.Range()}
+	strs := map[string]int{} // value -> index of its first occurrence
+	i := -1
+	for it := val.ElementIterator(); it.Next(); {
+		i++
+		_, ev := it.Element()
+		rng := exprElemRange(expr, i)
+		s, ok := primitiveString(ev)
+		if !ok {
+			diags = append(diags, errorAt(rng.Ptr(), "Invalid axis value", fmt.Sprintf("Each value of axis %q must be a string, a number or a bool, not %s.", name, friendly(ev))))
+			continue
+		}
+		if first, dup := strs[s]; dup {
+			where := ""
+			if firstRng := exprElemRange(expr, first); firstRng != rng {
+				where = fmt.Sprintf(" (first at %s)", rangeString(firstRng))
+			}
+			diags = append(diags, errorAt(rng.Ptr(), "Duplicate axis value", fmt.Sprintf("The axis %q lists %q more than once%s; each combination would be built twice.", name, s, where)))
+			continue
+		}
+		strs[s] = i
+		ax.values = append(ax.values, normalNumber(ev))
+		ax.strs = append(ax.strs, s)
+	}
+	return ax, diags
+}
+
+// sensitiveCellsDiag reports a sensitive value in matrix, exclude or include (what).
+func sensitiveCellsDiag(what string, rng hcl.Range) *hcl.Diagnostic {
+	return errorAt(rng.Ptr(), "Sensitive value in "+what, fmt.Sprintf("The %s may not use a sensitive variable, or a value made from one: cells are named after their matrix values, and matrix, exclude and include decide which cells exist, which the plan, logs and diagnostics all show. Use the value in a cell's attributes instead.", what))
 }
 
 // keyName is the name an object key expression stands for: a bare identifier or a
@@ -137,6 +150,9 @@ func keyString(expr hcl.Expression) string {
 func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnostics) {
 	if diags := sc.check(attr.Expr, false); diags.HasErrors() {
 		return nil, diags
+	}
+	if f.sens.attr(attr) {
+		return nil, hcl.Diagnostics{sensitiveCellsDiag(attr.Name, attr.Expr.Range())}
 	}
 	var diags hcl.Diagnostics
 	var sets []keyset

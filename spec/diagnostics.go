@@ -66,7 +66,8 @@ func (dc *diagCollector) result() hcl.Diagnostics {
 		if cell == "" {
 			continue
 		}
-		d := *dc.diags[i]
+		// Redact before the note: redact may replace the detail the note is added to.
+		d := *dc.f.sens.redact(dc.diags[i])
 		sep := "\n\n"
 		if d.Detail == "" {
 			sep = ""
@@ -95,7 +96,7 @@ func (f *File) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool) 
 	var buf bytes.Buffer
 	dw := hcl.NewDiagnosticTextWriter(&buf, f.files, width, color)
 	for _, d := range diags {
-		d := f.redact(d)
+		d := f.sens.redact(d)
 		buf.Reset()
 		if err := dw.WriteDiagnostic(d); err != nil {
 			return err
@@ -109,27 +110,6 @@ func (f *File) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool) 
 		}
 	}
 	return nil
-}
-
-// redact drops the values HCL would print for an expression that refers to a sensitive
-// variable.
-func (f *File) redact(d *hcl.Diagnostic) *hcl.Diagnostic {
-	if d.Expression == nil || d.EvalContext == nil {
-		return d
-	}
-	for _, tr := range d.Expression.Variables() {
-		if name, ok := attrName(tr, "var"); ok && f.sensitive[name] {
-			c := *d
-			c.Expression, c.EvalContext = nil, nil
-			return &c
-		}
-		if tr.RootName() == "local" && len(f.sensitive) > 0 {
-			c := *d // a local may hold a sensitive value: say nothing about values
-			c.Expression, c.EvalContext = nil, nil
-			return &c
-		}
-	}
-	return d
 }
 
 // decorate turns HCL's "  on FILE line N" into "  on FILE:N:C" and adds a caret line
@@ -172,9 +152,19 @@ func (f *File) decorate(out string, subj *hcl.Range) string {
 	return strings.Join(lines, "")
 }
 
-// errorAt is an error diagnostic about the source at subject.
+// errorAt is an error diagnostic about the source at subject; nil is about no place in
+// a file (the command line, a file that cannot be read). Every error is made here or in
+// errorWithin.
 func errorAt(subject *hcl.Range, summary, detail string) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: subject}
+}
+
+// errorWithin is errorAt with the construct around the subject (an attribute, a block),
+// which HCL names in the message ("in target ...").
+func errorWithin(subject, context hcl.Range, summary, detail string) *hcl.Diagnostic {
+	d := errorAt(subject.Ptr(), summary, detail)
+	d.Context = context.Ptr()
+	return d
 }
 
 func rangeString(r hcl.Range) string {

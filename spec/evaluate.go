@@ -18,9 +18,8 @@ type evaluator struct {
 	name     string // the cell's, for diagnostics
 	dir      string
 	failed   bool
-	// secret names the sensitive variables: messages leave out values that may come
-	// from them.
-	secret map[string]bool
+	// sens judges which values messages leave out.
+	sens sensitivity
 }
 
 // content decodes b's body with schema, from the cache when it is there.
@@ -37,37 +36,9 @@ func (e *evaluator) content(b *hcl.Block, schema *hcl.BodySchema) (*hcl.BodyCont
 	return c, true
 }
 
-// sensitive reports whether attr's value may hold a sensitive variable's value: its
-// expression refers to one, or to a local or a dynamic block's iterator while any
-// variable is sensitive (as redact judges HCL's own messages).
-func (e *evaluator) sensitive(attr *hcl.Attribute) bool {
-	if attr == nil || len(e.secret) == 0 {
-		return false
-	}
-	return refersToSensitive(attr.Expr, e.secret)
-}
-
-func refersToSensitive(expr hcl.Expression, secret map[string]bool) bool {
-	for _, tr := range expr.Variables() {
-		switch tr.RootName() {
-		case "var":
-			if name, ok := attrName(tr, "var"); !ok || secret[name] {
-				return true
-			}
-		case "matrix":
-		default: // local, or an iterator
-			return true
-		}
-	}
-	return false
-}
-
-// sensitiveValue stands in messages for a value that may be sensitive.
-const sensitiveValue = "(sensitive value)"
-
 // shown is s quoted for a message about attr, or sensitiveValue.
 func (e *evaluator) shown(attr *hcl.Attribute, s string) string {
-	if e.sensitive(attr) {
+	if e.sens.attr(attr) {
 		return sensitiveValue
 	}
 	return strconv.Quote(s)
@@ -75,7 +46,7 @@ func (e *evaluator) shown(attr *hcl.Attribute, s string) string {
 
 // shownPlain is shown without the quotes, for numbers and durations.
 func (e *evaluator) shownPlain(attr *hcl.Attribute, s string) string {
-	if e.sensitive(attr) {
+	if e.sens.attr(attr) {
 		return sensitiveValue
 	}
 	return s

@@ -28,6 +28,9 @@ func TestBadFiles(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(path), ".hcl")
 		t.Run(name, func(t *testing.T) {
 			got := renderBad(t, path)
+			if bytes.Contains(got, []byte(secret)) {
+				t.Errorf("the diagnostics show the sensitive value %q:\n%s", secret, got)
+			}
 			golden := strings.TrimSuffix(path, ".hcl") + ".golden"
 			if *update {
 				if err := os.WriteFile(golden, got, 0o644); err != nil {

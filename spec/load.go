@@ -25,13 +25,13 @@ type Options struct {
 // File is a parsed and validated matrix file with its variables and locals evaluated.
 // Plan expands its targets into cells.
 type File struct {
-	path      string
-	dir       string // absolute directory of the file: relative mount sources resolve here
-	sha       string
-	files     map[string]*hcl.File // every parsed source, for rendering diagnostics
-	ctx       *hcl.EvalContext     // var, local and the functions
-	targets   []*target
-	sensitive map[string]bool // names of sensitive variables
+	path    string
+	dir     string // absolute directory of the file: relative mount sources resolve here
+	sha     string
+	files   map[string]*hcl.File // every parsed source, for rendering diagnostics
+	ctx     *hcl.EvalContext     // var, local and the functions
+	targets []*target
+	sens    sensitivity // which values messages leave out
 }
 
 // Path is the matrix file's path as given to Load.
@@ -145,12 +145,12 @@ func newFile(name string, src []byte) *File {
 		dir = filepath.Dir(name)
 	}
 	return &File{
-		path:      name,
-		dir:       dir,
-		sha:       hex.EncodeToString(sum[:]),
-		files:     map[string]*hcl.File{},
-		sensitive: map[string]bool{},
-		ctx:       &hcl.EvalContext{Functions: functions},
+		path:  name,
+		dir:   dir,
+		sha:   hex.EncodeToString(sum[:]),
+		files: map[string]*hcl.File{},
+		sens:  newSensitivity(),
+		ctx:   &hcl.EvalContext{Functions: functions},
 	}
 }
 

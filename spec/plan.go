@@ -146,7 +146,7 @@ func (f *File) planTarget(t *target, cells []located, dc *diagCollector) (_ []lo
 		ctx.Variables = map[string]cty.Value{"matrix": t.matrixValue(c)}
 		cell := located{Cell: plan.Cell{Target: t.name, Axes: t.axesOf(c)}}
 		e := &results[i]
-		*e = evaluator{ctx: ctx, name: cell.Name(), dir: f.dir, contents: cache, secret: f.sensitive}
+		*e = evaluator{ctx: ctx, name: cell.Name(), dir: f.dir, contents: cache, sens: f.sens}
 		cc := content
 		if t.dynamicPerCell {
 			var diags hcl.Diagnostics

@@ -78,7 +78,7 @@ func (e *evaluator) size(attr *hcl.Attribute) int64 {
 	if err == nil && n <= 0 {
 		err = fmt.Errorf("the max_size must be positive")
 	}
-	if err != nil && e.sensitive(attr) {
+	if err != nil && e.sens.attr(attr) {
 		err = fmt.Errorf("the max_size (a sensitive value) is not a whole number of bytes from 1 to 1TiB, nor a size like \"2GiB\" or \"500MB\"")
 	}
 	if err != nil {

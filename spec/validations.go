@@ -17,42 +17,50 @@ func (f *File) checkValidations(vars []*variable) hcl.Diagnostics {
 			continue // its problem is already reported
 		}
 		for _, b := range v.validation {
-			content, _ := b.Body.Content(validationSchema)
-			cond := content.Attributes["condition"]
-			msgAttr := content.Attributes["error_message"]
-			if more := sc.check(cond.Expr, false); more.HasErrors() {
-				diags = append(diags, more...)
-				continue
-			}
-			val, more := cond.Expr.Value(f.ctx)
-			diags = append(diags, more...)
-			if more.HasErrors() || !val.IsWhollyKnown() {
-				continue
-			}
-			bv, err := convert.Convert(val, cty.Bool)
-			if err != nil || bv.IsNull() {
-				diags = append(diags, errorAt(cond.Expr.Range().Ptr(), "Invalid validation condition", "The condition must be a bool: true when the value is acceptable."))
-				continue
-			}
-			if bv.True() {
-				continue
-			}
-			msg := "The value is not acceptable."
-			if more := sc.check(msgAttr.Expr, false); !more.HasErrors() {
-				if mv, more := msgAttr.Expr.Value(f.ctx); !more.HasErrors() {
-					if s, err := convert.Convert(mv, cty.String); err == nil && !s.IsNull() && s.IsKnown() {
-						msg = s.AsString()
-					}
-				}
-			}
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid value for variable",
-				Detail:   fmt.Sprintf("%s\n\nThe value of %q comes from %s; this validation rule rejected it.", msg, v.name, v.from),
-				Subject:  cond.Expr.Range().Ptr(),
-				Context:  b.DefRange.Ptr(),
-			})
+			diags = append(diags, f.checkValidation(v, b, sc)...)
 		}
 	}
 	return diags
+}
+
+// checkValidation runs one validation block of v.
+func (f *File) checkValidation(v *variable, b *hcl.Block, sc scope) hcl.Diagnostics {
+	content, _ := b.Body.Content(validationSchema)
+	cond := content.Attributes["condition"]
+	if diags := sc.check(cond.Expr, false); diags.HasErrors() {
+		return diags
+	}
+	val, diags := cond.Expr.Value(f.ctx)
+	if diags.HasErrors() || !val.IsWhollyKnown() {
+		return diags
+	}
+	bv, err := convert.Convert(val, cty.Bool)
+	if err != nil || bv.IsNull() {
+		return append(diags, errorAt(cond.Expr.Range().Ptr(), "Invalid validation condition", "The condition must be a bool: true when the value is acceptable."))
+	}
+	if bv.True() {
+		return diags
+	}
+	msg := f.errorMessage(content.Attributes["error_message"], sc)
+	return append(diags, errorWithin(cond.Expr.Range(), b.DefRange, "Invalid value for variable", fmt.Sprintf("%s\n\nThe value of %q comes from %s; this validation rule rejected it.", msg, v.name, v.from)))
+}
+
+// errorMessage is a validation's error_message, or a stand-in when it cannot be
+// evaluated or may show a sensitive value.
+func (f *File) errorMessage(attr *hcl.Attribute, sc scope) string {
+	if f.sens.attr(attr) {
+		return "The value is not acceptable. (The error message is left out: it refers to a sensitive value.)"
+	}
+	if diags := sc.check(attr.Expr, false); diags.HasErrors() {
+		return "The value is not acceptable."
+	}
+	mv, diags := attr.Expr.Value(f.ctx)
+	if diags.HasErrors() {
+		return "The value is not acceptable."
+	}
+	s, err := convert.Convert(mv, cty.String)
+	if err != nil || s.IsNull() || !s.IsKnown() {
+		return "The value is not acceptable."
+	}
+	return s.AsString()
 }

@@ -93,7 +93,9 @@ func (f *File) loadVariables(blocks hcl.Blocks, opts Options) ([]*variable, hcl.
 					diags = append(diags, attrTypeDiag(attr, "bool"))
 				} else {
 					v.sensitive = bv.True()
-					f.sensitive[name] = v.sensitive
+					if v.sensitive {
+						f.sens.vars[name] = true
+					}
 				}
 			}
 		}
@@ -220,7 +222,9 @@ func (f *File) rawValue(v *variable, raw, from, name string) (cty.Value, hcl.Dia
 		return cty.StringVal(raw), nil
 	}
 	src := []byte(raw)
-	f.files[name] = &hcl.File{Bytes: src}
+	if !v.sensitive { // diagnostics show the source they point into
+		f.files[name] = &hcl.File{Bytes: src}
+	}
 	expr, diags := hclsyntax.ParseExpression(src, name, hcl.InitialPos)
 	if diags.HasErrors() {
 		return cty.DynamicVal, diags
