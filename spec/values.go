@@ -1,0 +1,176 @@
+package spec
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// envPrefix marks environment variables that set matrix variables.
+const envPrefix = "MATRIX_VAR_"
+
+// loadVariables declares the variables, collects the values given to each from every
+// source, lowest precedence first (default, MATRIX_VAR_*, each --var-file in order, each
+// --var in order), then settles each variable's value from its list.
+func (f *File) loadVariables(blocks hcl.Blocks, opts Options) ([]*variable, hcl.Diagnostics) {
+	vars, diags := f.declareVariables(blocks)
+	byName := make(map[string]*variable, len(vars))
+	for _, v := range vars {
+		byName[v.name] = v
+	}
+	diags = append(diags, f.envValues(opts.Environ, byName)...)
+	for _, path := range opts.VarFiles {
+		diags = append(diags, f.varFileValues(path, byName)...)
+	}
+	diags = append(diags, f.optionValues(opts.Vars, byName)...)
+	for _, v := range vars {
+		if d := v.settle(); d != nil {
+			diags = append(diags, d)
+		}
+	}
+	return vars, diags
+}
+
+func (v *variable) assign(from string, val cty.Value, ok bool) {
+	v.assignments = append(v.assignments, assignment{from: from, value: val, ok: ok})
+}
+
+// settle sets the value from the last assignment, or reports that a required variable
+// has none. When any given value was invalid, the value is unknown: planning with
+// another one in its place could report problems (or duplicates) the intended value
+// does not have.
+func (v *variable) settle() *hcl.Diagnostic {
+	v.value = cty.DynamicVal
+	if slices.ContainsFunc(v.assignments, func(a assignment) bool { return !a.ok }) {
+		return nil
+	}
+	if len(v.assignments) == 0 {
+		return errorAt(v.declRange.Ptr(), "No value for required variable", fmt.Sprintf("The variable %q has no default. Set it with --var %s=VALUE, in a --var-file, or with the environment variable %s%s.", v.name, v.name, envPrefix, v.name))
+	}
+	last := v.assignments[len(v.assignments)-1]
+	v.value, v.from = last.value, last.from
+	return nil
+}
+
+// assignExpr assigns a constant expression: a default, or a line of a --var-file.
+func (v *variable) assignExpr(expr hcl.Expression, from string) hcl.Diagnostics {
+	val, diags := expr.Value(nil)
+	if !diags.HasErrors() {
+		var more hcl.Diagnostics
+		val, more = v.convert(val, expr.Range(), from)
+		diags = append(diags, more...)
+	}
+	v.assign(from, val, !diags.HasErrors())
+	return diags
+}
+
+// assignRaw assigns a string from the command line or the environment (see rawValue).
+func (f *File) assignRaw(v *variable, raw, from, name string) hcl.Diagnostics {
+	val, diags := f.rawValue(v, raw, from, name)
+	v.assign(from, val, !diags.HasErrors())
+	return diags
+}
+
+// envValues assigns MATRIX_VAR_NAME=VALUE entries of declared variables, each name once
+// (its last entry), in the order the names first appear.
+func (f *File) envValues(environ []string, byName map[string]*variable) hcl.Diagnostics {
+	var names []string
+	vals := map[string]string{}
+	for _, kv := range environ {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, envPrefix) {
+			continue
+		}
+		name := k[len(envPrefix):]
+		if _, declared := byName[name]; !declared {
+			continue // the environment is shared with other tools: ignore, as Terraform does
+		}
+		if _, seen := vals[name]; !seen {
+			names = append(names, name)
+		}
+		vals[name] = val
+	}
+	var diags hcl.Diagnostics
+	for _, name := range names {
+		from := "environment variable " + envPrefix + name
+		diags = append(diags, f.assignRaw(byName[name], vals[name], from, "<value for var."+name+" from "+from+">")...)
+	}
+	return diags
+}
+
+// varFileValues assigns the attributes of a --var-file.
+func (f *File) varFileValues(path string, byName map[string]*variable) hcl.Diagnostics {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return hcl.Diagnostics{errorAt(nil, "Cannot read variable file", err.Error())}
+	}
+	file, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	if file == nil {
+		file = &hcl.File{Bytes: src}
+	}
+	f.files[path] = file
+	if diags.HasErrors() {
+		return diags
+	}
+	attrs, more := file.Body.JustAttributes()
+	diags = append(diags, more...)
+	for _, attr := range sortedAttrs(attrs) {
+		v, declared := byName[attr.Name]
+		if !declared {
+			diags = append(diags, errorAt(attr.NameRange.Ptr(), "Value for undeclared variable", fmt.Sprintf("The variable file sets %q, but the matrix file declares no such variable.%s", attr.Name, declaredList("Declared variables", sortedKeys(byName)))))
+			continue
+		}
+		diags = append(diags, v.assignExpr(attr.Expr, fmt.Sprintf("%s line %d", path, attr.NameRange.Start.Line))...)
+	}
+	return diags
+}
+
+// optionValues assigns the NAME=VALUE arguments of --var.
+func (f *File) optionValues(args []string, byName map[string]*variable) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for i, arg := range args {
+		name, raw, ok := strings.Cut(arg, "=")
+		if !ok || name == "" {
+			diags = append(diags, errorAt(nil, "Invalid --var option", fmt.Sprintf("The option --var %q is not of the form NAME=VALUE.", arg)))
+			continue
+		}
+		v, declared := byName[name]
+		if !declared {
+			diags = append(diags, errorAt(nil, "Value for undeclared variable", fmt.Sprintf("The option --var sets %q, but the matrix file declares no variable %q.%s", name, name, declaredList("Declared variables", sortedKeys(byName)))))
+			continue
+		}
+		// The source name holds the option's position: the same variable may be set
+		// more than once, and each value's diagnostics must show its own text.
+		src := fmt.Sprintf("<value for var.%s from --var option %d>", name, i+1)
+		diags = append(diags, f.assignRaw(v, raw, "--var "+name, src)...)
+	}
+	return diags
+}
+
+// rawValue turns a string from the command line or the environment into a value: taken
+// as is for a variable of type string or without a type, parsed as an HCL expression
+// otherwise (type = any included), as Terraform does. name is the source's name in
+// diagnostics; it must be unique to this value.
+func (f *File) rawValue(v *variable, raw, from, name string) (cty.Value, hcl.Diagnostics) {
+	if v.typ == cty.String || !v.typed {
+		return cty.StringVal(raw), nil
+	}
+	src := []byte(raw)
+	if !v.sensitive { // diagnostics show the source they point into
+		f.files[name] = &hcl.File{Bytes: src}
+	}
+	expr, diags := hclsyntax.ParseExpression(src, name, hcl.InitialPos)
+	if diags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	val, diags := expr.Value(nil)
+	if diags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	return v.convert(val, expr.Range(), from)
+}
