@@ -97,18 +97,9 @@ func TestBuildCollectsTree(t *testing.T) {
 	job := executor.Job{RunID: runID, Cell: c, Image: resolve(t, e, testImage()), Env: []string{"GREETING=hi there"},
 		Inputs: executor.Files{"lock.in": []byte("locked in\n")}, Log: &log}
 	var names []string
-	files, err := e.Build(context.Background(), job, func(r io.Reader) error {
-		tr := tar.NewReader(r)
-		for {
-			h, err := tr.Next()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			names = append(names, fmt.Sprintf("%s %c %s", h.Name, h.Typeflag, h.Linkname))
-		}
+	files, err := e.Build(context.Background(), job, func(r io.Reader) (err error) {
+		names, err = tarLines(r, func(h *tar.Header, _ []byte) string { return fmt.Sprintf("%s %c %s", h.Name, h.Typeflag, h.Linkname) })
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
