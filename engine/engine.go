@@ -90,7 +90,8 @@ var (
 type Engine struct {
 	// Warnings receives, a line each, the failures the engine gets past without
 	// failing a build (a container it could not remove). Nil, the default, discards
-	// them. Set it before the engine is used.
+	// them. Set it before the engine is used. One engine writes one line at a time;
+	// engines that share a writer need one safe for concurrent use (an *os.File is).
 	Warnings io.Writer
 	warnMu   sync.Mutex
 
