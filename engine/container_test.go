@@ -14,7 +14,6 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/client"
 	"github.com/matrixbuild/matrix/executor"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -37,6 +36,7 @@ func errKind(err error) string {
 }
 
 func TestRunToExit(t *testing.T) {
+	engineGone := connectionFailed(t)
 	tests := []struct {
 		name  string
 		setup func(*fakeDocker)
@@ -51,7 +51,7 @@ func TestRunToExit(t *testing.T) {
 		{"wait answers with an error", func(f *fakeDocker) { f.wait.Error = &container.WaitExitError{Message: "engine shutting down"} }, true, "transient", "engine shutting down"},
 		{"wait fails", func(f *fakeDocker) { f.waitErr = io.ErrUnexpectedEOF }, false, "transient", "waiting for the container"},
 		{"start refused", func(f *fakeDocker) { f.startErr = errors.New("exec: sh: not found") }, false, "plain", "starting the container: exec: sh: not found"},
-		{"attach fails", func(f *fakeDocker) { f.attachErr = client.ErrorConnectionFailed("unix:///fake") }, false, "transient", "attaching to the container"},
+		{"attach fails", func(f *fakeDocker) { f.attachErr = engineGone }, false, "transient", "attaching to the container"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

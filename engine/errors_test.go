@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/client"
 	"github.com/matrixbuild/matrix/executor"
 )
 
@@ -22,7 +21,7 @@ func TestIsTransient(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{"connection failed", client.ErrorConnectionFailed("unix:///var/run/docker.sock"), true},
+		{"connection failed", connectionFailed(t), true},
 		{"unavailable", fmt.Errorf("daemon: %w", cerrdefs.ErrUnavailable), true},
 		{"refused", &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, true},
 		{"reset", fmt.Errorf("read: %w", syscall.ECONNRESET), true},

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"testing"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types"
@@ -241,4 +242,19 @@ func (f *fakeDocker) CopyFromContainer(_ context.Context, _, src string) (io.Rea
 		return nil, container.PathStat{}, fmt.Errorf("no such path %s: %w", src, cerrdefs.ErrNotFound)
 	}
 	return io.NopCloser(bytes.NewReader(data)), container.PathStat{}, nil
+}
+
+// connectionFailed is the error of a client whose engine is not there.
+func connectionFailed(t *testing.T) error {
+	t.Helper()
+	cli, err := client.NewClientWithOpts(client.WithHost("unix://" + t.TempDir() + "/no-engine.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	_, err = cli.Ping(context.Background())
+	if !client.IsErrConnectionFailed(err) {
+		t.Fatalf("ping without an engine: %v", err)
+	}
+	return err
 }

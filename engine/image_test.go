@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/client"
 	"github.com/matrixbuild/matrix/executor"
 )
 
@@ -73,7 +72,7 @@ func TestResolve(t *testing.T) {
 			err: "image node:22 is not on the engine and --pull=never"},
 		{name: "pull error in the stream", policy: PullMissing, platforms: []string{""}, pullStream: streamErr,
 			wantPulls: []string{ref + "|"}, err: "pulling image node:22: manifest unknown"},
-		{name: "engine unreachable while pulling", policy: PullMissing, platforms: []string{""}, pullErr: client.ErrorConnectionFailed("unix:///fake"),
+		{name: "engine unreachable while pulling", policy: PullMissing, platforms: []string{""}, pullErr: connectionFailed(t),
 			wantPulls: []string{ref + "|"}, err: "pulling image node:22", transient: true},
 	}
 	for _, tc := range tests {
