@@ -71,8 +71,8 @@ func TestKilledRunLeftovers(t *testing.T) {
 	}
 	p.cmd.Process.Kill()
 	p.wait(t, 10*time.Second)
-	// What a run killed while packing leaves: an untested artifact.
-	writeFile(t, filepath.Join(w.out, ".slow.tar.gz.untested"), "partial")
+	// What a run killed while packing or testing leaves: its staged artifact.
+	writeFile(t, filepath.Join(w.out, ".slow.tar.gz.tmp-1234567890"), "partial")
 
 	w.spec(t, goodTarget())
 	start := time.Now()
@@ -85,8 +85,8 @@ func TestKilledRunLeftovers(t *testing.T) {
 	}
 	for _, s := range []string{
 		fmt.Sprintf("removed container %.12s of an earlier run (%s) that was killed", ids[0], killed),
-		// The killed run's untested artifact, and the log it was writing.
-		"removed 2 partial file(s) left by an interrupted run: .slow.tar.gz.untested, logs/.slow.tar.gz.log.tmp-",
+		// The killed run's staged artifact, and the log it was writing.
+		"removed 2 partial file(s) left by an interrupted run: .slow.tar.gz.tmp-1234567890, logs/.slow.tar.gz.log.tmp-",
 	} {
 		if !strings.Contains(res.stderr, s) {
 			t.Errorf("stderr lacks %q:\n%s", s, res.stderr)
@@ -343,4 +343,44 @@ func containsAny(s string, subs ...string) bool {
 		}
 	}
 	return false
+}
+
+// TestUnreadableManifestStopsRun: a manifest.json that a newer matrix wrote (or that
+// is corrupt) stops the next run before it builds anything, naming the file and how
+// to start over, and changes nothing in the output directory; once moved away, the
+// run starts the records over.
+func TestUnreadableManifestStopsRun(t *testing.T) {
+	e := needDocker(t)
+	t.Parallel()
+	w := newWorkspace(t)
+	specPath := w.spec(t, goodTarget())
+	if first := w.matrix(t, nil, "run", "--out", w.out, specPath); first.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", first.code, first.stderr)
+	}
+	path := filepath.Join(w.out, manifest.FileName)
+	writeFile(t, path, `{"schema_version": 2, "artifacts": []}`)
+	before := snapshot(t, w.out, ".matrix.lock") // the run claims out/ before reading the manifest
+
+	res := w.matrix(t, nil, "run", "--reuse", "--out", w.out, specPath)
+	refusal := path + ": schema_version 2, this tool reads 1 (a newer matrix wrote it); nothing was built: " +
+		"move it away (or remove it) to start the records over"
+	if res.code != 1 || !strings.Contains(res.stderr, refusal) {
+		t.Errorf("exit %d, want 1 and %q; stderr:\n%s", res.code, refusal, res.stderr)
+	}
+	if strings.Contains(res.stderr, "[good.tar.gz]") {
+		t.Errorf("a cell started:\n%s", res.stderr)
+	}
+	if id := runID(res.stderr); id != "" {
+		assertNoContainers(t, e, id)
+	}
+	assertSameSnapshot(t, before, snapshot(t, w.out, ".matrix.lock"))
+
+	if err := os.Rename(path, path+".newer"); err != nil {
+		t.Fatal(err)
+	}
+	again := w.matrix(t, nil, "run", "--out", w.out, specPath)
+	if again.code != 0 {
+		t.Fatalf("after moving the manifest away: exit %d\n%s", again.code, again.stderr)
+	}
+	checkRun(t, e, w, again.stderr, want{ok: []string{"good.tar.gz"}})
 }

@@ -393,7 +393,8 @@ func assertNoContainers(t *testing.T, e *engine.Engine, id string) {
 }
 
 // assertNoPartialFiles fails on any hidden file in out/ but the lock: packing
-// temporaries (.NAME.tmp-*), spools and untested artifacts (.NAME.untested).
+// temporaries and artifacts staged until their test passes (.NAME.tmp-*), logs being
+// written, and spools.
 func assertNoPartialFiles(t *testing.T, out string) {
 	t.Helper()
 	filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {

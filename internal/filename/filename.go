@@ -14,7 +14,7 @@ import (
 )
 
 // MaxLen bounds a name in bytes: the temporary names made from it (".NAME.tmp-RANDOM",
-// ".NAME.untested") must still fit the 255 bytes most file systems allow.
+// ".NAME.log.tmp-RANDOM") must still fit the 255 bytes most file systems allow.
 const MaxLen = 200
 
 // Why returns the reason name is not a plain file name, as a clause that completes
