@@ -227,12 +227,7 @@ func objectKeyset(attrName string, val cty.Value, rng hcl.Range) (keyset, hcl.Di
 	ks := keyset{rng: rng}
 	ty := val.Type()
 	if val.IsNull() || !(ty.IsObjectType() || ty.IsMapType()) {
-		return ks, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Invalid " + attrName,
-			Detail:   fmt.Sprintf("Each element of %s must be an object like { axis = value }, not %s.", attrName, friendly(val)),
-			Subject:  rng.Ptr(),
-		}}
+		return ks, hcl.Diagnostics{errorAt(rng.Ptr(), "Invalid "+attrName, fmt.Sprintf("Each element of %s must be an object like { axis = value }, not %s.", attrName, friendly(val)))}
 	}
 	if val.LengthInt() == 0 {
 		return ks, hcl.Diagnostics{emptyKeysetDiag(attrName, rng)}

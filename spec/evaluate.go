@@ -59,13 +59,7 @@ func (e *evaluator) fail(attr *hcl.Attribute, summary, detail string) {
 // failAt reports a problem with a part of attr's expression, such as one key of a map.
 func (e *evaluator) failAt(rng hcl.Range, attr *hcl.Attribute, summary, detail string) {
 	e.failed = true
-	e.diags = append(e.diags, &hcl.Diagnostic{
-		Severity: hcl.DiagError,
-		Summary:  summary,
-		Detail:   detail,
-		Subject:  rng.Ptr(),
-		Context:  attr.Range.Ptr(),
-	})
+	e.diags = append(e.diags, errorWithin(rng, attr.Range, summary, detail))
 }
 
 // keyRange is the range of the key name in attr's object constructor, or of the whole

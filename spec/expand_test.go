@@ -32,6 +32,13 @@ func planString(t testing.TB, src string, opts Options, targets ...string) []pla
 	return cells
 }
 
+// loadSourcePlan is LoadPlan for a source in memory.
+func loadSourcePlan(name string, src []byte, opts Options, targets ...string) (*File, []plan.Cell, hcl.Diagnostics) {
+	f, diags := LoadSource(name, src, opts)
+	cells, diags := f.planLoaded(diags, targets)
+	return f, cells, diags
+}
+
 func render(f *File, diags hcl.Diagnostics) string {
 	var b strings.Builder
 	if err := f.WriteDiagnostics(&b, diags, false); err != nil {

@@ -65,12 +65,7 @@ func renderBad(t *testing.T, path string) []byte {
 			opts.VarFiles = append(opts.VarFiles, filepath.Join(filepath.Dir(path), v))
 		}
 	}
-	f, diags := Load(path, opts)
-	if !diags.HasErrors() || len(f.TargetNames()) > 0 { // as cmd/matrix does
-
-		_, more := f.Plan()
-		diags = append(diags, more...)
-	}
+	f, _, diags := LoadPlan(path, opts)
 	if !diags.HasErrors() {
 		t.Errorf("%s: no error", path)
 	}

@@ -5,7 +5,6 @@ package spec
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +12,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/matrixbuild/matrix/plan"
 )
 
 // Options are the variable values given to a matrix file from outside it.
@@ -63,14 +64,29 @@ var fileSchema = &hcl.BodySchema{
 func Load(path string, opts Options) (*File, hcl.Diagnostics) {
 	src, err := os.ReadFile(path)
 	if err != nil {
-		f := newFile(path, nil)
-		return f, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Cannot read the matrix file",
-			Detail:   err.Error(),
-		}}
+		return newFile(path, nil), hcl.Diagnostics{errorAt(nil, "Cannot read the matrix file", err.Error())}
 	}
 	return LoadSource(path, src, opts)
+}
+
+// LoadPlan loads the file and plans the named targets (all when none is named). It
+// plans what loaded even when Load found problems, so that a problem in one target does
+// not hide those in the others: Plan skips the targets Load reported. A file that could
+// not be read or parsed has no targets, and nothing is planned. The diagnostics are
+// Load's, then Plan's; the *File renders them.
+func LoadPlan(path string, opts Options, targets ...string) (*File, []plan.Cell, hcl.Diagnostics) {
+	f, diags := Load(path, opts)
+	cells, diags := f.planLoaded(diags, targets)
+	return f, cells, diags
+}
+
+// planLoaded is the rule of LoadPlan, for a File Load or LoadSource returned with diags.
+func (f *File) planLoaded(diags hcl.Diagnostics, targets []string) ([]plan.Cell, hcl.Diagnostics) {
+	if diags.HasErrors() && len(f.targets) == 0 {
+		return nil, diags
+	}
+	cells, more := f.Plan(targets...)
+	return cells, append(diags, more...)
 }
 
 // LoadSource is Load for a file already in memory; name is used in diagnostics and its
@@ -106,33 +122,9 @@ func LoadSource(name string, src []byte, opts Options) (*File, hcl.Diagnostics) 
 	diags = append(diags, more...)
 	f.ctx.Variables["local"] = cty.ObjectVal(locals)
 
-	sc := scope{vars: varObj, locals: locals}
-	seen := map[string]*hcl.Block{}
-	for _, b := range content.Blocks {
-		if b.Type != "target" {
-			continue
-		}
-		name := b.Labels[0]
-		if prev, dup := seen[name]; dup {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Duplicate target",
-				Detail:   fmt.Sprintf("A target named %q was already declared at %s. Target labels must be unique.", name, rangeString(prev.DefRange)),
-				Subject:  b.LabelRanges[0].Ptr(),
-				Context:  b.DefRange.Ptr(),
-			})
-			continue
-		}
-		seen[name] = b
-		if !validLabel(name) {
-			diags = append(diags, errorAt(b.LabelRanges[0].Ptr(), "Invalid target label", "A target label must be non-empty and use only letters, digits, '-', '_' and '.', since it appears in names, logs and on the command line."))
-		}
-		t, more := f.loadTarget(b, sc)
-		diags = append(diags, more...)
-		f.targets = append(f.targets, t)
-	}
+	diags = append(diags, f.loadTargets(content.Blocks, scope{vars: varObj, locals: locals})...)
 	explain(diags)
-	if len(seen) == 0 && !diags.HasErrors() {
+	if len(f.targets) == 0 && !diags.HasErrors() {
 		diags = append(diags, errorAt(file.Body.MissingItemRange().Ptr(), "No target", `A matrix file declares at least one target "NAME" { ... } block.`))
 	}
 	return f, diags

@@ -43,11 +43,7 @@ func (f *File) Plan(targets ...string) ([]plan.Cell, hcl.Diagnostics) {
 	selected := map[string]bool{}
 	for _, name := range targets {
 		if !slices.Contains(f.TargetNames(), name) {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Unknown target",
-				Detail:   fmt.Sprintf("The matrix file %s has no target named %q.%s", f.path, name, declaredList("Its targets are", f.TargetNames())),
-			})
+			diags = append(diags, errorAt(nil, "Unknown target", fmt.Sprintf("The matrix file %s has no target named %q.%s", f.path, name, declaredList("Its targets are", f.TargetNames()))))
 		}
 		selected[name] = true
 	}
@@ -132,11 +128,7 @@ func (f *File) planTarget(t *target, cells []located, dc *diagCollector) (_ []lo
 	combos := t.expand()
 	if len(combos) == 0 {
 		// Axes are never empty, so only exclude can have removed every cell.
-		d := errorAt(t.defRange.Ptr(), "Every cell excluded", fmt.Sprintf("The exclude of target %q removes every cell of its matrix, so the target would build nothing. Remove the target or loosen the exclude.", t.name))
-		if attr, ok := t.content.Attributes["exclude"]; ok {
-			d.Subject, d.Context = attr.Expr.Range().Ptr(), attr.Range.Ptr()
-		}
-		dc.add(d, "")
+		dc.add(t.errorAtFirst([]string{"exclude"}, "Every cell excluded", fmt.Sprintf("The exclude of target %q removes every cell of its matrix, so the target would build nothing. Remove the target or loosen the exclude.", t.name)), "")
 		return cells, false
 	}
 	results := make([]evaluator, len(combos))
@@ -189,14 +181,18 @@ func (f *File) planTarget(t *target, cells []located, dc *diagCollector) (_ []lo
 // tooLarge is the "Matrix too large" diagnostic, at the matrix attribute when there is
 // one (else at what made the cells: include, or the block).
 func (t *target) tooLarge(detail string) *hcl.Diagnostic {
-	d := errorAt(t.defRange.Ptr(), "Matrix too large", detail+" A typo like range(1e6) does this; a real plan this large would not fit in memory.")
-	for _, name := range []string{"matrix", "include"} {
+	return t.errorAtFirst([]string{"matrix", "include"}, "Matrix too large", detail+" A typo like range(1e6) does this; a real plan this large would not fit in memory.")
+}
+
+// errorAtFirst is an error at the first of the named attributes that t has, else at
+// the target block.
+func (t *target) errorAtFirst(attrNames []string, summary, detail string) *hcl.Diagnostic {
+	for _, name := range attrNames {
 		if attr, ok := t.content.Attributes[name]; ok {
-			d.Subject, d.Context = attr.Expr.Range().Ptr(), attr.Range.Ptr()
-			break
+			return errorWithin(attr.Expr.Range(), attr.Range, summary, detail)
 		}
 	}
-	return d
+	return errorAt(t.defRange.Ptr(), summary, detail)
 }
 
 // blockContents holds the decoded content of a target's nested blocks when it is the

@@ -3,10 +3,6 @@ package spec
 import (
 	"strings"
 	"testing"
-
-	"github.com/hashicorp/hcl/v2"
-
-	"github.com/matrixbuild/matrix/plan"
 )
 
 // secret is the value of the sensitive variables of these tests and of
@@ -168,14 +164,4 @@ target "t" {
 			t.Errorf("diagnostics lack %q:\n%s", want, out)
 		}
 	}
-}
-
-// loadSourcePlan is LoadPlan for a source in memory.
-func loadSourcePlan(name string, src []byte, opts Options, targets ...string) (*File, []plan.Cell, hcl.Diagnostics) {
-	f, diags := LoadSource(name, src, opts)
-	if !diags.HasErrors() || len(f.TargetNames()) > 0 {
-		cells, more := f.Plan(targets...)
-		return f, cells, append(diags, more...)
-	}
-	return f, nil, diags
 }

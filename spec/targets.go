@@ -98,6 +98,30 @@ type target struct {
 	broken         bool     // Load reported an error about it: Plan skips it
 }
 
+// loadTargets reads every target block, in file order.
+func (f *File) loadTargets(blocks hcl.Blocks, sc scope) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[string]*hcl.Block{}
+	for _, b := range blocks {
+		if b.Type != "target" {
+			continue
+		}
+		name := b.Labels[0]
+		if prev, dup := seen[name]; dup {
+			diags = append(diags, errorWithin(b.LabelRanges[0], b.DefRange, "Duplicate target", fmt.Sprintf("A target named %q was already declared at %s. Target labels must be unique.", name, rangeString(prev.DefRange))))
+			continue
+		}
+		seen[name] = b
+		if !validLabel(name) {
+			diags = append(diags, errorAt(b.LabelRanges[0].Ptr(), "Invalid target label", "A target label must be non-empty and use only letters, digits, '-', '_' and '.', since it appears in names, logs and on the command line."))
+		}
+		t, more := f.loadTarget(b, sc)
+		diags = append(diags, more...)
+		f.targets = append(f.targets, t)
+	}
+	return diags
+}
+
 func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
 	t := &target{name: b.Labels[0], defRange: b.DefRange, body: b.Body}
 	content, diags := b.Body.Content(targetSchemaStatic)

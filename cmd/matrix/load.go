@@ -56,20 +56,12 @@ func fileAndTargets(args []string) (string, []string) {
 	return args[0], args[1:]
 }
 
-// load reads and validates the file and expands the selected targets (a missing or
-// unreadable file is Load's "Cannot read the matrix file" diagnostic). Diagnostics are
+// load reads and validates the file and expands the selected targets with
+// spec.LoadPlan, which reports the problems of every target at once (a missing or
+// unreadable file is its "Cannot read the matrix file" diagnostic). Diagnostics are
 // rendered to stderr; the returned error is then a reportedError.
 func (f *specFlags) load(cmd *cobra.Command, path string, targets []string) (*spec.File, []plan.Cell, error) {
-	file, diags := spec.Load(path, spec.Options{Vars: f.vars, VarFiles: f.varFiles, Environ: os.Environ()})
-	// Plan what loaded even when Load found problems, so that a problem in one target
-	// does not hide those in the others: Plan skips the targets Load reported. A file
-	// that could not be read or parsed has no targets, and nothing to plan.
-	var cells []plan.Cell
-	if !diags.HasErrors() || len(file.TargetNames()) > 0 {
-		var more hcl.Diagnostics
-		cells, more = file.Plan(targets...)
-		diags = append(diags, more...)
-	}
+	file, cells, diags := spec.LoadPlan(path, spec.Options{Vars: f.vars, VarFiles: f.varFiles, Environ: os.Environ()}, targets...)
 	if len(diags) > 0 {
 		if err := file.WriteDiagnostics(cmd.ErrOrStderr(), diags, isTerminal(cmd.ErrOrStderr())); err != nil {
 			return nil, nil, err
