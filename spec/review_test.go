@@ -6,16 +6,21 @@ import (
 	"testing"
 )
 
+// TestPathsCleaned: workdir, collect and the test's workdir are cleaned, and the
+// defaults follow a cleaned workdir. Every row has a test block, so that every row
+// checks the test workdir.
 func TestPathsCleaned(t *testing.T) {
+	const test = `
+  test { script = "true" }`
 	tests := []struct {
 		name                          string
 		attrs                         string
 		workdir, collect, testWorkdir string
 	}{
-		{"defaults", ``, "/build", "/build/node_modules", "/test"},
-		{"workdir with dot-dot and trailing slash", `workdir = "/build/../x/"`, "/x", "/x/node_modules", "/test"},
+		{"defaults", test, "/build", "/build/node_modules", "/test"},
+		{"workdir with dot-dot and trailing slash", `workdir = "/build/../x/"` + test, "/x", "/x/node_modules", "/test"},
 		{"collect after a cleaned workdir", `workdir = "//w/./"
-  collect = "/w/out/"`, "/w", "/w/out", "/test"},
+  collect = "/w/out/"` + test, "/w", "/w/out", "/test"},
 		{"test workdir", `test {
     workdir = "/t/./u/"
     script  = "true"
@@ -25,15 +30,12 @@ func TestPathsCleaned(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			src := "target \"t\" {\n  " + tt.attrs + cellBody + "}\n"
 			c := planString(t, src, Options{})[0]
-			testWorkdir := ""
-			if c.Test != nil {
-				testWorkdir = c.Test.Workdir
-			} else {
-				testWorkdir = "/test"
+			if c.Test == nil {
+				t.Fatal("no test")
 			}
-			if c.Workdir != tt.workdir || c.Collect != tt.collect || testWorkdir != tt.testWorkdir {
+			if c.Workdir != tt.workdir || c.Collect != tt.collect || c.Test.Workdir != tt.testWorkdir {
 				t.Errorf("workdir %q, collect %q, test workdir %q; want %q, %q, %q",
-					c.Workdir, c.Collect, testWorkdir, tt.workdir, tt.collect, tt.testWorkdir)
+					c.Workdir, c.Collect, c.Test.Workdir, tt.workdir, tt.collect, tt.testWorkdir)
 			}
 		})
 	}

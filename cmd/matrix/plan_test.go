@@ -17,12 +17,31 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-const rootFile = "../../matrix.hcl"
+// exampleFile and exampleVars are copies of the root matrix.hcl and offline.hcl, kept in
+// spec/testdata so that editing the example does not break these tests; only
+// TestRootMatrixFileValidates reads the root files.
+const (
+	exampleFile = "../../spec/testdata/matrix.hcl"
+	exampleVars = "../../spec/testdata/offline.hcl"
+)
+
+// TestRootMatrixFileValidates: the example matrix file at the root of the repository,
+// alone and with its offline variables, is valid.
+func TestRootMatrixFileValidates(t *testing.T) {
+	for _, args := range [][]string{
+		{"validate", "../../matrix.hcl"},
+		{"validate", "--var-file", "../../offline.hcl", "../../matrix.hcl"},
+	} {
+		if code, out, stderr := runCmd(t, args...); code != 0 || !strings.HasPrefix(out, "valid: 1 target, ") {
+			t.Errorf("%v: exit %d, %q\n%s", args, code, out, stderr)
+		}
+	}
+}
 
 func TestPlanJSONStable(t *testing.T) {
 	for _, args := range [][]string{
-		{"plan", "--json", rootFile},
-		{"plan", "--json", "--var-file", "../../offline.hcl", rootFile},
+		{"plan", "--json", exampleFile},
+		{"plan", "--json", "--var-file", exampleVars, exampleFile},
 	} {
 		code, first, stderr := runCmd(t, args...)
 		if code != 0 {
@@ -47,8 +66,8 @@ func TestPlanJSONStable(t *testing.T) {
 	}
 }
 
-func TestPlanRootFile(t *testing.T) {
-	code, out, stderr := runCmd(t, "plan", rootFile)
+func TestPlanExampleFile(t *testing.T) {
+	code, out, stderr := runCmd(t, "plan", exampleFile)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -64,14 +83,14 @@ func TestPlanRootFile(t *testing.T) {
 		t.Errorf("first row: %q", lines[1])
 	}
 
-	code, out, stderr = runCmd(t, "plan", "--var-file", "../../offline.hcl", rootFile)
+	code, out, stderr = runCmd(t, "plan", "--var-file", exampleVars, exampleFile)
 	if code != 0 {
 		t.Fatalf("offline: exit %d: %s", code, stderr)
 	}
 	if n := strings.Count(out, "local/node:"); n != 9 {
 		t.Errorf("offline plan has %d local/node images, want 9:\n%s", n, out)
 	}
-	code, out, _ = runCmd(t, "plan", "--json", "--var-file", "../../offline.hcl", rootFile)
+	code, out, _ = runCmd(t, "plan", "--json", "--var-file", exampleVars, exampleFile)
 	if code != 0 || !strings.Contains(out, `"NODE_EXTRA_CA_CERTS"`) || !strings.Contains(out, `"network": "host"`) ||
 		!strings.Contains(out, `"source": "/etc/ssl/certs/ca-certificates.crt"`) {
 		t.Errorf("offline plan lacks the CA bundle mount or host network:\n%s", out)
@@ -120,23 +139,23 @@ target "b" {
 }
 
 func TestValidate(t *testing.T) {
-	code, out, stderr := runCmd(t, "validate", rootFile)
+	code, out, stderr := runCmd(t, "validate", exampleFile)
 	if code != 0 || out != "valid: 1 target, 18 cells\n" {
 		t.Errorf("validate: exit %d, %q %s", code, out, stderr)
 	}
-	code, out, _ = runCmd(t, "validate", "--var-file", "../../offline.hcl", "--var", "nodes=[22]", rootFile)
+	code, out, _ = runCmd(t, "validate", "--var-file", exampleVars, "--var", "nodes=[22]", exampleFile)
 	if code != 0 || out != "valid: 1 target, 3 cells\n" {
 		t.Errorf("validate offline: exit %d, %q", code, out)
 	}
-	code, out, stderr = runCmd(t, "validate", "--var", `archs=["ppc64"]`, rootFile)
+	code, out, stderr = runCmd(t, "validate", "--var", `archs=["ppc64"]`, exampleFile)
 	if code != 1 || out != "" || !strings.Contains(stderr, "Lambda runs x64 and arm64 only.") ||
 		!strings.Contains(stderr, "matrix.hcl:30:") || !strings.Contains(stderr, "^~~") {
 		t.Errorf("validate bad var: exit %d, %q\n%s", code, out, stderr)
 	}
-	if code, _, stderr = runCmd(t, "validate", rootFile, "extra"); code != 2 {
+	if code, _, stderr = runCmd(t, "validate", exampleFile, "extra"); code != 2 {
 		t.Errorf("two args: exit %d: %s", code, stderr)
 	}
-	if code, _, stderr = runCmd(t, "validate", "--var", "nope=1", rootFile); code != 1 || !strings.Contains(stderr, "undeclared variable") {
+	if code, _, stderr = runCmd(t, "validate", "--var", "nope=1", exampleFile); code != 1 || !strings.Contains(stderr, "undeclared variable") {
 		t.Errorf("undeclared var: exit %d: %s", code, stderr)
 	}
 }
