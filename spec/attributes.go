@@ -60,11 +60,7 @@ func (e *evaluator) cell(content *hcl.BodyContent, c *located) bool {
 	c.MaxSize = e.size(a["max_size"])
 	c.Retries = e.retries(a["retries"])
 	c.LockFiles = e.lockFiles(a["lock_files"])
-	if attr, ok := a["cross_built"]; ok {
-		if v, ok := e.value(attr, cty.Bool); ok {
-			c.CrossBuilt = v.True()
-		}
-	}
+	c.CrossBuilt = e.bool(a["cross_built"])
 	c.Mounts = e.mounts(content.Blocks)
 	for _, b := range content.Blocks {
 		if b.Type == "test" {
@@ -188,9 +184,6 @@ func (e *evaluator) format(attr, artifactAttr *hcl.Attribute, format, artifact s
 }
 
 func (e *evaluator) duration(attr *hcl.Attribute, def time.Duration) time.Duration {
-	if attr == nil {
-		return def
-	}
 	v, ok := e.value(attr, cty.String)
 	if !ok {
 		return def
@@ -210,9 +203,6 @@ func (e *evaluator) duration(attr *hcl.Attribute, def time.Duration) time.Durati
 }
 
 func (e *evaluator) retries(attr *hcl.Attribute) int {
-	if attr == nil {
-		return DefaultRetries
-	}
 	v, ok := e.value(attr, cty.Number)
 	if !ok {
 		return DefaultRetries
@@ -227,9 +217,6 @@ func (e *evaluator) retries(attr *hcl.Attribute) int {
 
 func (e *evaluator) env(attr *hcl.Attribute) []plan.EnvVar {
 	out := []plan.EnvVar{}
-	if attr == nil {
-		return out
-	}
 	v, ok := e.value(attr, cty.Map(cty.String))
 	if !ok {
 		return out

@@ -154,63 +154,79 @@ func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnos
 	if f.sens.attr(attr) {
 		return nil, hcl.Diagnostics{sensitiveCellsDiag(attr.Name, attr.Expr.Range())}
 	}
+	elems, notList := hcl.ExprList(attr.Expr)
+	if notList.HasErrors() {
+		return f.computedKeysets(attr)
+	}
 	var diags hcl.Diagnostics
 	var sets []keyset
-	if elems, more := hcl.ExprList(attr.Expr); !more.HasErrors() {
-		for _, el := range elems {
-			if pairs, more := hcl.ExprMap(el); !more.HasErrors() {
-				if len(pairs) == 0 {
-					diags = append(diags, emptyKeysetDiag(attr.Name, el.Range()))
-					continue
-				}
-				ks := keyset{rng: el.Range()}
-				for _, p := range pairs {
-					name, ok := keyName(p.Key)
-					if !ok {
-						diags = append(diags, errorAt(p.Key.Range().Ptr(), "Invalid key", fmt.Sprintf("A key in %s must be an axis name or, in include, a new key usable as matrix.<name>.", attr.Name)))
-						continue
-					}
-					if slices.ContainsFunc(ks.entries, func(e entry) bool { return e.name == name }) {
-						diags = append(diags, errorAt(p.Key.Range().Ptr(), "Duplicate key", fmt.Sprintf("The key %q appears twice in this object.", name)))
-						continue
-					}
-					val, more := p.Value.Value(f.ctx)
-					diags = append(diags, more...)
-					if more.HasErrors() || !val.IsWhollyKnown() {
-						continue
-					}
-					s, ok := primitiveString(val)
-					if !ok {
-						diags = append(diags, keyValueDiag(attr.Name, name, val, p.Value.Range()))
-						continue
-					}
-					ks.entries = append(ks.entries, entry{name: name, value: normalNumber(val), str: s, rng: p.Key.Range()})
-				}
-				sets = append(sets, ks)
-				continue
-			}
-			val, more := el.Value(f.ctx)
-			diags = append(diags, more...)
-			if more.HasErrors() || !val.IsWhollyKnown() {
-				continue
-			}
-			ks, more := objectKeyset(attr.Name, val, el.Range())
-			diags = append(diags, more...)
-			if !more.HasErrors() {
-				sets = append(sets, ks)
-			}
+	for _, el := range elems {
+		ks, more := f.loadKeyset(attr.Name, el)
+		diags = append(diags, more...)
+		if ks != nil {
+			sets = append(sets, *ks)
 		}
-		return sets, diags
 	}
-	val, more := attr.Expr.Value(f.ctx)
-	diags = append(diags, more...)
-	if more.HasErrors() || !val.IsWhollyKnown() {
+	return sets, diags
+}
+
+// loadKeyset reads one element of exclude or include (attrName): an object
+// constructor keeps its keys' order and ranges, another expression is evaluated. nil
+// when the element is not usable (reported).
+func (f *File) loadKeyset(attrName string, el hcl.Expression) (*keyset, hcl.Diagnostics) {
+	pairs, notMap := hcl.ExprMap(el)
+	if notMap.HasErrors() {
+		val, diags := el.Value(f.ctx)
+		if diags.HasErrors() || !val.IsWhollyKnown() {
+			return nil, diags
+		}
+		ks, more := objectKeyset(attrName, val, el.Range())
+		if more.HasErrors() {
+			return nil, append(diags, more...)
+		}
+		return &ks, append(diags, more...)
+	}
+	if len(pairs) == 0 {
+		return nil, hcl.Diagnostics{emptyKeysetDiag(attrName, el.Range())}
+	}
+	var diags hcl.Diagnostics
+	ks := &keyset{rng: el.Range()}
+	for _, p := range pairs {
+		name, ok := keyName(p.Key)
+		if !ok {
+			diags = append(diags, errorAt(p.Key.Range().Ptr(), "Invalid key", fmt.Sprintf("A key in %s must be an axis name or, in include, a new key usable as matrix.<name>.", attrName)))
+			continue
+		}
+		if slices.ContainsFunc(ks.entries, func(e entry) bool { return e.name == name }) {
+			diags = append(diags, errorAt(p.Key.Range().Ptr(), "Duplicate key", fmt.Sprintf("The key %q appears twice in this object.", name)))
+			continue
+		}
+		val, more := p.Value.Value(f.ctx)
+		diags = append(diags, more...)
+		if more.HasErrors() || !val.IsWhollyKnown() {
+			continue
+		}
+		s, ok := primitiveString(val)
+		if !ok {
+			diags = append(diags, keyValueDiag(attrName, name, val, p.Value.Range()))
+			continue
+		}
+		ks.entries = append(ks.entries, entry{name: name, value: normalNumber(val), str: s, rng: p.Key.Range()})
+	}
+	return ks, diags
+}
+
+// computedKeysets reads exclude or include written as one expression, not a list.
+func (f *File) computedKeysets(attr *hcl.Attribute) ([]keyset, hcl.Diagnostics) {
+	val, diags := attr.Expr.Value(f.ctx)
+	if diags.HasErrors() || !val.IsWhollyKnown() {
 		return nil, diags
 	}
 	ty := val.Type()
 	if val.IsNull() || !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
 		return nil, append(diags, errorAt(attr.Expr.Range().Ptr(), "Invalid "+attr.Name, fmt.Sprintf("%s must be a list of objects, not %s.", attr.Name, friendly(val))))
 	}
+	var sets []keyset
 	for it := val.ElementIterator(); it.Next(); {
 		_, ev := it.Element()
 		ks, more := objectKeyset(attr.Name, ev, attr.Expr.Range())

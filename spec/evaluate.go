@@ -109,9 +109,12 @@ func typeName(ty cty.Type) string {
 	return ty.FriendlyName()
 }
 
-// value evaluates attr converted to ty; ok is false (and the problem reported) when it
-// cannot be, or when it is null.
+// value evaluates attr converted to ty; ok is false when attr is absent (nil), and (the
+// problem reported) when it cannot be converted, or is null.
 func (e *evaluator) value(attr *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
+	if attr == nil {
+		return cty.NilVal, false
+	}
 	val, diags := attr.Expr.Value(e.ctx)
 	if diags.HasErrors() {
 		e.failed = true
@@ -136,6 +139,12 @@ func (e *evaluator) value(attr *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	return out, true
+}
+
+// bool is an optional bool attribute: false when absent or invalid (reported).
+func (e *evaluator) bool(attr *hcl.Attribute) bool {
+	v, ok := e.value(attr, cty.Bool)
+	return ok && v.True()
 }
 
 func (e *evaluator) str(attrs hcl.Attributes, name, def string) (string, *hcl.Attribute) {

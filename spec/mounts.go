@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
 
 	"github.com/matrixbuild/matrix/plan"
 )
@@ -37,12 +36,7 @@ func (e *evaluator) mount(a hcl.Attributes, targets map[string]hcl.Range, out *[
 	typ, typAttr := e.str(a, "type", plan.MountBind)
 	src, srcAttr := e.str(a, "source", "")
 	dst, dstAttr := e.str(a, "target", "")
-	ro := false
-	if attr, ok := a["read_only"]; ok {
-		if v, ok := e.value(attr, cty.Bool); ok {
-			ro = v.True()
-		}
-	}
+	ro := e.bool(a["read_only"])
 	if e.failed {
 		return false
 	}

@@ -95,19 +95,9 @@ func (c located) shownArtifact() string {
 // planTarget appends the cells of t to cells; tooMany reports that the plan would
 // exceed maxCells (and is reported), so that planning stops.
 func (f *File) planTarget(t *target, cells []located, dc *diagCollector) (_ []located, tooMany bool) {
-	n := 1
-	for _, a := range t.axes {
-		n *= len(a.values)
-		if n > maxCells {
-			dc.add(t.tooLarge(fmt.Sprintf("The matrix of target %q has more than %d cells (the product of its axes' lengths).", t.name, maxCells)), "")
-			return cells, true
-		}
-	}
-	if len(cells)+n+len(t.include) > maxCells {
-		if combos := len(t.expand()); len(cells)+combos > maxCells {
-			dc.add(t.tooLarge(fmt.Sprintf("With the %d cells of the targets before it, target %q (%d cells) makes the plan larger than %d cells. Plan fewer targets at once (matrix plan FILE TARGET...).", len(cells), t.name, combos, maxCells)), "")
-			return cells, true
-		}
+	if d := t.checkSize(len(cells)); d != nil {
+		dc.add(d, "")
+		return cells, true
 	}
 	content := t.content
 	if t.hasDynamic && !t.dynamicPerCell {
@@ -131,43 +121,11 @@ func (f *File) planTarget(t *target, cells []located, dc *diagCollector) (_ []lo
 		dc.add(t.errorAtFirst([]string{"exclude"}, "Every cell excluded", fmt.Sprintf("The exclude of target %q removes every cell of its matrix, so the target would build nothing. Remove the target or loosen the exclude.", t.name)), "")
 		return cells, false
 	}
-	results := make([]evaluator, len(combos))
-	eval := func(i int) {
-		c := combos[i]
-		ctx := f.ctx.NewChild()
-		ctx.Variables = map[string]cty.Value{"matrix": t.matrixValue(c)}
-		cell := located{Cell: plan.Cell{Target: t.name, Axes: t.axesOf(c)}}
-		e := &results[i]
-		*e = evaluator{ctx: ctx, name: cell.Name(), dir: f.dir, contents: cache, sens: f.sens}
-		cc := content
-		if t.dynamicPerCell {
-			var diags hcl.Diagnostics
-			cc, diags = dynblock.Expand(t.body, ctx).Content(targetSchema)
-			e.diags = append(e.diags, diags...)
-			e.contents = blockContents{}
-		}
-		e.cell(cc, &cell)
-		e.result = cell
-	}
 	// Cells are independent: evaluate them on every CPU, then report in order.
-	workers := runtime.GOMAXPROCS(0)
-	if len(combos) < 256 || workers < 2 {
-		for i := range combos {
-			eval(i)
-		}
-	} else {
-		var wg sync.WaitGroup
-		chunk := (len(combos) + workers - 1) / workers
-		for lo := 0; lo < len(combos); lo += chunk {
-			hi := min(lo+chunk, len(combos))
-			wg.Go(func() {
-				for i := lo; i < hi; i++ {
-					eval(i)
-				}
-			})
-		}
-		wg.Wait()
-	}
+	results := make([]evaluator, len(combos))
+	parallel(len(combos), func(i int) {
+		results[i] = f.evalCell(t, combos[i], content, cache)
+	})
 	for i := range results {
 		e := &results[i]
 		dc.addAll(e.diags, e.name)
@@ -176,6 +134,65 @@ func (f *File) planTarget(t *target, cells []located, dc *diagCollector) (_ []lo
 		}
 	}
 	return cells, false
+}
+
+// checkSize is the "Matrix too large" diagnostic when the cells of t, alone or after
+// the planned ones, are more than maxCells; nil when they fit.
+func (t *target) checkSize(planned int) *hcl.Diagnostic {
+	n := 1
+	for _, a := range t.axes {
+		n *= len(a.values)
+		if n > maxCells {
+			return t.tooLarge(fmt.Sprintf("The matrix of target %q has more than %d cells (the product of its axes' lengths).", t.name, maxCells))
+		}
+	}
+	if planned+n+len(t.include) > maxCells {
+		if combos := len(t.expand()); planned+combos > maxCells {
+			return t.tooLarge(fmt.Sprintf("With the %d cells of the targets before it, target %q (%d cells) makes the plan larger than %d cells. Plan fewer targets at once (matrix plan FILE TARGET...).", planned, t.name, combos, maxCells))
+		}
+	}
+	return nil
+}
+
+// evalCell evaluates the cell of combination c, from content (the target's content
+// with its dynamic blocks expanded, unless they are expanded per cell).
+func (f *File) evalCell(t *target, c combo, content *hcl.BodyContent, cache blockContents) evaluator {
+	ctx := f.ctx.NewChild()
+	ctx.Variables = map[string]cty.Value{"matrix": t.matrixValue(c)}
+	cell := located{Cell: plan.Cell{Target: t.name, Axes: t.axesOf(c)}}
+	e := evaluator{ctx: ctx, name: cell.Name(), dir: f.dir, contents: cache, sens: f.sens}
+	if t.dynamicPerCell {
+		var diags hcl.Diagnostics
+		content, diags = dynblock.Expand(t.body, ctx).Content(targetSchema)
+		e.diags = append(e.diags, diags...)
+		e.contents = blockContents{}
+	}
+	e.cell(content, &cell)
+	e.result = cell
+	return e
+}
+
+// parallel calls fn for every index below n: on every CPU, in chunks, when n is large
+// enough for that to pay.
+func parallel(n int, fn func(i int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if n < 256 || workers < 2 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // tooLarge is the "Matrix too large" diagnostic, at the matrix attribute when there is

@@ -201,49 +201,56 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope) hcl.Diagnostics {
 			diags = append(diags, more...)
 			diags = append(diags, t.checkBody(c, sc)...)
 		case "dynamic":
-			t.hasDynamic = true
-			kind := blk.Labels[0]
-			if kind != "mount" {
-				diags = append(diags, errorAt(blk.LabelRanges[0].Ptr(), "Unsupported dynamic block", fmt.Sprintf("Only mount blocks can be generated with dynamic, not %q.", kind)))
-				continue
+			diags = append(diags, t.checkDynamic(blk, sc)...)
+		}
+	}
+	return diags
+}
+
+// checkDynamic checks a dynamic block: a mount generator with one content block, whose
+// for_each may use matrix (then it is expanded per cell) and whose content may use its
+// iterator.
+func (t *target) checkDynamic(blk *hcl.Block, sc scope) hcl.Diagnostics {
+	t.hasDynamic = true
+	kind := blk.Labels[0]
+	if kind != "mount" {
+		return hcl.Diagnostics{errorAt(blk.LabelRanges[0].Ptr(), "Unsupported dynamic block", fmt.Sprintf("Only mount blocks can be generated with dynamic, not %q.", kind))}
+	}
+	c, shapeDiags := blk.Body.Content(dynamicSchema)
+	diags := slices.Clone(shapeDiags)
+	iter := kind
+	for _, attr := range sortedAttrs(c.Attributes) {
+		if attr.Name == "iterator" {
+			iter = hcl.ExprAsKeyword(attr.Expr)
+			if iter == "" {
+				diags = append(diags, errorAt(attr.Expr.Range().Ptr(), "Invalid dynamic iterator name", "The iterator must be a bare name, like iterator = m."))
+				iter = kind
 			}
-			c, shapeDiags := blk.Body.Content(dynamicSchema)
-			diags = append(diags, shapeDiags...)
-			iter := kind
-			for _, attr := range sortedAttrs(c.Attributes) {
-				if attr.Name == "iterator" {
-					iter = hcl.ExprAsKeyword(attr.Expr)
-					if iter == "" {
-						diags = append(diags, errorAt(attr.Expr.Range().Ptr(), "Invalid dynamic iterator name", "The iterator must be a bare name, like iterator = m."))
-						iter = kind
-					}
-					continue
-				}
-				diags = append(diags, sc.check(attr.Expr, true)...)
-				for _, tr := range attr.Expr.Variables() {
-					if tr.RootName() == "matrix" {
-						t.dynamicPerCell = true
-					}
-				}
-			}
-			inner := sc
-			inner.extra = map[string]bool{iter: true}
-			for k := range sc.extra {
-				inner.extra[k] = true
-			}
-			for _, cb := range c.Blocks {
-				cc, more := cb.Body.Content(mountSchema)
-				diags = append(diags, more...)
-				diags = append(diags, t.checkBody(cc, inner)...)
-			}
-			switch {
-			case len(c.Blocks) == 0 && !shapeDiags.HasErrors():
-				// (When this block's own shape is wrong, that is the problem to report.)
-				diags = append(diags, errorAt(blk.DefRange.Ptr(), "Missing content block", "A dynamic block holds exactly one content block: the body of each generated block."))
-			case len(c.Blocks) > 1:
-				diags = append(diags, errorAt(c.Blocks[1].DefRange.Ptr(), "Duplicate content block", fmt.Sprintf("A dynamic block holds exactly one content block; the first is at %s.", rangeString(c.Blocks[0].DefRange))))
+			continue
+		}
+		diags = append(diags, sc.check(attr.Expr, true)...)
+		for _, tr := range attr.Expr.Variables() {
+			if tr.RootName() == "matrix" {
+				t.dynamicPerCell = true
 			}
 		}
+	}
+	inner := sc
+	inner.extra = map[string]bool{iter: true}
+	for k := range sc.extra {
+		inner.extra[k] = true
+	}
+	for _, cb := range c.Blocks {
+		cc, more := cb.Body.Content(mountSchema)
+		diags = append(diags, more...)
+		diags = append(diags, t.checkBody(cc, inner)...)
+	}
+	switch {
+	case len(c.Blocks) == 0 && !shapeDiags.HasErrors():
+		// (When this block's own shape is wrong, that is the problem to report.)
+		diags = append(diags, errorAt(blk.DefRange.Ptr(), "Missing content block", "A dynamic block holds exactly one content block: the body of each generated block."))
+	case len(c.Blocks) > 1:
+		diags = append(diags, errorAt(c.Blocks[1].DefRange.Ptr(), "Duplicate content block", fmt.Sprintf("A dynamic block holds exactly one content block; the first is at %s.", rangeString(c.Blocks[0].DefRange))))
 	}
 	return diags
 }
