@@ -36,8 +36,9 @@ const (
 // Plan expands the named targets (all of them when none is named) into cells: targets
 // in file order, cells in the order of their target's matrix, then its includes. An
 // unknown target name is an error listing the known ones. Plan may be called after Load
-// reported errors: it skips the targets Load reported errors for (their diagnostics were
-// already returned by Load) and plans the others, so that all problems are found.
+// reported errors, as LoadPlan does: it skips the targets Load reported errors for (their
+// diagnostics were already returned by Load) and plans the others, so that all problems
+// are found.
 func (f *File) Plan(targets ...string) ([]plan.Cell, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	selected := map[string]bool{}
