@@ -54,7 +54,7 @@ func contextHost(getenv func(string) string, configDir string) (string, error) {
 	path := filepath.Join(configDir, "contexts", "meta", hex.EncodeToString(sum[:]), "meta.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("Docker context %q: %w", name, err)
+		return "", fmt.Errorf("docker context %q: %w", name, err)
 	}
 	var meta struct {
 		Endpoints map[string]struct {
@@ -62,11 +62,11 @@ func contextHost(getenv func(string) string, configDir string) (string, error) {
 		} `json:"Endpoints"`
 	}
 	if err := json.Unmarshal(data, &meta); err != nil {
-		return "", fmt.Errorf("Docker context %q: %s: %w", name, path, err)
+		return "", fmt.Errorf("docker context %q: %s: %w", name, path, err)
 	}
 	host := meta.Endpoints["docker"].Host
 	if host == "" {
-		return "", fmt.Errorf("Docker context %q: %s names no docker endpoint", name, path)
+		return "", fmt.Errorf("docker context %q: %s names no docker endpoint", name, path)
 	}
 	return host, nil
 }

@@ -31,7 +31,7 @@ func TestContextHost(t *testing.T) {
 		{"DOCKER_CONTEXT", map[string]string{"DOCKER_CONTEXT": "remote"}, "ssh://builder@example.invalid", ""},
 		{"current context", nil, "unix:///home/u/.colima/default/docker.sock", ""},
 		{"default context", map[string]string{"DOCKER_CONTEXT": "default"}, "", ""},
-		{"unknown context", map[string]string{"DOCKER_CONTEXT": "nope"}, "", `Docker context "nope"`},
+		{"unknown context", map[string]string{"DOCKER_CONTEXT": "nope"}, "", `docker context "nope"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
