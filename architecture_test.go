@@ -22,6 +22,8 @@ var allowed = map[string][]string{
 	"internal/filename":   {},
 	"plan":                {},
 	"executor":            {"plan"},
+	"semver":              {},
+	"registry":            {"semver"},
 	"pack":                {"internal/atomicfile", "internal/filename"},
 	"manifest":            {"internal/atomicfile", "internal/filename"},
 	"lock":                {"internal/atomicfile", "plan"},
