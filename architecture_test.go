@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 	"pack":                {"internal/atomicfile", "internal/filename"},
 	"manifest":            {"internal/atomicfile", "internal/filename"},
 	"lock":                {"internal/atomicfile", "plan"},
-	"spec":                {"internal/filename", "pack", "plan"},
+	"spec":                {"internal/filename", "pack", "plan", "registry", "semver"},
 	"engine":              {"executor", "plan"},
 	"runner":              {"executor", "internal/atomicfile", "internal/filename", "manifest", "pack", "plan"},
 	"cmd/matrix":          {"engine", "executor", "lock", "manifest", "pack", "plan", "runner", "spec"},

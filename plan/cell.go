@@ -53,6 +53,11 @@ type Cell struct {
 
 	// Test, when set, runs against the packed artifact in a fresh container.
 	Test *Test `json:"test,omitempty"`
+
+	// Skip, when not empty, is why the cell is not built: a skip block of its target
+	// held. A skipped cell has only Target, Axes and Skip; runners record it and build
+	// nothing.
+	Skip string `json:"skipped,omitempty"`
 }
 
 // Axis is one matrix value of a cell. Value is a string, a float64 or a bool, as the
@@ -173,6 +178,7 @@ type cellJSON struct {
 	LockFiles  []string `json:"lock_files"`
 	CrossBuilt bool     `json:"cross_built,omitempty"`
 	Test       *Test    `json:"test,omitempty"`
+	Skip       string   `json:"skipped,omitempty"`
 }
 
 // MarshalJSON renders the cell with its name, the timeout as a duration string and
@@ -185,7 +191,7 @@ func (c Cell) MarshalJSON() ([]byte, error) {
 		Network: c.Network, Script: c.Script, Collect: c.Collect,
 		Artifact: c.Artifact, Format: c.Format, Timeout: c.Timeout.String(),
 		MaxSize: c.MaxSize, Retries: c.Retries, LockFiles: nonNil(c.LockFiles),
-		CrossBuilt: c.CrossBuilt, Test: c.Test,
+		CrossBuilt: c.CrossBuilt, Test: c.Test, Skip: c.Skip,
 	})
 }
 
@@ -204,7 +210,7 @@ func (c *Cell) UnmarshalJSON(data []byte) error {
 		Workdir: j.Workdir, Env: j.Env, PassEnv: j.PassEnv, Mounts: j.Mounts,
 		Network: j.Network, Script: j.Script, Collect: j.Collect, Artifact: j.Artifact,
 		Format: j.Format, Timeout: d, MaxSize: j.MaxSize, Retries: j.Retries,
-		LockFiles: j.LockFiles, CrossBuilt: j.CrossBuilt, Test: j.Test,
+		LockFiles: j.LockFiles, CrossBuilt: j.CrossBuilt, Test: j.Test, Skip: j.Skip,
 	}
 	return nil
 }

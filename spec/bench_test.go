@@ -1,6 +1,9 @@
 package spec
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // BenchmarkPlan10k expands and evaluates a 100 x 100 matrix with a test block, env,
 // a dynamic mount and an include touching every cell.
@@ -32,7 +35,7 @@ target "t" {
 	f := loadString(b, src, Options{})
 	b.ReportAllocs()
 	for b.Loop() {
-		cells, diags := f.Plan()
+		cells, diags := f.Plan(context.Background())
 		if len(diags) > 0 || len(cells) != 10000 {
 			b.Fatalf("%d cells, %v", len(cells), diags)
 		}

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,7 +16,7 @@ import (
 // diagnostic.
 func loadString(t testing.TB, src string, opts Options) *File {
 	t.Helper()
-	f, diags := LoadSource("test.hcl", []byte(src), opts)
+	f, diags := LoadSource(context.Background(), "test.hcl", []byte(src), opts)
 	if len(diags) > 0 {
 		t.Fatalf("Load: %s", render(f, diags))
 	}
@@ -25,7 +26,7 @@ func loadString(t testing.TB, src string, opts Options) *File {
 func planString(t testing.TB, src string, opts Options, targets ...string) []plan.Cell {
 	t.Helper()
 	f := loadString(t, src, opts)
-	cells, diags := f.Plan(targets...)
+	cells, diags := f.Plan(context.Background(), targets...)
 	if len(diags) > 0 {
 		t.Fatalf("Plan: %s", render(f, diags))
 	}
@@ -34,8 +35,8 @@ func planString(t testing.TB, src string, opts Options, targets ...string) []pla
 
 // loadSourcePlan is LoadPlan for a source in memory.
 func loadSourcePlan(name string, src []byte, opts Options, targets ...string) (*File, []plan.Cell, hcl.Diagnostics) {
-	f, diags := LoadSource(name, src, opts)
-	cells, diags := f.planLoaded(diags, targets)
+	f, diags := LoadSource(context.Background(), name, src, opts)
+	cells, diags := f.planLoaded(context.Background(), diags, targets)
 	return f, cells, diags
 }
 
@@ -224,18 +225,18 @@ target "a" {
 	if got, want := f.TargetNames(), []string{"b", "a"}; !slices.Equal(got, want) {
 		t.Errorf("TargetNames = %q, want %q", got, want)
 	}
-	cells, diags := f.Plan("a", "b")
+	cells, diags := f.Plan(context.Background(), "a", "b")
 	if len(diags) > 0 {
 		t.Fatal(render(f, diags))
 	}
 	if got, want := names(cells), []string{"b[x=1]", "a[x=2]", "a[x=3]"}; !slices.Equal(got, want) {
 		t.Errorf("cells = %q, want %q", got, want)
 	}
-	cells, _ = f.Plan("a")
+	cells, _ = f.Plan(context.Background(), "a")
 	if got, want := names(cells), []string{"a[x=2]", "a[x=3]"}; !slices.Equal(got, want) {
 		t.Errorf("Plan(a) = %q, want %q", got, want)
 	}
-	_, diags = f.Plan("nope")
+	_, diags = f.Plan(context.Background(), "nope")
 	if !diags.HasErrors() || !strings.Contains(diags[0].Detail, "Its targets are: b, a.") {
 		t.Errorf("Plan(nope) diagnostics = %v, want an error listing the targets", diags)
 	}

@@ -3,6 +3,7 @@ package spec
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -65,7 +66,7 @@ func renderBad(t *testing.T, path string) []byte {
 			opts.VarFiles = append(opts.VarFiles, filepath.Join(filepath.Dir(path), v))
 		}
 	}
-	f, _, diags := LoadPlan(path, opts)
+	f, _, diags := LoadPlan(context.Background(), path, opts)
 	if !diags.HasErrors() {
 		t.Errorf("%s: no error", path)
 	}

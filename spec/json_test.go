@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -12,7 +13,7 @@ import (
 // TestCellJSONRoundTrip plans testdata/matrix.hcl, a copy of the example matrix file
 // (the root matrix.hcl may change without breaking this test).
 func TestCellJSONRoundTrip(t *testing.T) {
-	f, cells, diags := LoadPlan("testdata/matrix.hcl", Options{VarFiles: []string{"testdata/offline.hcl"}, Vars: []string{"npm_cache=true"}})
+	f, cells, diags := LoadPlan(context.Background(), "testdata/matrix.hcl", Options{VarFiles: []string{"testdata/offline.hcl"}, Vars: []string{"npm_cache=true"}})
 	if len(diags) > 0 {
 		t.Fatal(render(f, diags))
 	}

@@ -3,6 +3,7 @@
 package spec
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -21,6 +22,8 @@ type Options struct {
 	Vars     []string // "NAME=VALUE" from --var, in command-line order (later wins)
 	VarFiles []string // --var-file paths, in order
 	Environ  []string // usually os.Environ(); MATRIX_VAR_<NAME>=VALUE entries are read
+	// Resolver answers npm_versions and npm_package; nil: calling them is an error.
+	Resolver Resolver
 }
 
 // File is a parsed and validated matrix file with its variables and locals evaluated.
@@ -61,12 +64,12 @@ var fileSchema = &hcl.BodySchema{
 // Load parses and validates the file. It always returns a non-nil *File whose
 // WriteDiagnostics can render the diagnostics (it holds the parsed sources), even on
 // error.
-func Load(path string, opts Options) (*File, hcl.Diagnostics) {
+func Load(ctx context.Context, path string, opts Options) (*File, hcl.Diagnostics) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return newFile(path, nil), hcl.Diagnostics{errorAt(nil, "Cannot read the matrix file", err.Error())}
 	}
-	return LoadSource(path, src, opts)
+	return LoadSource(ctx, path, src, opts)
 }
 
 // LoadPlan loads the file and plans the named targets (all when none is named). It
@@ -74,25 +77,25 @@ func Load(path string, opts Options) (*File, hcl.Diagnostics) {
 // not hide those in the others: Plan skips the targets Load reported. A file that could
 // not be read or parsed has no targets, and nothing is planned. The diagnostics are
 // Load's, then Plan's; the *File renders them.
-func LoadPlan(path string, opts Options, targets ...string) (*File, []plan.Cell, hcl.Diagnostics) {
-	f, diags := Load(path, opts)
-	cells, diags := f.planLoaded(diags, targets)
+func LoadPlan(ctx context.Context, path string, opts Options, targets ...string) (*File, []plan.Cell, hcl.Diagnostics) {
+	f, diags := Load(ctx, path, opts)
+	cells, diags := f.planLoaded(ctx, diags, targets)
 	return f, cells, diags
 }
 
 // planLoaded is the rule of LoadPlan, for a File Load or LoadSource returned with diags.
-func (f *File) planLoaded(diags hcl.Diagnostics, targets []string) ([]plan.Cell, hcl.Diagnostics) {
+func (f *File) planLoaded(ctx context.Context, diags hcl.Diagnostics, targets []string) ([]plan.Cell, hcl.Diagnostics) {
 	if diags.HasErrors() && len(f.targets) == 0 {
 		return nil, diags
 	}
-	cells, more := f.Plan(targets...)
+	cells, more := f.Plan(ctx, targets...)
 	return cells, append(diags, more...)
 }
 
 // LoadSource is Load for a file already in memory; name is used in diagnostics and its
 // directory is where relative mount sources resolve. --var-file paths in opts are still
 // read from disk.
-func LoadSource(name string, src []byte, opts Options) (*File, hcl.Diagnostics) {
+func LoadSource(ctx context.Context, name string, src []byte, opts Options) (*File, hcl.Diagnostics) {
 	f := newFile(name, src)
 	file, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 	if file != nil {

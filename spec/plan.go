@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"slices"
@@ -39,7 +40,7 @@ const (
 // reported errors, as LoadPlan does: it skips the targets Load reported errors for (their
 // diagnostics were already returned by Load) and plans the others, so that all problems
 // are found.
-func (f *File) Plan(targets ...string) ([]plan.Cell, hcl.Diagnostics) {
+func (f *File) Plan(ctx context.Context, targets ...string) ([]plan.Cell, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	selected := map[string]bool{}
 	for _, name := range targets {

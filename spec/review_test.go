@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -53,7 +54,7 @@ variable "arch" {
 }
 target "t" {` + cellBody + `}
 `
-	f, diags := LoadSource("test.hcl", []byte(src), Options{})
+	f, diags := LoadSource(context.Background(), "test.hcl", []byte(src), Options{})
 	out := render(f, diags)
 	if !strings.Contains(out, "Local value not available here") || strings.Contains(out, "none.") || !strings.Contains(out, "test.hcl:6:30") {
 		t.Errorf("diagnostics:\n%s", out)
@@ -92,7 +93,7 @@ func TestRawValueByType(t *testing.T) {
 // TestRepeatedVarShowsItsOwnSource: each --var value's diagnostic shows that value,
 // not the text of a later --var for the same variable.
 func TestRepeatedVarShowsItsOwnSource(t *testing.T) {
-	f, diags := LoadSource("test.hcl", []byte(varsSrc), Options{Vars: []string{"n=abc", `n=["x"]`}})
+	f, diags := LoadSource(context.Background(), "test.hcl", []byte(varsSrc), Options{Vars: []string{"n=abc", `n=["x"]`}})
 	if len(diags) != 2 {
 		t.Fatalf("%d diagnostics, want 2:\n%s", len(diags), render(f, diags))
 	}
@@ -129,7 +130,7 @@ func TestPlanCellLimit(t *testing.T) {
 		{nil, 60000, "test.hcl:8:14"},
 	}
 	for _, tt := range tests {
-		cells, diags := f.Plan(tt.targets...)
+		cells, diags := f.Plan(context.Background(), tt.targets...)
 		out := render(f, diags)
 		if len(cells) != tt.cells {
 			t.Errorf("%v: %d cells, want %d", tt.targets, len(cells), tt.cells)

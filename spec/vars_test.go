@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,7 +120,7 @@ func TestVariableErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, diags := LoadSource("test.hcl", []byte(tt.src), tt.opts)
+			f, diags := LoadSource(context.Background(), "test.hcl", []byte(tt.src), tt.opts)
 			if !diags.HasErrors() {
 				t.Fatal("no error")
 			}
@@ -157,14 +158,14 @@ target "t" {
 	if cells := planString(t, src, Options{Vars: []string{`archs=["x64","arm64"]`}}); len(cells) != 2 {
 		t.Errorf("%d cells, want 2", len(cells))
 	}
-	f, diags := LoadSource("test.hcl", []byte(src), Options{Vars: []string{`archs=["x64","s390x"]`}})
+	f, diags := LoadSource(context.Background(), "test.hcl", []byte(src), Options{Vars: []string{`archs=["x64","s390x"]`}})
 	out := render(f, diags)
 	for _, w := range []string{"Invalid value for variable", "Only x64 and arm64, not x64, s390x.", "comes from --var archs", "test.hcl:6:21", "^~~~"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("diagnostics lack %q:\n%s", w, out)
 		}
 	}
-	_, diags = LoadSource("test.hcl", []byte(src), Options{Vars: []string{`archs=[]`}})
+	_, diags = LoadSource(context.Background(), "test.hcl", []byte(src), Options{Vars: []string{`archs=[]`}})
 	if len(diags) != 2 { // the empty axis too
 		t.Log(render(f, diags))
 		t.Errorf("empty archs: %d diagnostics, want 2: %v", len(diags), diags)
@@ -186,7 +187,7 @@ target "t" {
 }
 `
 	f := loadString(t, src, Options{})
-	_, diags := f.Plan()
+	_, diags := f.Plan(context.Background())
 	out := render(f, diags)
 	if !diags.HasErrors() || strings.Contains(out, "s3cret") {
 		t.Errorf("diagnostics:\n%s", out)
@@ -196,11 +197,11 @@ target "t" {
 // TestInvalidValueNotReplacedByDefault: when a given value is invalid, Plan (which runs
 // after Load's errors too) does not quietly use the default in its place.
 func TestInvalidValueNotReplacedByDefault(t *testing.T) {
-	f, diags := LoadSource("test.hcl", []byte(varsSrc), Options{Vars: []string{"n=abc"}})
+	f, diags := LoadSource(context.Background(), "test.hcl", []byte(varsSrc), Options{Vars: []string{"n=abc"}})
 	if !diags.HasErrors() {
 		t.Fatal("no error")
 	}
-	cells, more := f.Plan()
+	cells, more := f.Plan(context.Background())
 	if len(cells) != 0 || len(more) != 0 {
 		t.Errorf("planned %d cells with the default of n; diagnostics: %s", len(cells), render(f, more))
 	}

@@ -61,7 +61,7 @@ func fileAndTargets(args []string) (string, []string) {
 // unreadable file is its "Cannot read the matrix file" diagnostic). Diagnostics are
 // rendered to stderr; the returned error is then a reportedError.
 func (f *specFlags) load(cmd *cobra.Command, path string, targets []string) (*spec.File, []plan.Cell, error) {
-	file, cells, diags := spec.LoadPlan(path, spec.Options{Vars: f.vars, VarFiles: f.varFiles, Environ: os.Environ()}, targets...)
+	file, cells, diags := spec.LoadPlan(cmd.Context(), path, spec.Options{Vars: f.vars, VarFiles: f.varFiles, Environ: os.Environ()}, targets...)
 	if len(diags) > 0 {
 		if err := file.WriteDiagnostics(cmd.ErrOrStderr(), diags, isTerminal(cmd.ErrOrStderr())); err != nil {
 			return nil, nil, err
