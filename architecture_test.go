@@ -28,11 +28,15 @@ var allowed = map[string][]string{
 	"manifest":            {"internal/atomicfile", "internal/filename"},
 	"lock":                {"internal/atomicfile", "plan"},
 	"spec":                {"internal/filename", "pack", "plan", "registry", "semver"},
+	"resolve":             {"lock", "plan", "registry", "semver"},
 	"engine":              {"executor", "plan"},
 	"runner":              {"executor", "internal/atomicfile", "internal/filename", "manifest", "pack", "plan"},
-	"cmd/matrix":          {"engine", "executor", "lock", "manifest", "pack", "plan", "runner", "spec"},
+	"cmd/matrix":          {"engine", "executor", "lock", "manifest", "pack", "plan", "registry", "resolve", "runner", "spec"},
 	"integration":         {},
 	"":                    {},
+
+	// Test support, imported by tests only: a fake npm registry.
+	"internal/fakeregistry": {},
 }
 
 // external lists import path prefixes outside the module and the only packages of the

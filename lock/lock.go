@@ -4,6 +4,10 @@
 // pull requests, and is written in a stable order: cells sorted by artifact name, JSON
 // files embedded as indented JSON so that a diff shows the changed dependencies.
 //
+// Its resolved section pins the matrix file's registry calls (npm_versions,
+// npm_package) and their answers, sorted by call, so that commands answer them without
+// the registry and a pull request shows which versions came or went.
+//
 // `matrix run --locked` gives each cell its recorded files before the script starts
 // (and MATRIX_LOCKED=1), so the script can run `npm ci` and install exactly that tree.
 package lock
@@ -24,16 +28,24 @@ import (
 	"github.com/matrixbuild/matrix/plan"
 )
 
-// Version is the lock file's format version.
-const Version = 1
+// Version is the newest format this package reads and writes: 2 added the resolved
+// section. A lock without resolutions is written as version 1, byte for byte as before
+// it, so that older tools keep reading it; one with resolutions is version 2, which
+// older tools refuse instead of rewriting it without them.
+const Version = 2
+
+// versionCells is the format of a lock with cells only.
+const versionCells = 1
 
 // FileName is the lock file's name, in the matrix file's directory.
 const FileName = "matrix.lock.json"
 
 // File is a lock file's content.
 type File struct {
-	Version int               `json:"lock_version"`
-	Cells   map[string]*Entry `json:"cells"` // by artifact name
+	Version int `json:"lock_version"`
+	// Resolved pins the registry calls of the matrix file, sorted by call.
+	Resolved []Resolution      `json:"resolved,omitempty"`
+	Cells    map[string]*Entry `json:"cells"` // by artifact name
 }
 
 // Entry is the lock of one cell.
@@ -96,8 +108,8 @@ func Read(path string) (*File, error) {
 	if err := json.Unmarshal(data, f); err != nil {
 		return f, fmt.Errorf("%s: not a lock file: %w", path, err)
 	}
-	if f.Version != Version {
-		return f, fmt.Errorf("%s: lock_version %d, this tool reads %d", path, f.Version, Version)
+	if f.Version < versionCells || f.Version > Version {
+		return f, fmt.Errorf("%s: lock_version %d, this tool reads %d to %d", path, f.Version, versionCells, Version)
 	}
 	if f.Cells == nil {
 		f.Cells = map[string]*Entry{}
@@ -105,19 +117,35 @@ func Read(path string) (*File, error) {
 	return f, nil
 }
 
-// Write writes the lock file atomically, in a stable order with sorted keys, with
-// this package's Version; f itself is left as it is.
+// Write writes the lock file atomically, as Marshal gives it.
 func (f *File) Write(path string) error {
+	data, err := f.Marshal()
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", path, err)
+	}
+	return atomicfile.Write(path, data)
+}
+
+// Marshal gives the lock file's bytes: a stable order with sorted keys, resolutions
+// sorted by call, and the format version its content needs; f itself is left as it is.
+func (f *File) Marshal() ([]byte, error) {
 	out := *f
-	out.Version = Version
+	out.Version = versionCells
+	if len(f.Resolved) > 0 {
+		out.Version = Version
+		out.Resolved = sortedResolutions(f.Resolved)
+	}
+	if out.Cells == nil {
+		out.Cells = map[string]*Entry{}
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // keep ">=1.2" readable in version ranges
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(&out); err != nil {
-		return fmt.Errorf("encoding %s: %w", path, err)
+		return nil, err
 	}
-	return atomicfile.Write(path, buf.Bytes())
+	return buf.Bytes(), nil
 }
 
 // Definition is the hash that makes an entry stale when the cell changes.

@@ -1,0 +1,272 @@
+// Package resolve answers a matrix file's registry calls, npm_versions and
+// npm_package, for one command: from their pins in matrix.lock.json where there are
+// some, from the npm registry for the others; and it tells the command which calls it
+// resolved, so that they are pinned in turn. It implements spec.Resolver.
+//
+// A Resolver is safe for concurrent use (cells are evaluated in parallel) and answers
+// each call once: every later or concurrent caller of the same call shares the answer,
+// an error included, for the command's length.
+package resolve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/matrixbuild/matrix/lock"
+	"github.com/matrixbuild/matrix/registry"
+	"github.com/matrixbuild/matrix/semver"
+)
+
+// Mode says where a Resolver takes its answers from.
+type Mode int
+
+const (
+	// Pinned answers pinned calls from the lock, never asking the registry for them, and
+	// the others from the registry: every command's default.
+	Pinned Mode = iota
+	// Locked answers pinned calls only; any other is a *NotPinnedError (--locked).
+	Locked
+	// Fresh asks the registry for every call, whatever is pinned (update, outdated).
+	Fresh
+)
+
+// Registry is where calls that are not pinned are answered: a *registry.Client,
+// which fetches a package's document once per command. The resolver declares no
+// needs (Client.Need): a package fetched without a declaration is fetched in full,
+// which answers npm_package and min_age as well as npm_versions, and pinned calls
+// never reach the registry at all.
+type Registry interface {
+	Packument(ctx context.Context, name string) (*registry.Packument, error)
+}
+
+// Options configure a Resolver.
+type Options struct {
+	Mode Mode
+	// Now is the time of resolution: min_age counts from it and new pins record it.
+	// Zero: the time New is called.
+	Now time.Time
+}
+
+// Resolver answers registry calls for one command.
+type Resolver struct {
+	reg  Registry
+	mode Mode
+	now  time.Time
+	pins map[string]lock.Resolution
+
+	mu    sync.Mutex
+	calls map[string]*outcome
+}
+
+// outcome is one call's answer: the first caller makes it, the others wait on done.
+type outcome struct {
+	done    chan struct{}
+	call    Call
+	res     lock.Resolution
+	fetched bool // the registry answered, not a pin
+	err     error
+}
+
+// New returns a Resolver with the pins of a lock file's resolved section. Each pin is
+// checked first, since the lock file is as hostile as the registry: its call must be
+// the one its arguments give, and its answer well formed (versions that node-semver
+// reads, in ascending order). reg may be nil for a Locked resolver.
+func New(reg Registry, pins []lock.Resolution, opts Options) (*Resolver, error) {
+	r := &Resolver{reg: reg, mode: opts.Mode, now: opts.Now, pins: map[string]lock.Resolution{}, calls: map[string]*outcome{}}
+	if r.now.IsZero() {
+		r.now = time.Now()
+	}
+	r.now = r.now.UTC().Truncate(time.Second)
+	for i, p := range pins {
+		if err := checkPin(p); err != nil {
+			return nil, fmt.Errorf("resolved entry %d, %s: %w", i+1, clip(p.Call), err)
+		}
+		if _, dup := r.pins[p.Call]; dup {
+			return nil, fmt.Errorf("resolved entry %d, %s: the call is pinned twice", i+1, clip(p.Call))
+		}
+		r.pins[p.Call] = p
+	}
+	return r, nil
+}
+
+func checkPin(p lock.Resolution) error {
+	c, err := callOf(p)
+	if err != nil {
+		return err
+	}
+	if c.Function == lock.FuncPackage {
+		if p.Package == nil || len(p.Versions) > 0 {
+			return errors.New("an npm_package pin has a package and no versions")
+		}
+		if _, err := semver.Parse(p.Package.Version); err != nil {
+			return fmt.Errorf("package version %q: %w", clip(p.Package.Version), err)
+		}
+		return nil
+	}
+	if len(p.Versions) == 0 || p.Package != nil {
+		return fmt.Errorf("an npm_versions pin has versions and no package: %w", errEmpty)
+	}
+	var prev semver.Version
+	for i, s := range p.Versions {
+		v, err := semver.Parse(s)
+		if err != nil {
+			return fmt.Errorf("version %q: %w", clip(s), err)
+		}
+		if i > 0 && semver.Compare(prev, v) > 0 {
+			return fmt.Errorf("versions are not in ascending order at %q", s)
+		}
+		prev = v
+	}
+	return nil
+}
+
+// NotPinnedError is a call that a Locked resolver found no pin for.
+type NotPinnedError struct{ Call string }
+
+func (e *NotPinnedError) Error() string {
+	return fmt.Sprintf("%s is not in %s and --locked forbids resolving it; run matrix update", e.Call, lock.FileName)
+}
+
+// Versions is npm_versions(pkg, rng, opts).
+func (r *Resolver) Versions(ctx context.Context, pkg, rng string, opts registry.Options) ([]string, error) {
+	res, err := r.Resolve(ctx, VersionsCall(pkg, rng, opts))
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(res.Versions), nil
+}
+
+// Package is npm_package(pkg, version).
+func (r *Resolver) Package(ctx context.Context, pkg, version string) (registry.PackageInfo, error) {
+	res, err := r.Resolve(ctx, PackageCall(pkg, version))
+	if err != nil {
+		return registry.PackageInfo{}, err
+	}
+	return packageInfo(res.Package), nil
+}
+
+// Resolve answers a call as the mode says. The answer is shared: callers only read it.
+func (r *Resolver) Resolve(ctx context.Context, c Call) (lock.Resolution, error) {
+	key := c.String()
+	r.mu.Lock()
+	o, ok := r.calls[key]
+	if !ok {
+		o = &outcome{done: make(chan struct{}), call: c}
+		r.calls[key] = o
+		r.mu.Unlock()
+		o.res, o.fetched, o.err = r.answer(ctx, c, key)
+		close(o.done)
+	} else {
+		r.mu.Unlock()
+	}
+	select {
+	case <-o.done:
+		return o.res, o.err
+	case <-ctx.Done():
+		return lock.Resolution{}, ctx.Err()
+	}
+}
+
+func (r *Resolver) answer(ctx context.Context, c Call, key string) (lock.Resolution, bool, error) {
+	if p, ok := r.pins[key]; ok && r.mode != Fresh {
+		return p, false, nil
+	}
+	if r.mode == Locked {
+		return lock.Resolution{}, false, &NotPinnedError{Call: key}
+	}
+	res, err := r.fetch(ctx, c)
+	return res, err == nil, err
+}
+
+// fetch answers a call from the registry.
+func (r *Resolver) fetch(ctx context.Context, c Call) (lock.Resolution, error) {
+	if r.reg == nil {
+		return lock.Resolution{}, fmt.Errorf("%s: no registry to resolve it from", c)
+	}
+	p, err := r.reg.Packument(ctx, c.Package)
+	if err != nil {
+		return lock.Resolution{}, err
+	}
+	res := lock.Resolution{Call: c.String(), Function: c.Function, Arguments: c.arguments(), ResolvedAt: r.now}
+	switch c.Function {
+	case lock.FuncVersions:
+		res.Versions, err = registry.Select(p, c.Range, c.Options, r.now)
+	case lock.FuncPackage:
+		var info registry.PackageInfo
+		info, err = registry.Package(p, c.Version)
+		res.Package = lockPackage(info)
+	default:
+		err = fmt.Errorf("unknown registry function %q", c.Function)
+	}
+	if err != nil {
+		return lock.Resolution{}, err
+	}
+	return res, nil
+}
+
+// Fetched returns the calls answered by the registry, sorted by call: under Pinned,
+// the calls that were not pinned yet, for the command to pin.
+func (r *Resolver) Fetched() []lock.Resolution {
+	return r.answered(func(o *outcome) bool { return o.fetched })
+}
+
+// Used returns every call answered, from a pin or the registry, sorted by call.
+func (r *Resolver) Used() []lock.Resolution {
+	return r.answered(func(*outcome) bool { return true })
+}
+
+func (r *Resolver) answered(keep func(*outcome) bool) []lock.Resolution {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []lock.Resolution
+	for _, key := range slices.Sorted(maps.Keys(r.calls)) {
+		o := r.calls[key]
+		select {
+		case <-o.done:
+			if o.err == nil && keep(o) {
+				out = append(out, o.res)
+			}
+		default: // still being answered: not part of what the command used
+		}
+	}
+	return out
+}
+
+func lockPackage(i registry.PackageInfo) *lock.Package {
+	p := &lock.Package{
+		Version:    i.Version,
+		Engines:    map[string]string{},
+		OS:         nonNil(i.OS),
+		CPU:        nonNil(i.CPU),
+		Libc:       nonNil(i.Libc),
+		Deprecated: i.Deprecated,
+		Integrity:  i.Integrity,
+		Published:  i.Published.UTC(),
+	}
+	maps.Copy(p.Engines, i.Engines)
+	return p
+}
+
+func packageInfo(p *lock.Package) registry.PackageInfo {
+	i := registry.PackageInfo{
+		Version:    p.Version,
+		Engines:    map[string]string{},
+		OS:         nonNil(p.OS),
+		CPU:        nonNil(p.CPU),
+		Libc:       nonNil(p.Libc),
+		Deprecated: p.Deprecated,
+		Integrity:  p.Integrity,
+		Published:  p.Published,
+	}
+	maps.Copy(i.Engines, p.Engines)
+	return i
+}
+
+func nonNil(s []string) []string {
+	return append([]string{}, s...)
+}
