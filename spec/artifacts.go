@@ -8,7 +8,8 @@ import (
 )
 
 // checkArtifacts reports artifact names that two cells share, including names that
-// differ only in case: they collide on case-insensitive file systems.
+// differ only in case: they collide on case-insensitive file systems. Skipped cells
+// make no artifact.
 func checkArtifacts(cells []located) hcl.Diagnostics {
 	type dupKey struct{ first, second hcl.Range }
 	var diags hcl.Diagnostics
@@ -16,6 +17,9 @@ func checkArtifacts(cells []located) hcl.Diagnostics {
 	index := map[dupKey]int{}
 	byName := make(map[string]int, len(cells))
 	for i, c := range cells {
+		if c.Skip != "" {
+			continue
+		}
 		key := strings.ToLower(c.Artifact)
 		j, dup := byName[key]
 		if !dup {

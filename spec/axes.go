@@ -70,7 +70,7 @@ func (f *File) loadAxis(name string, expr hcl.Expression, sc scope) (*axis, hcl.
 	if f.sens.expr(expr) {
 		return nil, hcl.Diagnostics{sensitiveCellsDiag("matrix", expr.Range())}
 	}
-	val, diags := expr.Value(f.ctx)
+	val, diags := expr.Value(sc.eval)
 	if diags.HasErrors() || !val.IsWhollyKnown() {
 		return nil, diags
 	}
@@ -156,12 +156,12 @@ func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnos
 	}
 	elems, notList := hcl.ExprList(attr.Expr)
 	if notList.HasErrors() {
-		return f.computedKeysets(attr)
+		return f.computedKeysets(attr, sc.eval)
 	}
 	var diags hcl.Diagnostics
 	var sets []keyset
 	for _, el := range elems {
-		ks, more := f.loadKeyset(attr.Name, el)
+		ks, more := f.loadKeyset(attr.Name, el, sc.eval)
 		diags = append(diags, more...)
 		if ks != nil {
 			sets = append(sets, *ks)
@@ -173,10 +173,10 @@ func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnos
 // loadKeyset reads one element of exclude or include (attrName): an object
 // constructor keeps its keys' order and ranges, another expression is evaluated. nil
 // when the element is not usable (reported).
-func (f *File) loadKeyset(attrName string, el hcl.Expression) (*keyset, hcl.Diagnostics) {
+func (f *File) loadKeyset(attrName string, el hcl.Expression, eval *hcl.EvalContext) (*keyset, hcl.Diagnostics) {
 	pairs, notMap := hcl.ExprMap(el)
 	if notMap.HasErrors() {
-		val, diags := el.Value(f.ctx)
+		val, diags := el.Value(eval)
 		if diags.HasErrors() || !val.IsWhollyKnown() {
 			return nil, diags
 		}
@@ -201,7 +201,7 @@ func (f *File) loadKeyset(attrName string, el hcl.Expression) (*keyset, hcl.Diag
 			diags = append(diags, errorAt(p.Key.Range().Ptr(), "Duplicate key", fmt.Sprintf("The key %q appears twice in this object.", name)))
 			continue
 		}
-		val, more := p.Value.Value(f.ctx)
+		val, more := p.Value.Value(eval)
 		diags = append(diags, more...)
 		if more.HasErrors() || !val.IsWhollyKnown() {
 			continue
@@ -217,8 +217,8 @@ func (f *File) loadKeyset(attrName string, el hcl.Expression) (*keyset, hcl.Diag
 }
 
 // computedKeysets reads exclude or include written as one expression, not a list.
-func (f *File) computedKeysets(attr *hcl.Attribute) ([]keyset, hcl.Diagnostics) {
-	val, diags := attr.Expr.Value(f.ctx)
+func (f *File) computedKeysets(attr *hcl.Attribute, eval *hcl.EvalContext) ([]keyset, hcl.Diagnostics) {
+	val, diags := attr.Expr.Value(eval)
 	if diags.HasErrors() || !val.IsWhollyKnown() {
 		return nil, diags
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // diagCollector gathers the diagnostics of many cells: a problem in an expression
@@ -52,11 +53,30 @@ func (dc *diagCollector) addAll(diags hcl.Diagnostics, cell string) {
 // explain adds what a user of Terraform may not expect to HCL's own messages.
 func explain(diags hcl.Diagnostics) hcl.Diagnostics {
 	for _, d := range diags {
-		if d.Summary == "Call to unknown function" && !strings.Contains(d.Detail, "file system") {
-			d.Detail += " Functions that read the file system, the environment or the network do not exist in matrix files, so that a plan depends only on the file and its variables."
+		switch {
+		case d.Summary == "Call to unknown function" && !strings.Contains(d.Detail, "file system"):
+			d.Detail += " Functions that read the file system or the environment do not exist in matrix files, so that a plan depends only on the file, its variables and the npm registry's answers (npm_versions, npm_package), which matrix.lock.json pins."
+		case d.Summary == "Missing map element" && !strings.Contains(d.Detail, "lookup(") && calls(d.Expression, npmPackageName):
+			d.Detail += ` npm_package gives engines as the package declares them: lookup(npm_package(...).engines, "node", "*") reads engines.node as npm does, "*" when the package declares none.`
 		}
 	}
 	return diags
+}
+
+// calls reports whether expr calls the function name.
+func calls(expr hcl.Expression, name string) bool {
+	node, ok := expr.(hclsyntax.Node)
+	if !ok {
+		return false
+	}
+	found := false
+	hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
+		if call, ok := n.(*hclsyntax.FunctionCallExpr); ok && call.Name == name {
+			found = true
+		}
+		return nil
+	})
+	return found
 }
 
 func (dc *diagCollector) result() hcl.Diagnostics {

@@ -36,6 +36,8 @@ type File struct {
 	ctx     *hcl.EvalContext     // var, local and the functions
 	targets []*target
 	sens    sensitivity // which values messages leave out
+	// resolver answers the registry functions, which bind binds to a call's context.
+	resolver Resolver
 }
 
 // Path is the matrix file's path as given to Load.
@@ -119,13 +121,15 @@ func LoadSource(ctx context.Context, name string, src []byte, opts Options) (*Fi
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(varObj)},
 		Functions: functions,
 	}
-	diags = append(diags, f.checkValidations(vars)...)
+	f.resolver = opts.Resolver
+	eval := f.bind(ctx)
+	diags = append(diags, f.checkValidations(vars, eval)...)
 
-	locals, more := f.loadLocals(content.Blocks)
+	locals, more := f.loadLocals(content.Blocks, eval)
 	diags = append(diags, more...)
 	f.ctx.Variables["local"] = cty.ObjectVal(locals)
 
-	diags = append(diags, f.loadTargets(content.Blocks, scope{vars: varObj, locals: locals})...)
+	diags = append(diags, f.loadTargets(content.Blocks, scope{eval: eval, sens: f.sens, vars: varObj, locals: locals})...)
 	explain(diags)
 	if len(f.targets) == 0 && !diags.HasErrors() {
 		diags = append(diags, errorAt(file.Body.MissingItemRange().Ptr(), "No target", `A matrix file declares at least one target "NAME" { ... } block.`))

@@ -11,7 +11,7 @@ import (
 
 // loadLocals evaluates every local value, each after the locals it refers to, and
 // records which may hold a sensitive value.
-func (f *File) loadLocals(blocks hcl.Blocks) (map[string]cty.Value, hcl.Diagnostics) {
+func (f *File) loadLocals(blocks hcl.Blocks, eval *hcl.EvalContext) (map[string]cty.Value, hcl.Diagnostics) {
 	attrs, order, diags := localAttributes(blocks)
 	names := make(map[string]cty.Value, len(attrs))
 	for n := range attrs {
@@ -20,7 +20,7 @@ func (f *File) loadLocals(blocks hcl.Blocks) (map[string]cty.Value, hcl.Diagnost
 	l := &localGraph{
 		f:     f,
 		attrs: attrs,
-		sc:    scope{vars: f.ctx.Variables["var"].AsValueMap(), locals: names},
+		sc:    scope{eval: eval, sens: f.sens, vars: f.ctx.Variables["var"].AsValueMap(), locals: names},
 		vals:  map[string]cty.Value{},
 		state: map[string]visitState{},
 	}
@@ -99,11 +99,14 @@ func (l *localGraph) visit(a *hcl.Attribute) {
 	if l.f.sens.expr(a.Expr) { // its dependencies are judged by now
 		l.f.sens.locals[a.Name] = true
 	}
-	if refErrs.HasErrors() {
+	// Only now are the locals it refers to judged, which its registry calls need.
+	callErrs := l.f.sens.registryCalls(a.Expr)
+	l.diags = append(l.diags, callErrs...)
+	if refErrs.HasErrors() || callErrs.HasErrors() {
 		l.vals[a.Name] = cty.DynamicVal
 		return
 	}
-	ctx := l.f.ctx.NewChild()
+	ctx := l.sc.eval.NewChild()
 	ctx.Variables = map[string]cty.Value{"local": cty.ObjectVal(l.vals)}
 	val, more := a.Expr.Value(ctx)
 	l.diags = append(l.diags, more...)

@@ -54,12 +54,13 @@ func (f *File) Plan(ctx context.Context, targets ...string) ([]plan.Cell, hcl.Di
 	}
 	var cells []located
 	dc := newDiagCollector(f)
+	eval := f.bind(ctx)
 	for _, t := range f.targets {
 		if (len(targets) > 0 && !selected[t.name]) || t.broken {
 			continue
 		}
 		var tooMany bool
-		if cells, tooMany = f.planTarget(t, cells, dc); tooMany {
+		if cells, tooMany = f.planTarget(t, cells, dc, eval); tooMany {
 			break
 		}
 	}
@@ -94,9 +95,9 @@ func (c located) shownArtifact() string {
 	return strconv.Quote(c.Artifact)
 }
 
-// planTarget appends the cells of t to cells; tooMany reports that the plan would
-// exceed maxCells (and is reported), so that planning stops.
-func (f *File) planTarget(t *target, cells []located, dc *diagCollector) (_ []located, tooMany bool) {
+// planTarget appends the cells of t, evaluated in eval, to cells; tooMany reports that
+// the plan would exceed maxCells (and is reported), so that planning stops.
+func (f *File) planTarget(t *target, cells []located, dc *diagCollector, eval *hcl.EvalContext) (_ []located, tooMany bool) {
 	if d := t.checkSize(len(cells)); d != nil {
 		dc.add(d, "")
 		return cells, true
@@ -106,13 +107,14 @@ func (f *File) planTarget(t *target, cells []located, dc *diagCollector) (_ []lo
 		// The dynamic blocks do not depend on the cell: expand them once. Their
 		// attributes are still evaluated in each cell's context.
 		var diags hcl.Diagnostics
-		content, diags = dynblock.Expand(t.body, f.ctx).Content(targetSchema)
+		content, diags = dynblock.Expand(t.body, eval).Content(targetSchema)
 		if diags.HasErrors() {
 			dc.addAll(diags, "")
 			return cells, false
 		}
 	}
 	cache := blockContents{}
+	cache.fillSkips(t.content)
 	if !t.dynamicPerCell {
 		cache.fill(content)
 	}
@@ -126,7 +128,7 @@ func (f *File) planTarget(t *target, cells []located, dc *diagCollector) (_ []lo
 	// Cells are independent: evaluate them on every CPU, then report in order.
 	results := make([]evaluator, len(combos))
 	parallel(len(combos), func(i int) {
-		results[i] = f.evalCell(t, combos[i], content, cache)
+		results[i] = f.evalCell(t, combos[i], content, cache, eval)
 	})
 	for i := range results {
 		e := &results[i]
@@ -156,13 +158,19 @@ func (t *target) checkSize(planned int) *hcl.Diagnostic {
 	return nil
 }
 
-// evalCell evaluates the cell of combination c, from content (the target's content
-// with its dynamic blocks expanded, unless they are expanded per cell).
-func (f *File) evalCell(t *target, c combo, content *hcl.BodyContent, cache blockContents) evaluator {
-	ctx := f.ctx.NewChild()
+// evalCell evaluates the cell of combination c in a child of eval, from content (the
+// target's content with its dynamic blocks expanded, unless they are expanded per
+// cell). A cell a skip block holds for is evaluated no further.
+func (f *File) evalCell(t *target, c combo, content *hcl.BodyContent, cache blockContents, eval *hcl.EvalContext) evaluator {
+	ctx := eval.NewChild()
 	ctx.Variables = map[string]cty.Value{"matrix": t.matrixValue(c)}
 	cell := located{Cell: plan.Cell{Target: t.name, Axes: t.axesOf(c)}}
 	e := evaluator{ctx: ctx, name: cell.Name(), dir: f.dir, contents: cache, sens: f.sens}
+	// Skip blocks are never generated, so the static content holds them all.
+	if cell.Skip = e.skip(t.content.Blocks); cell.Skip != "" || e.failed {
+		e.result = cell
+		return e
+	}
 	if t.dynamicPerCell {
 		var diags hcl.Diagnostics
 		content, diags = dynblock.Expand(t.body, ctx).Content(targetSchema)
@@ -222,14 +230,30 @@ func (bc blockContents) fill(content *hcl.BodyContent) {
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case "mount":
-			if c, diags := b.Body.Content(mountSchema); !diags.HasErrors() {
-				bc[b.Body] = c
-			}
+			bc.decode(b, mountSchema)
 		case "test":
-			if c, diags := b.Body.Content(testSchema); !diags.HasErrors() {
-				bc[b.Body] = c
+			if c := bc.decode(b, testSchema); c != nil {
 				bc.fill(c)
 			}
 		}
 	}
+}
+
+// fillSkips decodes the skip blocks of a target's static content.
+func (bc blockContents) fillSkips(content *hcl.BodyContent) {
+	for _, b := range content.Blocks {
+		if b.Type == "skip" {
+			bc.decode(b, skipSchema)
+		}
+	}
+}
+
+// decode caches b's content; nil when it does not decode (the evaluator reports why).
+func (bc blockContents) decode(b *hcl.Block, schema *hcl.BodySchema) *hcl.BodyContent {
+	c, diags := b.Body.Content(schema)
+	if diags.HasErrors() {
+		return nil
+	}
+	bc[b.Body] = c
+	return c
 }

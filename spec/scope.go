@@ -9,8 +9,12 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// scope is what references an expression may make.
+// scope is what references an expression may make, and where it is evaluated.
 type scope struct {
+	// eval holds var, local and the functions, the registry functions bound to the
+	// command's context (File.bind): one per Load or Plan call.
+	eval       *hcl.EvalContext
+	sens       sensitivity
 	vars       map[string]cty.Value
 	locals     map[string]cty.Value // nil: locals are not available here (validations)
 	matrixKeys []string             // nil: matrix is not available here

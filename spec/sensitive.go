@@ -70,3 +70,32 @@ func (s sensitivity) redact(d *hcl.Diagnostic) *hcl.Diagnostic {
 	}
 	return &c
 }
+
+// registryCalls reports every argument of a registry function call in expr that may
+// hold a sensitive value, by the rule of expr: such an argument is refused, not
+// redacted, since it would leave in the request to the registry and in the call
+// recorded in matrix.lock.json, which is committed.
+func (s sensitivity) registryCalls(expr hcl.Expression) hcl.Diagnostics {
+	if expr == nil || len(s.vars) == 0 {
+		return nil
+	}
+	node, ok := hcl.UnwrapExpression(expr).(hclsyntax.Node)
+	if !ok {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
+		call, ok := n.(*hclsyntax.FunctionCallExpr)
+		if !ok || !isRegistryFunction(call.Name) {
+			return nil
+		}
+		for _, arg := range call.Args {
+			if s.expr(arg) {
+				diags = append(diags, errorWithin(arg.Range(), call.Range(), "Sensitive value in a registry call",
+					fmt.Sprintf("The arguments of %s may not use a sensitive variable, or a value made from one: the call is sent to the npm registry and recorded, with its answer, in matrix.lock.json.", call.Name)))
+			}
+		}
+		return nil
+	})
+	return diags
+}

@@ -32,6 +32,7 @@ var targetSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "mount"},
 		{Type: "test"},
+		{Type: "skip"},
 	},
 }
 
@@ -185,9 +186,12 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope) hcl.Diagnostics {
 			continue
 		}
 		diags = append(diags, sc.check(attr.Expr, true)...)
+		diags = append(diags, sc.sens.registryCalls(attr.Expr)...)
 	}
 	for _, blk := range content.Blocks {
 		switch blk.Type {
+		case "skip":
+			diags = append(diags, t.checkSkip(blk, sc)...)
 		case "mount":
 			c, more := blk.Body.Content(mountSchema)
 			diags = append(diags, more...)
@@ -229,6 +233,7 @@ func (t *target) checkDynamic(blk *hcl.Block, sc scope) hcl.Diagnostics {
 			continue
 		}
 		diags = append(diags, sc.check(attr.Expr, true)...)
+		diags = append(diags, sc.sens.registryCalls(attr.Expr)...)
 		for _, tr := range attr.Expr.Variables() {
 			if tr.RootName() == "matrix" {
 				t.dynamicPerCell = true

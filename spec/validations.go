@@ -9,9 +9,9 @@ import (
 )
 
 // checkValidations runs every variable's validation blocks against the final values.
-func (f *File) checkValidations(vars []*variable) hcl.Diagnostics {
+func (f *File) checkValidations(vars []*variable, eval *hcl.EvalContext) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	sc := scope{vars: f.ctx.Variables["var"].AsValueMap()}
+	sc := scope{eval: eval, sens: f.sens, vars: f.ctx.Variables["var"].AsValueMap()}
 	for _, v := range vars {
 		if !v.value.IsWhollyKnown() {
 			continue // its problem is already reported
@@ -27,10 +27,10 @@ func (f *File) checkValidations(vars []*variable) hcl.Diagnostics {
 func (f *File) checkValidation(v *variable, b *hcl.Block, sc scope) hcl.Diagnostics {
 	content, _ := b.Body.Content(validationSchema)
 	cond := content.Attributes["condition"]
-	if diags := sc.check(cond.Expr, false); diags.HasErrors() {
+	if diags := append(sc.check(cond.Expr, false), sc.sens.registryCalls(cond.Expr)...); diags.HasErrors() {
 		return diags
 	}
-	val, diags := cond.Expr.Value(f.ctx)
+	val, diags := cond.Expr.Value(sc.eval)
 	if diags.HasErrors() || !val.IsWhollyKnown() {
 		return diags
 	}
@@ -54,7 +54,7 @@ func (f *File) errorMessage(attr *hcl.Attribute, sc scope) string {
 	if diags := sc.check(attr.Expr, false); diags.HasErrors() {
 		return "The value is not acceptable."
 	}
-	mv, diags := attr.Expr.Value(f.ctx)
+	mv, diags := attr.Expr.Value(sc.eval)
 	if diags.HasErrors() {
 		return "The value is not acceptable."
 	}
