@@ -41,13 +41,16 @@ type Manifest struct {
 	ToolVersion   string `json:"tool_version"`
 	RunID         string `json:"run_id"`
 	// Spec is the matrix file: its path as given and the sha256 of its bytes.
-	Spec        SpecFile   `json:"spec"`
-	Started     time.Time  `json:"started"`
-	Finished    time.Time  `json:"finished"`
-	SkipTests   bool       `json:"skip_tests"`
-	Artifacts   []Artifact `json:"artifacts"`
-	Failed      []Failure  `json:"failed"`
-	SourceEpoch int64      `json:"source_date_epoch"`
+	Spec      SpecFile   `json:"spec"`
+	Started   time.Time  `json:"started"`
+	Finished  time.Time  `json:"finished"`
+	SkipTests bool       `json:"skip_tests"`
+	Artifacts []Artifact `json:"artifacts"`
+	Failed    []Failure  `json:"failed"`
+	// Skipped are the cells of the run that a skip block of their target held for:
+	// not built. A manifest written before skip blocks existed has none.
+	Skipped     []Skipped `json:"skipped"`
+	SourceEpoch int64     `json:"source_date_epoch"`
 }
 
 // SpecFile identifies the matrix file a run read.
@@ -119,6 +122,14 @@ type Failure struct {
 	Test *Test `json:"test,omitempty"`
 }
 
+// Skipped is a cell that was not built, and why.
+type Skipped struct {
+	Cell   string `json:"cell"` // e.g. "sharp-lambda[sharp=0.35.5,node=18,arch=x64]"
+	Target string `json:"target"`
+	Axes   []Axis `json:"axes"`
+	Reason string `json:"reason"`
+}
+
 // Write writes manifest.json and SHA256SUMS into dir, each atomically (temporary file,
 // fsync, rename): a reader sees the old pair or the new one, never a torn file.
 // SHA256SUMS is written first, so a manifest never names sums that are not on disk.
@@ -129,6 +140,9 @@ func Write(dir string, m *Manifest) error {
 	out.SchemaVersion = SchemaVersion
 	out.Artifacts = slices.Clone(m.Artifacts)
 	slices.SortStableFunc(out.Artifacts, func(a, b Artifact) int { return strings.Compare(a.File, b.File) })
+	if out.Skipped == nil {
+		out.Skipped = []Skipped{}
+	}
 	var sums bytes.Buffer
 	for _, a := range out.Artifacts {
 		fmt.Fprintf(&sums, "%s  %s\n", a.SHA256, a.File)
@@ -136,11 +150,14 @@ func Write(dir string, m *Manifest) error {
 	if err := atomicfile.Write(filepath.Join(dir, SumsName), sums.Bytes()); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(&out, "", "  ")
-	if err != nil {
+	var data bytes.Buffer
+	enc := json.NewEncoder(&data)
+	enc.SetEscapeHTML(false) // keep ">=20.9.0" in skip reasons and errors readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(&out); err != nil {
 		return fmt.Errorf("encoding %s: %w", FileName, err)
 	}
-	return atomicfile.Write(filepath.Join(dir, FileName), append(data, '\n'))
+	return atomicfile.Write(filepath.Join(dir, FileName), data.Bytes())
 }
 
 // Read reads dir/manifest.json. A missing file gives an error that satisfies

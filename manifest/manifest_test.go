@@ -143,3 +143,42 @@ func TestWriteLeavesItsArgumentAlone(t *testing.T) {
 		t.Errorf("Write changed its argument: %+v", m)
 	}
 }
+
+// TestSkippedRoundTrip: skipped cells are written as an array, empty rather than
+// null, and a manifest written before skip blocks existed reads with none.
+func TestSkippedRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	m := &Manifest{Tool: "matrix", Skipped: []Skipped{{
+		Cell: "t[sharp=0.35.5,node=18]", Target: "t",
+		Axes:   []Axis{{Name: "sharp", Value: "0.35.5"}, {Name: "node", Value: float64(18)}},
+		Reason: "sharp 0.35.5 needs Node.js >=20.9.0",
+	}}}
+	if err := Write(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, FileName))
+	if !strings.Contains(string(data), `"skipped": [
+    {
+      "cell": "t[sharp=0.35.5,node=18]",
+      "target": "t",`) || !strings.Contains(string(data), `"reason": "sharp 0.35.5 needs Node.js >=20.9.0"`) {
+		t.Errorf("manifest.json:\n%s", data)
+	}
+	got, err := Read(dir)
+	if err != nil || len(got.Skipped) != 1 || got.Skipped[0].Reason != m.Skipped[0].Reason {
+		t.Fatalf("read back: %+v, %v", got, err)
+	}
+
+	if err := Write(dir, &Manifest{Tool: "matrix"}); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, FileName)); !strings.Contains(string(data), `"skipped": []`) {
+		t.Errorf("no skipped cells should be an empty array:\n%s", data)
+	}
+	old := `{"schema_version": 1, "tool": "matrix", "artifacts": [], "failed": []}`
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Read(dir); err != nil || got.Skipped != nil {
+		t.Errorf("an older manifest: %+v, %v", got, err)
+	}
+}

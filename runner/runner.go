@@ -49,7 +49,8 @@ type Options struct {
 	Now    func() time.Time // for tests; nil: time.Now
 }
 
-// Result is the outcome of one cell, in plan order.
+// Result is the outcome of one cell, in plan order. A skipped cell (Cell.Skip set)
+// has neither an artifact nor an error: it was not built.
 type Result struct {
 	Cell     plan.Cell
 	Artifact *manifest.Artifact // nil when the cell failed
@@ -58,7 +59,10 @@ type Result struct {
 	Err       error
 }
 
-// RunError reports the cells that failed.
+// Skipped reports whether the cell was skipped instead of built.
+func (r Result) Skipped() bool { return r.Cell.Skip != "" }
+
+// RunError reports the cells that failed, of the cells built.
 type RunError struct {
 	Failed, Total int
 	First         error
@@ -124,6 +128,7 @@ func Run(ctx context.Context, engines []executor.Executor, cells []plan.Cell, op
 
 // schedule builds the cells on the engines, up to jobs at once on each, and returns
 // their results in plan order. Without KeepGoing, the first failure stops the rest.
+// Skipped cells are reported, and take no slot.
 func (r *run) schedule(ctx context.Context, engines []executor.Executor, cells []plan.Cell) []Result {
 	results := make([]Result, len(cells))
 	var g *errgroup.Group
@@ -136,6 +141,11 @@ func (r *run) schedule(ctx context.Context, engines []executor.Executor, cells [
 	g.SetLimit(r.jobs * len(engines))
 	engs := newPool(engines, r.jobs)
 	for i := range cells {
+		if cells[i].Skip != "" {
+			results[i] = Result{Cell: cells[i]}
+			fmt.Fprintf(r.progress, "skip %s: %s\n", cells[i].Name(), cells[i].Skip)
+			continue
+		}
 		g.Go(func() error {
 			results[i] = r.runCell(ctx, gctx, engs, cells[i])
 			return results[i].Err
@@ -187,10 +197,21 @@ func (r *run) record(started time.Time, results []Result) error {
 		SourceEpoch: r.epoch.Unix(),
 		Artifacts:   []manifest.Artifact{},
 		Failed:      []manifest.Failure{},
+		Skipped:     []manifest.Skipped{},
 	}
 	var runErr *RunError
+	toBuild := 0
+	for _, res := range results {
+		if !res.Skipped() {
+			toBuild++
+		}
+	}
 	built := map[string]bool{}
 	for _, res := range results {
+		if res.Skipped() {
+			m.Skipped = append(m.Skipped, manifest.Skipped{Cell: res.Cell.Name(), Target: res.Cell.Target, Axes: axes(res.Cell), Reason: res.Cell.Skip})
+			continue
+		}
 		if res.Err == nil {
 			m.Artifacts = append(m.Artifacts, *res.Artifact)
 			built[res.Artifact.File] = true
@@ -198,7 +219,7 @@ func (r *run) record(started time.Time, results []Result) error {
 		}
 		m.Failed = append(m.Failed, failure(res))
 		if runErr == nil {
-			runErr = &RunError{Total: len(results), First: fmt.Errorf("%s: %w", res.Cell.Artifact, res.Err)}
+			runErr = &RunError{Total: toBuild, First: fmt.Errorf("%s: %w", res.Cell.Artifact, res.Err)}
 		}
 		runErr.Failed++
 	}
