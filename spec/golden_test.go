@@ -16,7 +16,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/ba
 // TestBadFiles loads every testdata/bad/*.hcl, expands the targets that loaded, and compares
 // the rendered diagnostics (ranges, source lines and carets) with NAME.golden. A file's
 // leading "# var: NAME=VALUE" and "# var-file: PATH" comments give it options (paths
-// relative to testdata/bad).
+// relative to testdata/bad). Registry functions are answered by a fakeResolver, unless
+// the file has a "# resolver: none" line.
 func TestBadFiles(t *testing.T) {
 	paths, err := filepath.Glob("testdata/bad/*.hcl")
 	if err != nil {
@@ -56,11 +57,13 @@ func renderBad(t *testing.T, path string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var opts Options
+	opts := Options{Resolver: &fakeResolver{}}
 	sc := bufio.NewScanner(bytes.NewReader(src))
 	for sc.Scan() {
 		line := sc.Text()
-		if v, ok := strings.CutPrefix(line, "# var: "); ok {
+		if line == "# resolver: none" {
+			opts.Resolver = nil
+		} else if v, ok := strings.CutPrefix(line, "# var: "); ok {
 			opts.Vars = append(opts.Vars, v)
 		} else if v, ok := strings.CutPrefix(line, "# var-file: "); ok {
 			opts.VarFiles = append(opts.VarFiles, filepath.Join(filepath.Dir(path), v))
