@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -9,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/matrixbuild/matrix/lock"
 	"github.com/matrixbuild/matrix/plan"
+	"github.com/matrixbuild/matrix/resolve"
 	"github.com/matrixbuild/matrix/spec"
 )
 
@@ -17,9 +20,18 @@ import (
 type specFlags struct {
 	vars     []string
 	varFiles []string
+	locked   bool
 }
 
+// register adds --var, --var-file and --locked.
 func (f *specFlags) register(cmd *cobra.Command) {
+	f.registerVars(cmd)
+	cmd.Flags().BoolVar(&f.locked, "locked", false, "answer npm_versions and npm_package only from "+lock.FileName+": a call not pinned there is an error")
+}
+
+// registerVars adds --var and --var-file: the flags of commands that resolve every
+// registry call afresh, where --locked means nothing.
+func (f *specFlags) registerVars(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.vars, "var", nil, "set a variable: NAME=VALUE (repeatable; later wins; -var works too)")
 	cmd.Flags().StringArrayVar(&f.varFiles, "var-file", nil, "read variable values from an HCL file (repeatable; -var-file works too)")
 }
@@ -56,22 +68,78 @@ func fileAndTargets(args []string) (string, []string) {
 	return args[0], args[1:]
 }
 
-// load reads and validates the file and expands the selected targets with
-// spec.LoadPlan, which reports the problems of every target at once (a missing or
-// unreadable file is its "Cannot read the matrix file" diagnostic). Diagnostics are
-// rendered to stderr; the returned error is then a reportedError.
+// The registry functions of every command are answered by package resolve.
+var _ spec.Resolver = (*resolve.Resolver)(nil)
+
+// project is a matrix file planned, with the lock file next to it.
+type project struct {
+	file  *spec.File
+	cells []plan.Cell
+	lock  *lockFile
+}
+
+// load reads and validates the file and expands the selected targets; see
+// loadProject.
 func (f *specFlags) load(cmd *cobra.Command, path string, targets []string) (*spec.File, []plan.Cell, error) {
-	file, cells, diags := spec.LoadPlan(cmd.Context(), path, spec.Options{Vars: f.vars, VarFiles: f.varFiles, Environ: os.Environ()}, targets...)
-	if len(diags) > 0 {
-		if err := file.WriteDiagnostics(cmd.ErrOrStderr(), diags, isTerminal(cmd.ErrOrStderr())); err != nil {
+	p, err := f.loadProject(cmd, path, targets)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.file, p.cells, nil
+}
+
+// loadProject reads the lock file next to the matrix file, then reads, validates and
+// plans the file with its registry calls answered from the lock's pins (only from
+// them under --locked) and from the registry for the others. After a load without
+// errors, the calls the registry answered are pinned in the lock, and stderr says so.
+func (f *specFlags) loadProject(cmd *cobra.Command, path string, targets []string) (*project, error) {
+	lf, err := readLock(path)
+	if err != nil {
+		return nil, err
+	}
+	mode := resolve.Pinned
+	if f.locked {
+		mode = resolve.Locked
+	}
+	res, err := resolve.New(newRegistry(path), lf.file.Resolved, resolve.Options{Mode: mode})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", lf.path, err)
+	}
+	file, cells, err := f.evaluate(cmd, path, targets, res, cmd.ErrOrStderr())
+	if err != nil {
+		return nil, err
+	}
+	if err := lf.pin(res.Fetched(), cmd.ErrOrStderr()); err != nil {
+		return nil, err
+	}
+	return &project{file: file, cells: cells, lock: lf}, nil
+}
+
+// evaluate plans the file with spec.LoadPlan, which reports the problems of every
+// target at once (a missing or unreadable file is its "Cannot read the matrix file"
+// diagnostic), its registry calls answered by res. Diagnostics are rendered to diagOut
+// (nil: not at all); the returned error is then a reportedError.
+func (f *specFlags) evaluate(cmd *cobra.Command, path string, targets []string, res spec.Resolver, diagOut io.Writer) (*spec.File, []plan.Cell, error) {
+	opts := spec.Options{Vars: f.vars, VarFiles: f.varFiles, Environ: os.Environ(), Resolver: res}
+	file, cells, diags := spec.LoadPlan(cmd.Context(), path, opts, targets...)
+	if len(diags) > 0 && diagOut != nil {
+		if err := file.WriteDiagnostics(diagOut, diags, isTerminal(diagOut)); err != nil {
 			return nil, nil, err
 		}
 	}
 	if diags.HasErrors() {
-		return nil, nil, reportedError{fmt.Errorf("%s: %d error(s)", path, countErrors(diags))}
+		return nil, nil, reportedError{diagnosticsError{path: path, errors: countErrors(diags)}}
 	}
 	return file, cells, nil
 }
+
+// diagnosticsError is a matrix file with errors, whose diagnostics were rendered.
+type diagnosticsError struct {
+	path   string
+	errors int
+}
+
+func (e diagnosticsError) Error() string { return fmt.Sprintf("%s: %d error(s)", e.path, e.errors) }
 
 func countErrors(diags hcl.Diagnostics) int {
 	n := 0

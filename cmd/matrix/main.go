@@ -153,6 +153,8 @@ writes reproducible artifacts plus SHA256SUMS and manifest.json.`,
 		newPlanCmd(),
 		newRunCmd(),
 		newLockCmd(),
+		newOutdatedCmd(),
+		newUpdateCmd(),
 		newVerifyCmd(),
 	)
 	for _, c := range root.Commands() {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/matrixbuild/matrix/engine"
 	"github.com/matrixbuild/matrix/executor"
-	"github.com/matrixbuild/matrix/lock"
 	"github.com/matrixbuild/matrix/pack"
 	"github.com/matrixbuild/matrix/plan"
 	"github.com/matrixbuild/matrix/runner"
@@ -31,7 +30,6 @@ type runFlags struct {
 	skipTests     bool
 	allowDangling bool
 	quiet         bool
-	locked        bool
 	reuse         bool
 	engines       []string
 }
@@ -68,7 +66,8 @@ DOCKER_CERT_PATH). SOURCE_DATE_EPOCH sets the timestamp inside artifacts.`,
 	fl.BoolVar(&f.skipTests, "skip-tests", false, "do not run the targets' test blocks (recorded in the manifest)")
 	fl.BoolVar(&f.allowDangling, "allow-dangling", false, "drop dangling symlinks from artifacts instead of failing the cell")
 	fl.BoolVar(&f.reuse, "reuse", false, "keep an artifact in the output directory that was built from the same inputs and still verifies (exact with --locked)")
-	fl.BoolVar(&f.locked, "locked", false, "install exactly what matrix.lock.json records (MATRIX_LOCKED=1 in the build); fail if it is missing or stale")
+	// --locked, from specFlags, does more here than resolve from the lock.
+	fl.Lookup("locked").Usage = "install exactly what matrix.lock.json records (MATRIX_LOCKED=1 in the build), and answer npm_versions and npm_package from it only; fail if anything is missing or stale"
 	return cmd
 }
 
@@ -81,6 +80,8 @@ func newLockCmd() *cobra.Command {
 		RunE:  func(cmd *cobra.Command, args []string) error { return runBuild(cmd, args, f, true) },
 	}
 	f.register(cmd)
+	// matrix lock records what --locked would install; the flag is refused (check).
+	_ = cmd.Flags().MarkHidden("locked")
 	return cmd
 }
 
@@ -92,15 +93,15 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		return err
 	}
 	path, targets := fileAndTargets(args)
-	file, cells, err := f.spec.load(cmd, path, targets)
+	p, err := f.spec.loadProject(cmd, path, targets)
 	if err != nil {
 		return err
 	}
+	cells := p.cells
 	if len(cells) == 0 {
 		return fmt.Errorf("%s: the selected targets have no cells", path)
 	}
-	lockPath := lock.PathFor(path)
-	locks, locked, err := readLocks(lockPath, cells, f.locked)
+	locked, err := lockedFiles(p.lock, cells, f.spec.locked)
 	if err != nil {
 		return err
 	}
@@ -130,8 +131,8 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		progress = statusOnly{stderr}
 	}
 	runID := runner.NewRunID()
-	fmt.Fprintf(stderr, "matrix: run %s: %d cells, %d at a time per engine, engine %s, output %s\n",
-		runID, len(cells), f.jobs, engineList(engines), f.out)
+	fmt.Fprintf(stderr, "matrix: run %s: %s, %d at a time per engine, engine %s, output %s\n",
+		runID, cellCount(cells), f.jobs, engineList(engines), f.out)
 	results, err := runner.Run(ctx, executors, cells, runner.Options{
 		OutDir:        f.out,
 		Jobs:          f.jobs,
@@ -143,7 +144,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		RunID:         runID,
 		ToolVersion:   version,
 		SpecPath:      path,
-		SpecSHA256:    file.SHA256(),
+		SpecSHA256:    p.file.SHA256(),
 		AllowDangling: f.allowDangling,
 		Locked:        locked,
 		Reuse:         f.reuse,
@@ -151,11 +152,11 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	if results != nil && !lockOnly {
 		printSummary(cmd.OutOrStdout(), f.out, runID, results)
 	}
-	if !f.locked && ctx.Err() == nil {
-		if n, lerr := recordLocks(locks, lockPath, results); lerr != nil {
+	if !f.spec.locked && ctx.Err() == nil {
+		if n, lerr := recordLocks(p.lock, results); lerr != nil {
 			return errors.Join(err, lerr)
 		} else if n > 0 {
-			fmt.Fprintf(stderr, "matrix: recorded the lock_files of %d cell(s) in %s\n", n, lockPath)
+			fmt.Fprintf(stderr, "matrix: recorded the lock_files of %d cell(s) in %s\n", n, p.lock.path)
 		}
 	}
 	var runErr *runner.RunError
@@ -174,6 +175,9 @@ func (f runFlags) check(lockOnly bool) (engine.PullPolicy, time.Time, error) {
 	}
 	if f.jobs < 1 || f.jobs > 256 {
 		return "", time.Time{}, usageError{fmt.Errorf("--jobs %d: want a number from 1 to 256", f.jobs)}
+	}
+	if lockOnly && f.spec.locked {
+		return "", time.Time{}, usageError{errors.New("--locked: matrix lock records what --locked installs; use matrix run --locked")}
 	}
 	if !lockOnly && f.out == "" {
 		return "", time.Time{}, usageError{errors.New("--out: empty output directory")}
@@ -223,22 +227,6 @@ func connectEngines(ctx context.Context, hosts []string, pull engine.PullPolicy)
 	return engines, nil
 }
 
-// readLocks reads the lock file next to the matrix file and, with --locked, the files
-// each cell is to be built with. Only --locked needs the lock file to exist.
-func readLocks(lockPath string, cells []plan.Cell, lockedFlag bool) (*lock.File, map[string]executor.Files, error) {
-	locks, err := lock.Read(lockPath)
-	switch {
-	case errors.Is(err, os.ErrNotExist) && lockedFlag:
-		return nil, nil, fmt.Errorf("--locked: %s does not exist; record it with `matrix lock` or a run without --locked", lockPath)
-	case err != nil && !errors.Is(err, os.ErrNotExist):
-		return nil, nil, err
-	case !lockedFlag:
-		return locks, nil, nil
-	}
-	locked, err := lockedFiles(locks, cells, lockPath)
-	return locks, locked, err
-}
-
 // sweepEngines sends the engines' warnings to stderr and removes, on each engine, the
 // containers of earlier runs that were killed; it returns the engines as executors.
 func sweepEngines(ctx context.Context, engines []*engine.Engine, stderr io.Writer) ([]executor.Executor, error) {
@@ -272,52 +260,30 @@ func closeEngines(engines []*engine.Engine, stderr io.Writer) {
 	}
 }
 
-// lockedFiles checks every cell's lock entry before anything is built, and lists all
-// cells that cannot be built locked.
-func lockedFiles(locks *lock.File, cells []plan.Cell, lockPath string) (map[string]executor.Files, error) {
-	out := map[string]executor.Files{}
-	var problems []error
+// cellCount says how many cells there are, and how many of them are skipped.
+func cellCount(cells []plan.Cell) string {
+	skipped := 0
 	for _, c := range cells {
-		e, err := locks.Lookup(c)
-		if err != nil {
-			problems = append(problems, err)
-			continue
+		if c.Skip != "" {
+			skipped++
 		}
-		files := executor.Files{}
-		for name, data := range e.Files {
-			files[name] = data
-		}
-		out[c.Artifact] = files
 	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("--locked: %s cannot be used:\n%w", lockPath, errors.Join(problems...))
+	if skipped == 0 {
+		return plural(len(cells), "cell")
 	}
-	return out, nil
+	return fmt.Sprintf("%s (%d skipped)", plural(len(cells), "cell"), skipped)
 }
 
-// recordLocks writes the lock files of the cells that succeeded into the lock file,
-// keeping the entries of other cells.
-func recordLocks(locks *lock.File, lockPath string, results []runner.Result) (int, error) {
-	n := 0
-	for _, r := range results {
-		if r.Err != nil || len(r.LockFiles) == 0 {
-			continue
-		}
-		locks.Record(r.Cell, r.Artifact.SHA256, r.LockFiles)
-		n++
-	}
-	if n == 0 {
-		return 0, nil
-	}
-	return n, locks.Write(lockPath)
-}
-
-// printSummary prints one line per cell, in plan order.
+// printSummary prints one line per cell, in plan order, and a count; skipped cells
+// with their reason.
 func printSummary(w io.Writer, out, runID string, results []runner.Result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	failed, reused := 0, 0
+	failed, reused, skipped := 0, 0, 0
 	for _, r := range results {
 		switch {
+		case r.Skipped():
+			skipped++
+			fmt.Fprintf(tw, "skipped\t%s\t%s\n", r.Cell.Name(), r.Cell.Skip)
 		case r.Err != nil:
 			failed++
 			fmt.Fprintf(tw, "FAILED\t%s\t%s\n", r.Cell.Artifact, firstLine(r.Err.Error()))
@@ -329,7 +295,11 @@ func printSummary(w io.Writer, out, runID string, results []runner.Result) {
 		}
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d built, %d reused, %d failed; manifest: %s\n", len(results)-failed-reused, reused, failed, filepath.Join(out, "manifest.json"))
+	counts := fmt.Sprintf("%d built, %d reused, %d failed", len(results)-failed-reused-skipped, reused, failed)
+	if skipped > 0 {
+		counts += fmt.Sprintf(", %d skipped", skipped)
+	}
+	fmt.Fprintf(w, "%s; manifest: %s\n", counts, filepath.Join(out, "manifest.json"))
 }
 
 func firstLine(s string) string {

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/matrixbuild/matrix/executor"
+	"github.com/matrixbuild/matrix/lock"
+	"github.com/matrixbuild/matrix/plan"
+	"github.com/matrixbuild/matrix/registry"
+	"github.com/matrixbuild/matrix/runner"
+)
+
+// lockFile is matrix.lock.json next to the matrix file, as the command read it. Every
+// write of a command goes through save, so that the calls it pins and the cells it
+// records land in one file without undoing each other.
+type lockFile struct {
+	path   string
+	file   *lock.File
+	exists bool
+}
+
+// readLock reads the lock file of a matrix file; a missing one is empty.
+func readLock(specPath string) (*lockFile, error) {
+	path := lock.PathFor(specPath)
+	f, err := lock.Read(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &lockFile{path: path, file: f}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &lockFile{path: path, file: f, exists: true}, nil
+}
+
+func (l *lockFile) save() error {
+	if err := l.file.Write(l.path); err != nil {
+		return err
+	}
+	l.exists = true
+	return nil
+}
+
+// pin records calls the registry answered for the first time, and says so.
+func (l *lockFile) pin(rs []lock.Resolution, stderr io.Writer) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	l.file.AddResolved(rs)
+	if err := l.save(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "matrix: %s: resolved %s:%s\n", l.path, plural(len(rs), "new registry call"), callList(rs))
+	return nil
+}
+
+// callList is one indented line per call.
+func callList(rs []lock.Resolution) string {
+	var b strings.Builder
+	for _, r := range rs {
+		b.WriteString("\n  ")
+		b.WriteString(r.Call)
+	}
+	return b.String()
+}
+
+// lazyRegistry is the npm registry of a matrix file's directory, configured on first
+// use: a command whose calls are all pinned reads no npm configuration and makes no
+// request, and a broken .npmrc is an error only where the registry is needed.
+type lazyRegistry struct {
+	dir    string
+	once   sync.Once
+	client *registry.Client
+	err    error
+}
+
+func newRegistry(specPath string) *lazyRegistry {
+	return &lazyRegistry{dir: filepath.Dir(specPath)}
+}
+
+func (l *lazyRegistry) Packument(ctx context.Context, name string) (*registry.Packument, error) {
+	l.once.Do(func() {
+		cfg, err := registry.LoadConfig(l.dir)
+		if err == nil {
+			l.client, err = registry.NewClient(cfg, registry.ClientOptions{})
+		}
+		l.err = err
+	})
+	if l.err != nil {
+		return nil, l.err
+	}
+	return l.client.Packument(ctx, name)
+}
+
+// lockedFiles checks, for --locked, every cell's lock entry before anything is built,
+// and lists all cells that cannot be built locked. Skipped cells need none.
+func lockedFiles(l *lockFile, cells []plan.Cell, locked bool) (map[string]executor.Files, error) {
+	if !locked {
+		return nil, nil
+	}
+	if !l.exists {
+		return nil, fmt.Errorf("--locked: %s does not exist; record it with `matrix lock` or a run without --locked", l.path)
+	}
+	out := map[string]executor.Files{}
+	var problems []error
+	for _, c := range cells {
+		if c.Skip != "" {
+			continue
+		}
+		e, err := l.file.Lookup(c)
+		if err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		files := executor.Files{}
+		for name, data := range e.Files {
+			files[name] = data
+		}
+		out[c.Artifact] = files
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("--locked: %s cannot be used:\n%w", l.path, errors.Join(problems...))
+	}
+	return out, nil
+}
+
+// recordLocks writes the lock files of the cells that succeeded into the lock file,
+// keeping the entries of other cells.
+func recordLocks(l *lockFile, results []runner.Result) (int, error) {
+	n := 0
+	for _, r := range results {
+		if r.Err != nil || r.Skipped() || len(r.LockFiles) == 0 {
+			continue
+		}
+		l.file.Record(r.Cell, r.Artifact.SHA256, r.LockFiles)
+		n++
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return n, l.save()
+}
