@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -20,8 +21,10 @@ func newPlanCmd() *cobra.Command {
 		Short: "Show the cells a matrix file expands to, without building",
 		Long: `plan expands the targets of FILE (default ./matrix.hcl; all targets unless some
 are named) into cells and prints them in build order: a table by default, or with
---json every evaluated field of every cell. Host variables named in pass_env are
-never read, so nothing secret is printed.`,
+--json every evaluated field of every cell. Cells that a skip block leaves out come
+after the others in the table, with their reason; --json gives them in their place,
+with "skipped": REASON. Host variables named in pass_env are never read, so nothing
+secret is printed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, targets := fileAndTargets(args)
 			_, cells, err := flags.load(cmd, path, targets)
@@ -40,18 +43,36 @@ never read, so nothing secret is printed.`,
 }
 
 // writePlanJSON prints the cells as an indented JSON array; the same plan gives the
-// same bytes.
+// same bytes. A skipped cell is in its place with only what was evaluated of it.
 func writePlanJSON(w io.Writer, cells []plan.Cell) error {
-	if cells == nil {
-		cells = []plan.Cell{}
+	out := make([]any, len(cells))
+	for i, c := range cells {
+		out[i] = c
+		if c.Skip != "" {
+			axes := c.Axes
+			if axes == nil {
+				axes = []plan.Axis{}
+			}
+			out[i] = skippedJSON{Target: c.Target, Name: c.Name(), Axes: axes, Skip: c.Skip}
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(cells)
+	return enc.Encode(out)
 }
 
-// writePlanTable prints one aligned row per cell. Axes are columns in the order targets
+// skippedJSON is a skipped cell in plan --json: a skip block held, so nothing else of
+// it was evaluated, and zero values would only mislead ("timeout": "0s").
+type skippedJSON struct {
+	Target string      `json:"target"`
+	Name   string      `json:"name"`
+	Axes   []plan.Axis `json:"axes"`
+	Skip   string      `json:"skipped"`
+}
+
+// writePlanTable prints one aligned row per cell to build, numbered in build order,
+// then one per skipped cell with its reason. Axes are columns in the order targets
 // declare them; a cell without some axis shows "-".
 func writePlanTable(w io.Writer, cells []plan.Cell) error {
 	var axes []string
@@ -65,23 +86,40 @@ func writePlanTable(w io.Writer, cells []plan.Cell) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	header := append(append([]string{"#", "TARGET"}, upper(axes)...), "IMAGE", "PLATFORM", "ARTIFACT")
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	for i, c := range cells {
-		row := []string{fmt.Sprint(i + 1), c.Target}
-		for _, name := range axes {
-			v, ok := c.AxisValue(name)
-			if !ok {
-				v = "-"
-			}
-			row = append(row, v)
+	n := 0
+	for _, c := range cells {
+		if c.Skip != "" {
+			continue
 		}
+		n++
 		platform := c.Platform
 		if platform == "" {
 			platform = "-"
 		}
-		row = append(row, c.Image, platform, c.Artifact)
+		row := append(axisRow(strconv.Itoa(n), c, axes), c.Image, platform, c.Artifact)
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
+	for _, c := range cells {
+		if c.Skip != "" {
+			// The reason is the row's last cell, so its length widens no column.
+			row := append(axisRow("-", c, axes), "skipped: "+c.Skip)
+			fmt.Fprintln(tw, strings.Join(row, "\t"))
+		}
+	}
 	return tw.Flush()
+}
+
+// axisRow is the start of c's row: its number, target and value of each axis.
+func axisRow(number string, c plan.Cell, axes []string) []string {
+	row := []string{number, c.Target}
+	for _, name := range axes {
+		v, ok := c.AxisValue(name)
+		if !ok {
+			v = "-"
+		}
+		row = append(row, v)
+	}
+	return row
 }
 
 func upper(names []string) []string {

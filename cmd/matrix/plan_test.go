@@ -241,3 +241,61 @@ func TestSingleDashVarArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanSkipped: the table lists skipped cells after the others, unnumbered, with
+// their reason; --json keeps them in plan order with only what was evaluated; validate
+// counts them among the cells.
+func TestPlanSkipped(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "m.hcl")
+	src := `
+target "sharp" {
+  matrix = { sharp = ["0.33.5", "0.34.3"], node = [18, 22] }
+  skip {
+    condition = matrix.sharp == "0.34.3" && matrix.node == 18
+    reason    = "sharp ${matrix.sharp} needs Node.js >=20.3.0"
+  }
+  image    = "node:${matrix.node}"
+  script   = "true"
+  artifact = "sharp-${matrix.sharp}-node${matrix.node}.zip"
+}
+`
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const table = `#  TARGET  SHARP   NODE  IMAGE    PLATFORM  ARTIFACT
+1  sharp   0.33.5  18    node:18  -         sharp-0.33.5-node18.zip
+2  sharp   0.33.5  22    node:22  -         sharp-0.33.5-node22.zip
+3  sharp   0.34.3  22    node:22  -         sharp-0.34.3-node22.zip
+-  sharp   0.34.3  18    skipped: sharp 0.34.3 needs Node.js >=20.3.0
+`
+	if code, out, stderr := runCmd(t, "plan", file); code != 0 || out != table {
+		t.Errorf("plan: exit %d\n%s\nwant\n%s%s", code, out, table, stderr)
+	}
+	const skippedJSON = `  {
+    "target": "sharp",
+    "name": "sharp[sharp=0.34.3,node=18]",
+    "axes": [
+      {
+        "name": "sharp",
+        "value": "0.34.3"
+      },
+      {
+        "name": "node",
+        "value": 18
+      }
+    ],
+    "skipped": "sharp 0.34.3 needs Node.js >=20.3.0"
+  },
+`
+	code, out, stderr := runCmd(t, "plan", "--json", file)
+	var cells []map[string]any
+	if err := json.Unmarshal([]byte(out), &cells); code != 0 || err != nil || len(cells) != 4 {
+		t.Fatalf("plan --json: exit %d, %v\n%s%s", code, err, out, stderr)
+	}
+	if !strings.Contains(out, skippedJSON) || cells[2]["skipped"] == nil || cells[1]["skipped"] != nil || cells[3]["skipped"] != nil {
+		t.Errorf("plan --json: the third cell is not the skipped one as\n%s\n%s", skippedJSON, out)
+	}
+	if code, out, stderr := runCmd(t, "validate", file); code != 0 || out != "valid: 1 target, 4 cells, 1 skipped\n" {
+		t.Errorf("validate: exit %d, %q %s", code, out, stderr)
+	}
+}
