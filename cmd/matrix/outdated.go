@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/matrixbuild/matrix/lock"
 	"github.com/matrixbuild/matrix/plan"
 	"github.com/matrixbuild/matrix/resolve"
 )
@@ -59,8 +60,8 @@ type comparison struct {
 	lock  *lockFile
 	calls []resolve.Change
 	cells []resolve.CellChange
-	// today answered the plan of today: what matrix update pins.
-	today *resolve.Resolver
+	// today are the calls of today's plan and their answers: what matrix update pins.
+	today []lock.Resolution
 	// pinnedErrors counts the errors of the plan with the pins (a pinned version has
 	// gone, say): its cells were not compared.
 	pinnedErrors int
@@ -88,7 +89,8 @@ func (f *specFlags) compareToday(cmd *cobra.Command, path string) (*comparison, 
 	if err != nil {
 		return nil, err
 	}
-	c := &comparison{lock: lf, today: today}
+	// Before Compare, which asks today's resolver for every pin too.
+	c := &comparison{lock: lf, today: today.Used()}
 	_, before, err := f.evaluate(cmd, path, nil, pinned, nil)
 	var diags diagnosticsError
 	switch {
@@ -176,18 +178,22 @@ func writeComparison(w io.Writer, c *comparison) error {
 		fmt.Fprintln(tw, "cells:")
 	}
 	for _, cc := range c.cells {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", cellMark(cc.Change), cc.Cell, cellNote(cc))
+		line := "  " + cellMark(cc.Change) + "\t" + cc.Cell
+		if note := cellNote(cc); note != "" {
+			line += "\t" + note
+		}
+		fmt.Fprintln(tw, line)
 	}
 	return tw.Flush()
 }
 
 func writeCallChanges(w io.Writer, ch resolve.Change) {
 	for _, a := range ch.Added {
-		published := ""
-		if !a.Published.IsZero() {
-			published = "published " + a.Published.Format(time.DateOnly)
+		if a.Published.IsZero() {
+			fmt.Fprintf(w, "  +\t%s\n", a.Version)
+		} else {
+			fmt.Fprintf(w, "  +\t%s\tpublished %s\n", a.Version, a.Published.Format(time.DateOnly))
 		}
-		fmt.Fprintf(w, "  +\t%s\t%s\n", a.Version, published)
 	}
 	for _, r := range ch.Removed {
 		fmt.Fprintf(w, "  -\t%s\t%s\n", r.Version, r.Reason)
@@ -225,6 +231,8 @@ func cellNote(cc resolve.CellChange) string {
 		return "its build changes"
 	case cc.Change == resolve.CellAdded && cc.Skipped != "":
 		return "skipped: " + cc.Skipped
+	case cc.Change == resolve.CellRemoved && cc.WasSkipped != "":
+		return "was skipped: " + cc.WasSkipped
 	case cc.Change == resolve.CellAdded, cc.Change == resolve.CellRemoved:
 		return ""
 	case cc.WasSkipped == "":

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"strings"
 
+	"github.com/matrixbuild/matrix/lock"
 	"github.com/spf13/cobra"
 )
 
@@ -41,8 +43,9 @@ func update(cmd *cobra.Command, flags *specFlags, path string, dryRun bool) erro
 	if err := writeComparison(out, c); err != nil {
 		return err
 	}
-	used := c.today.Used()
+	used := c.today
 	lf := c.lock
+	counts := pinChanges(lf.file.Resolved, used)
 	lf.file.SetResolved(used)
 	data, err := lf.file.Marshal()
 	if err != nil {
@@ -50,7 +53,7 @@ func update(cmd *cobra.Command, flags *specFlags, path string, dryRun bool) erro
 	}
 	old, err := os.ReadFile(lf.path)
 	unchanged := (err == nil && bytes.Equal(old, data)) || (!lf.exists && len(used) == 0)
-	pins := plural(len(used), "registry call")
+	pins := plural(len(used), "registry call") + counts
 	switch {
 	case unchanged:
 		_, err = fmt.Fprintf(out, "%s is up to date: %s pinned\n", lf.path, pins)
@@ -62,4 +65,37 @@ func update(cmd *cobra.Command, flags *specFlags, path string, dryRun bool) erro
 		}
 	}
 	return err
+}
+
+// pinChanges says how the pins of an update differ from the old ones: ": N changed, N
+// new, N dropped", or "" when they do not.
+func pinChanges(old, pins []lock.Resolution) string {
+	before := map[string]lock.Resolution{}
+	for _, r := range old {
+		before[r.Call] = r
+	}
+	changed, added := 0, 0
+	for _, r := range pins {
+		o, ok := before[r.Call]
+		switch {
+		case !ok:
+			added++
+		case !lock.SameAnswer(o, r):
+			changed++
+		}
+		delete(before, r.Call)
+	}
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		word string
+	}{{changed, "changed"}, {added, "new"}, {len(before), "dropped"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.word))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
