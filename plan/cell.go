@@ -155,49 +155,29 @@ func (c Cell) AxisValue(name string) (string, bool) {
 	return "", false
 }
 
-// cellJSON is Cell with durations as Go duration strings ("30m0s"), which people read
-// more easily than nanoseconds.
+// cellJSON is how a cell is written: its fields as Cell's tags say, with its name
+// first and its timeout as a Go duration string ("30m0s"), which people read more
+// easily than nanoseconds. The outer Timeout hides Cell's own.
 type cellJSON struct {
-	Target     string   `json:"target"`
-	Name       string   `json:"name"`
-	Axes       []Axis   `json:"axes"`
-	Image      string   `json:"image"`
-	Platform   string   `json:"platform,omitempty"`
-	Workdir    string   `json:"workdir"`
-	Env        []EnvVar `json:"env"`
-	PassEnv    []string `json:"pass_env"`
-	Mounts     []Mount  `json:"mounts"`
-	Network    string   `json:"network,omitempty"`
-	Script     string   `json:"script"`
-	Collect    string   `json:"collect"`
-	Artifact   string   `json:"artifact"`
-	Format     string   `json:"format"`
-	Timeout    string   `json:"timeout"`
-	MaxSize    int64    `json:"max_size"`
-	Retries    int      `json:"retries"`
-	LockFiles  []string `json:"lock_files"`
-	CrossBuilt bool     `json:"cross_built,omitempty"`
-	Test       *Test    `json:"test,omitempty"`
-	Skip       string   `json:"skipped,omitempty"`
+	Name string `json:"name"`
+	*cellFields
+	Timeout string `json:"timeout"`
 }
+
+// cellFields is Cell without its methods, so that encoding it does not recurse.
+type cellFields Cell
 
 // MarshalJSON renders the cell with its name, the timeout as a duration string and
 // empty lists as [] rather than null, so that output is stable and readable.
 func (c Cell) MarshalJSON() ([]byte, error) {
-	return MarshalJSON(cellJSON{
-		Target: c.Target, Name: c.Name(), Axes: nonNil(c.Axes),
-		Image: c.Image, Platform: c.Platform, Workdir: c.Workdir,
-		Env: nonNil(c.Env), PassEnv: nonNil(c.PassEnv), Mounts: nonNil(c.Mounts),
-		Network: c.Network, Script: c.Script, Collect: c.Collect,
-		Artifact: c.Artifact, Format: c.Format, Timeout: c.Timeout.String(),
-		MaxSize: c.MaxSize, Retries: c.Retries, LockFiles: nonNil(c.LockFiles),
-		CrossBuilt: c.CrossBuilt, Test: c.Test, Skip: c.Skip,
-	})
+	c.Axes, c.Env, c.PassEnv, c.Mounts, c.LockFiles = nonNil(c.Axes), nonNil(c.Env), nonNil(c.PassEnv), nonNil(c.Mounts), nonNil(c.LockFiles)
+	return MarshalJSON(cellJSON{Name: c.Name(), cellFields: (*cellFields)(&c), Timeout: c.Timeout.String()})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes (the name is derived, so it is ignored).
 func (c *Cell) UnmarshalJSON(data []byte) error {
-	var j cellJSON
+	var fields cellFields
+	j := cellJSON{cellFields: &fields}
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
@@ -205,39 +185,30 @@ func (c *Cell) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return err
 	}
-	*c = Cell{
-		Target: j.Target, Axes: j.Axes, Image: j.Image, Platform: j.Platform,
-		Workdir: j.Workdir, Env: j.Env, PassEnv: j.PassEnv, Mounts: j.Mounts,
-		Network: j.Network, Script: j.Script, Collect: j.Collect, Artifact: j.Artifact,
-		Format: j.Format, Timeout: d, MaxSize: j.MaxSize, Retries: j.Retries,
-		LockFiles: j.LockFiles, CrossBuilt: j.CrossBuilt, Test: j.Test, Skip: j.Skip,
-	}
+	*c = Cell(fields)
+	c.Timeout = d
 	return nil
 }
 
+// testJSON is how a test is written: Test's fields, the timeout as a duration string.
 type testJSON struct {
-	Image    string   `json:"image"`
-	Platform string   `json:"platform,omitempty"`
-	Workdir  string   `json:"workdir"`
-	Env      []EnvVar `json:"env"`
-	Mounts   []Mount  `json:"mounts"`
-	Network  string   `json:"network,omitempty"`
-	Script   string   `json:"script"`
-	Timeout  string   `json:"timeout"`
+	*testFields
+	Timeout string `json:"timeout"`
 }
+
+// testFields is Test without its methods.
+type testFields Test
 
 // MarshalJSON renders the timeout as a duration string and empty lists as [].
 func (t Test) MarshalJSON() ([]byte, error) {
-	return MarshalJSON(testJSON{
-		Image: t.Image, Platform: t.Platform, Workdir: t.Workdir,
-		Env: nonNil(t.Env), Mounts: nonNil(t.Mounts), Network: t.Network,
-		Script: t.Script, Timeout: t.Timeout.String(),
-	})
+	t.Env, t.Mounts = nonNil(t.Env), nonNil(t.Mounts)
+	return MarshalJSON(testJSON{testFields: (*testFields)(&t), Timeout: t.Timeout.String()})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (t *Test) UnmarshalJSON(data []byte) error {
-	var j testJSON
+	var fields testFields
+	j := testJSON{testFields: &fields}
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
@@ -245,10 +216,8 @@ func (t *Test) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return err
 	}
-	*t = Test{
-		Image: j.Image, Platform: j.Platform, Workdir: j.Workdir, Env: j.Env,
-		Mounts: j.Mounts, Network: j.Network, Script: j.Script, Timeout: d,
-	}
+	*t = Test(fields)
+	t.Timeout = d
 	return nil
 }
 
