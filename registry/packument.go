@@ -68,54 +68,10 @@ func decodePackument(r io.Reader, name string) (*Packument, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch key {
-		case "name":
-			var n any
-			if err := dec.Decode(&n); err != nil {
-				return nil, malformed(err)
-			}
-			if s, ok := n.(string); !ok || s != name {
-				return nil, fmt.Errorf("%w: it names package %q, not %q", ErrMalformed, clip(fmt.Sprint(n)), name)
-			}
-		case "dist-tags":
-			var tags map[string]any
-			if err := dec.Decode(&tags); err != nil {
-				return nil, malformed(fmt.Errorf("dist-tags: %w", err))
-			}
-			for t, v := range tags {
-				if s, ok := v.(string); ok {
-					p.DistTags[t] = s
-				}
-			}
-		case "time":
-			var times map[string]any
-			if err := dec.Decode(&times); err != nil {
-				return nil, malformed(fmt.Errorf("time: %w", err))
-			}
-			p.Full = true
-			for v, t := range times {
-				if v == "created" || v == "modified" || v == "unpublished" {
-					continue
-				}
-				s, _ := t.(string)
-				at, err := time.Parse(time.RFC3339Nano, s)
-				if err != nil {
-					p.Skipped = append(p.Skipped, Skipped{Version: clip(v), Reason: "publish time is not an RFC 3339 time"})
-					continue
-				}
-				p.Time[v] = at
-			}
-		case "versions":
-			sawVersions = true
-			if err := decodeVersions(dec, p); err != nil {
-				return nil, err
-			}
-		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return nil, malformed(err)
-			}
+		if err := decodeField(dec, key, p); err != nil {
+			return nil, err
 		}
+		sawVersions = sawVersions || key == "versions"
 	}
 	if err := expectDelim(dec, '}'); err != nil {
 		return nil, err
@@ -136,6 +92,62 @@ func decodePackument(r io.Reader, name string) (*Packument, error) {
 		}
 	}
 	return p, nil
+}
+
+// decodeField reads the value of one top-level key of the document into p.
+func decodeField(dec *json.Decoder, key string, p *Packument) error {
+	switch key {
+	case "name":
+		var n any
+		if err := dec.Decode(&n); err != nil {
+			return malformed(err)
+		}
+		if s, ok := n.(string); !ok || s != p.Name {
+			return fmt.Errorf("%w: it names package %q, not %q", ErrMalformed, clip(fmt.Sprint(n)), p.Name)
+		}
+	case "dist-tags":
+		var tags map[string]any
+		if err := dec.Decode(&tags); err != nil {
+			return malformed(fmt.Errorf("dist-tags: %w", err))
+		}
+		for t, v := range tags {
+			if s, ok := v.(string); ok {
+				p.DistTags[t] = s
+			}
+		}
+	case "time":
+		return decodeTimes(dec, p)
+	case "versions":
+		return decodeVersions(dec, p)
+	default:
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return malformed(err)
+		}
+	}
+	return nil
+}
+
+// decodeTimes reads the full document's publish times; their presence marks it full.
+func decodeTimes(dec *json.Decoder, p *Packument) error {
+	var times map[string]any
+	if err := dec.Decode(&times); err != nil {
+		return malformed(fmt.Errorf("time: %w", err))
+	}
+	p.Full = true
+	for v, t := range times {
+		if v == "created" || v == "modified" || v == "unpublished" {
+			continue
+		}
+		s, _ := t.(string)
+		at, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			p.Skipped = append(p.Skipped, Skipped{Version: clip(v), Reason: "publish time is not an RFC 3339 time"})
+			continue
+		}
+		p.Time[v] = at
+	}
+	return nil
 }
 
 func decodeVersions(dec *json.Decoder, p *Packument) error {
