@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/matrixbuild/matrix/internal/atomicfile"
 )
 
 // writeErr remembers its writer's error, to tell it from the reader's in a copy.
@@ -41,15 +43,8 @@ type spool struct {
 	off int64
 }
 
-// spoolPrefix starts the name of a spool file.
-const spoolPrefix = ".pack-spool-"
-
-// IsSpool reports whether a directory entry's name is a spool file, left behind only
-// where a process died on a system that cannot unlink an open file.
-func IsSpool(name string) bool { return strings.HasPrefix(name, spoolPrefix) }
-
 func newSpool(dir string) (*spool, error) {
-	f, err := os.CreateTemp(dir, spoolPrefix+"*")
+	f, err := atomicfile.Temp(dir, "pack-spool")
 	if err != nil {
 		return nil, fmt.Errorf("pack: spool: %w", err)
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/manifest"
-	"github.com/matrixbuild/matrix/pack"
 )
 
 // claimName is the file whose flock claims an output directory for one run.
@@ -89,7 +88,7 @@ func removePartialFiles(dir string) []string {
 			if !e.Type().IsRegular() || !strings.HasPrefix(name, ".") {
 				continue
 			}
-			if atomicfile.IsTemp(name) || pack.IsSpool(name) {
+			if atomicfile.IsTemp(name) {
 				if os.Remove(filepath.Join(dir, sub, name)) == nil {
 					removed = append(removed, path.Join(sub, name))
 				}

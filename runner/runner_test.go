@@ -18,7 +18,6 @@ import (
 	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/manifest"
-	"github.com/matrixbuild/matrix/pack"
 	"github.com/matrixbuild/matrix/plan"
 )
 
@@ -136,7 +135,7 @@ func assertClean(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if atomicfile.IsTemp(e.Name()) || pack.IsSpool(e.Name()) {
+		if atomicfile.IsTemp(e.Name()) {
 			t.Errorf("left behind in %s: %s", dir, e.Name())
 		}
 	}
@@ -450,7 +449,7 @@ func TestRunRefusesClaimedOutDir(t *testing.T) {
 
 func TestRunRemovesPartialFilesOfKilledRun(t *testing.T) {
 	opts := options(t)
-	for _, name := range []string{".a.tar.gz.tmp-123", ".pack-spool-456"} {
+	for _, name := range []string{".a.tar.gz.tmp-123", ".pack-spool.tmp-456"} {
 		os.WriteFile(filepath.Join(opts.OutDir, name), []byte("partial"), 0o644)
 	}
 	var progress bytes.Buffer

@@ -29,13 +29,19 @@ type File struct {
 	done bool
 }
 
+// Temp creates a hidden temporary file in dir whose name IsTemp recognises, for data
+// that is never committed (a spool): the caller removes it.
+func Temp(dir, name string) (*os.File, error) {
+	return os.CreateTemp(dir, "."+name+tempMarker+"*")
+}
+
 // Create starts the replacement of dir/name: the returned file is written, then
 // committed or aborted. Its mode is 0644 once committed.
 func Create(dir, name string) (*File, error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+name+tempMarker+"*")
+	f, err := Temp(dir, name)
 	if err != nil {
 		return nil, fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
 	}
@@ -43,7 +49,9 @@ func Create(dir, name string) (*File, error) {
 }
 
 // Commit syncs the file, renames it over its destination and syncs the directory.
-// On error the temporary file is removed and the destination is as it was.
+// An error before the rename removes the temporary file and leaves the destination
+// as it was; an error syncing the directory comes after the rename: the new content
+// is in place but a crash may still lose the rename.
 func (f *File) Commit() error {
 	if f.done {
 		return fmt.Errorf("writing %s: already committed or aborted", f.dest)
