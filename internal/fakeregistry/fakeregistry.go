@@ -57,7 +57,7 @@ func testdata() string {
 func (r *Registry) URL() string { return r.Server.URL + "/" }
 
 // Refuse makes every later request fail the test: for commands that must answer
-// from matrix.lock.json alone.
+// from matrix.lock.json alone. Refuse("") answers requests again.
 func (r *Registry) Refuse(why string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
