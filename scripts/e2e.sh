@@ -14,7 +14,10 @@
 #   - SIGINT during npm install exits 130 and leaves nothing behind;
 #   - a zip artifact unzips to nodejs/node_modules/sharp/... and loads;
 #   - a deliberately broken cell (musl binaries, glibc runtime) fails its test with
-#     the loader's error in the manifest.
+#     the loader's error in the manifest;
+#   - matrix update pins sharp's minors from the real registry; with the registry
+#     unreachable, validate, plan and run --locked work from the lock; outdated is
+#     current after update and names the newest version once the lock lacks it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
@@ -147,5 +150,42 @@ grep -q 'Could not load the \\"sharp\\" module using the linux-x64 runtime' "$tm
 [ -z "$(ls "$tmp/broken"/*.tar.gz 2>/dev/null)" ] || { echo "e2e: the broken cell left an artifact" >&2; exit 1; }
 echo "e2e: the broken cell failed its test with the loader's error, and left no artifact"
 
+# The registry's answers pinned in the lock: update resolves sharp's minors on the real
+# registry; then, with the registry unreachable for matrix itself (HTTPS_PROXY and
+# npm_config_registry at a closed port; the build containers reach it as before),
+# validate, plan and run --locked work from the lock alone and reproduce the builds;
+# outdated is current right after update, and names the newest version once the lock's
+# resolution lacks it.
+reg="$tmp/registry"
+mkdir -p "$reg"
+cp offline.hcl "$reg/"
+sed 's|sharp = var.sharp_versions|sharp = npm_versions("sharp", ">=0.33.0 <0.35.0", { per = "minor" })|' matrix.hcl > "$reg/matrix.hcl"
+grep -q 'npm_versions("sharp"' "$reg/matrix.hcl" || { echo "e2e: the matrix file does not call npm_versions" >&2; exit 1; }
+rvars=(--var-file "$reg/offline.hcl" --var "nodes=[22]")
+"$M" update "${rvars[@]}" "$reg/matrix.hcl"
+pinned() {  # the versions the lock pins for the npm_versions call, one a line
+  node -e 'for (const r of JSON.parse(require("fs").readFileSync(process.argv[1])).resolved)
+             if (r.function === "npm_versions") console.log(r.versions.join("\n"))' "$reg/matrix.lock.json"
+}
+versions=$(pinned)
+newest=$(echo "$versions" | tail -1)
+{ [ "$(echo "$versions" | head -1)" = 0.33.5 ] && [[ "$newest" == 0.34.* ]]; } \
+  || { echo "e2e: update pinned sharp versions: $versions" >&2; exit 1; }
+"$M" run --quiet "${rvars[@]}" --out "$reg/out" "$reg/matrix.hcl" >/dev/null
+offline=(env HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 npm_config_registry=http://127.0.0.1:9/)
+"${offline[@]}" "$M" validate --locked "${rvars[@]}" "$reg/matrix.hcl"
+"${offline[@]}" "$M" plan --locked "${rvars[@]}" "$reg/matrix.hcl" >/dev/null
+"${offline[@]}" "$M" run --quiet --locked "${rvars[@]}" --out "$reg/out2" "$reg/matrix.hcl" >/dev/null
+cmp "$reg/out/SHA256SUMS" "$reg/out2/SHA256SUMS" || { echo "e2e: the offline --locked run built other bytes" >&2; exit 1; }
+"$M" outdated "${rvars[@]}" "$reg/matrix.hcl" || { echo "e2e: outdated right after update is not current" >&2; exit 1; }
+node -e 'const fs = require("fs"), f = process.argv[1], lock = JSON.parse(fs.readFileSync(f));
+         for (const r of lock.resolved) if (r.function === "npm_versions") r.versions.pop();
+         fs.writeFileSync(f, JSON.stringify(lock, null, 2) + "\n")' "$reg/matrix.lock.json"
+code=0
+"$M" outdated "${rvars[@]}" "$reg/matrix.hcl" > "$reg/outdated.txt" || code=$?
+[ "$code" -eq 1 ] && grep -q "^  +  $newest" "$reg/outdated.txt" \
+  || { echo "e2e: outdated of a lock without sharp $newest: exit $code" >&2; cat "$reg/outdated.txt" >&2; exit 1; }
+echo "e2e: update pinned sharp 0.33.5 and $newest; validate, plan and run --locked worked with the registry unreachable; outdated named $newest once the lock lacked it"
+
 echo "e2e: $want artifacts verified, loaded and resized, reproduced twice (plain and --locked)"
-echo "$(( want + 5 )) passed, 0 failed"
+echo "$(( want + 6 )) passed, 0 failed"

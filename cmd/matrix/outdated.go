@@ -136,7 +136,11 @@ func (c *comparison) count(s resolve.Status) int {
 func (c *comparison) summary() string {
 	pinned := len(c.calls) - c.count(resolve.NotPinned) - c.count(resolve.Unused)
 	if !c.outdated() {
-		return fmt.Sprintf("%s is current: %s resolve as pinned", c.lock.path, plural(pinned, "registry call"))
+		verb := "resolve"
+		if pinned == 1 {
+			verb = "resolves"
+		}
+		return fmt.Sprintf("%s is current: %s %s as pinned", c.lock.path, plural(pinned, "registry call"), verb)
 	}
 	parts := []string{fmt.Sprintf("%d of %s resolve otherwise today", c.count(resolve.Changed), plural(pinned, "pinned call"))}
 	if n := c.count(resolve.NotPinned); n > 0 {
