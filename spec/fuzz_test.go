@@ -13,7 +13,8 @@ import (
 // FuzzLoadPlan loads and expands arbitrary bytes as LoadPlan does (planning what loaded
 // after errors too): it may report anything, but must never panic, must render what it
 // reports, and every cell it returns must have a plain artifact file name, or be
-// skipped with a reason and nothing else evaluated.
+// skipped with a reason and nothing else evaluated. Registry functions are answered by
+// the fake Resolver.
 func FuzzLoadPlan(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/bad/*.hcl")
 	seeds = append(seeds, "testdata/matrix.hcl")
@@ -26,7 +27,7 @@ func FuzzLoadPlan(f *testing.F) {
 include = [{ a = 1, c = true }, { d = "n" }]
 exclude = [{ b = "x", a = 2 }]` + cellBody + "}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
-		file, cells, diags := loadSourcePlan("fuzz.hcl", src, Options{Environ: []string{"MATRIX_VAR_x=1"}})
+		file, cells, diags := loadSourcePlan("fuzz.hcl", src, Options{Environ: []string{"MATRIX_VAR_x=1"}, Resolver: &fakeResolver{}})
 		if file == nil {
 			t.Fatal("nil File")
 		}

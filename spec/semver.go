@@ -14,41 +14,25 @@ import (
 // version or range node-semver rejects is an error at the argument, with where in it
 // the problem is, rather than a quiet false.
 var (
-	semverSatisfiesFunc = function.New(&function.Spec{
-		Description:  "Whether a version satisfies a node-semver range (prereleases as node-semver treats them).",
-		Params:       []function.Parameter{{Name: "version", Type: cty.String}, {Name: "range", Type: cty.String}},
-		Type:         function.StaticReturnType(cty.Bool),
-		RefineResult: notNull,
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+	semverSatisfiesFunc = semverPredicate("Whether a version satisfies a node-semver range (prereleases as node-semver treats them).",
+		"version", "range", func(args []cty.Value) (bool, error) {
 			v, err := versionArg(args, 0)
 			if err != nil {
-				return cty.NilVal, err
+				return false, err
 			}
 			r, err := rangeArg(args, 1)
-			if err != nil {
-				return cty.NilVal, err
-			}
-			return cty.BoolVal(r.Test(v, false)), nil
-		},
-	})
+			return err == nil && r.Test(v, false), err
+		})
 
-	semverIntersectsFunc = function.New(&function.Spec{
-		Description:  "Whether some version satisfies both node-semver ranges.",
-		Params:       []function.Parameter{{Name: "range_a", Type: cty.String}, {Name: "range_b", Type: cty.String}},
-		Type:         function.StaticReturnType(cty.Bool),
-		RefineResult: notNull,
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+	semverIntersectsFunc = semverPredicate("Whether some version satisfies both node-semver ranges.",
+		"range_a", "range_b", func(args []cty.Value) (bool, error) {
 			a, err := rangeArg(args, 0)
 			if err != nil {
-				return cty.NilVal, err
+				return false, err
 			}
 			b, err := rangeArg(args, 1)
-			if err != nil {
-				return cty.NilVal, err
-			}
-			return cty.BoolVal(semver.Intersects(a, b)), nil
-		},
-	})
+			return err == nil && semver.Intersects(a, b), err
+		})
 
 	semverSortFunc = function.New(&function.Spec{
 		Description:  "The versions, as written, in ascending semver order (node-semver's sort).",
@@ -62,6 +46,24 @@ var (
 	semverMinorFunc = semverPart("minor", func(v semver.Version) uint64 { return v.Minor })
 	semverPatchFunc = semverPart("patch", func(v semver.Version) uint64 { return v.Patch })
 )
+
+// semverPredicate makes a function of two strings, first and second, that answers a
+// bool.
+func semverPredicate(description, first, second string, pred func(args []cty.Value) (bool, error)) function.Function {
+	return function.New(&function.Spec{
+		Description:  description,
+		Params:       []function.Parameter{{Name: first, Type: cty.String}, {Name: second, Type: cty.String}},
+		Type:         function.StaticReturnType(cty.Bool),
+		RefineResult: notNull,
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			ok, err := pred(args)
+			if err != nil {
+				return cty.NilVal, err
+			}
+			return cty.BoolVal(ok), nil
+		},
+	})
+}
 
 // semverPart makes semver_major, semver_minor or semver_patch.
 func semverPart(name string, part func(semver.Version) uint64) function.Function {
