@@ -13,7 +13,8 @@ import (
 type scope struct {
 	// eval holds var, local and the functions, the registry functions bound to the
 	// command's context (File.bind): one per Load or Plan call.
-	eval       *hcl.EvalContext
+	eval *hcl.EvalContext
+	// sens judges the arguments of registry calls and skip reasons.
 	sens       sensitivity
 	vars       map[string]cty.Value
 	locals     map[string]cty.Value // nil: locals are not available here (validations)
