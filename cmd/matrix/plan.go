@@ -53,7 +53,7 @@ func writePlanJSON(w io.Writer, cells []plan.Cell) error {
 			if axes == nil {
 				axes = []plan.Axis{}
 			}
-			out[i] = skippedJSON{Target: c.Target, Name: c.Name(), Axes: axes, Skip: c.Skip}
+			out[i] = skippedJSON{Name: c.Name(), Target: c.Target, Axes: axes, Skip: c.Skip}
 		}
 	}
 	enc := json.NewEncoder(w)
@@ -63,10 +63,11 @@ func writePlanJSON(w io.Writer, cells []plan.Cell) error {
 }
 
 // skippedJSON is a skipped cell in plan --json: a skip block held, so nothing else of
-// it was evaluated, and zero values would only mislead ("timeout": "0s").
+// it was evaluated, and zero values would only mislead ("timeout": "0s"). Its keys
+// come in the order of a cell's.
 type skippedJSON struct {
-	Target string      `json:"target"`
 	Name   string      `json:"name"`
+	Target string      `json:"target"`
 	Axes   []plan.Axis `json:"axes"`
 	Skip   string      `json:"skipped"`
 }

@@ -272,8 +272,8 @@ target "sharp" {
 		t.Errorf("plan: exit %d\n%s\nwant\n%s%s", code, out, table, stderr)
 	}
 	const skippedJSON = `  {
-    "target": "sharp",
     "name": "sharp[sharp=0.34.3,node=18]",
+    "target": "sharp",
     "axes": [
       {
         "name": "sharp",
