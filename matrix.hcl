@@ -6,10 +6,16 @@
 #
 # Reference: README.md, "matrix.hcl reference".
 
+variable "sharp_range" {
+  type        = string
+  default     = ">=0.33.0"
+  description = "The sharp versions to build: the newest patch of every minor in this node-semver range, as the npm registry lists them (pinned in matrix.lock.json; matrix outdated / matrix update refresh them). sharp < 0.33 downloads libvips at install time and is not supported."
+}
+
 variable "sharp_versions" {
   type        = list(string)
-  default     = ["0.33.5", "0.34.5", "0.35.5"]
-  description = "sharp versions to build. sharp < 0.33 downloads libvips at install time and is not supported."
+  default     = []
+  description = "Exact sharp versions to build instead of sharp_range; empty: resolve sharp_range."
   validation {
     condition     = length([for v in var.sharp_versions : v if length(regexall("^[0-9]+\\.[0-9]+\\.[0-9]+$", v)) == 0]) == 0
     error_message = "Each sharp version must be an exact version like 0.34.5."
@@ -81,7 +87,11 @@ variable "format" {
 }
 
 locals {
-  platforms = { x64 = "linux/amd64", arm64 = "linux/arm64" }
+  # The newest patch of each sharp minor that the range admits, ascending. (HCL
+  # evaluates both branches, so the registry call is pinned in matrix.lock.json even
+  # when sharp_versions overrides it; --locked does not need that pin.)
+  sharp_versions = length(var.sharp_versions) > 0 ? var.sharp_versions : npm_versions("sharp", var.sharp_range, { per = "minor" })
+  platforms      = { x64 = "linux/amd64", arm64 = "linux/arm64" }
   ca_target = "/etc/ssl/certs/matrix-ca.crt"
   # Node.js adds these certificates to its built-in ones; npm runs on Node.js.
   ca_env = var.ca_bundle == "" ? {} : { NODE_EXTRA_CA_CERTS = local.ca_target }
@@ -89,20 +99,18 @@ locals {
 
 target "sharp-lambda" {
   matrix = {
-    sharp = var.sharp_versions
+    sharp = local.sharp_versions
     node  = var.nodes
     arch  = var.archs
   }
 
-  # sharp 0.35 declares engines { node = ">=20.9.0" }; 0.33 and 0.34 accept ^18.17.0,
-  # ^20.3.0 and >=21. Every Lambda nodejs20.x runtime and build image ships a Node.js 20
-  # later than 20.9, so all of the default cells can work and none is excluded. What
-  # cannot work is sharp 0.35 or later on the nodejs18.x runtime (Node.js 18): excluded
-  # here in case 18 is added to nodes.
-  exclude = [
-    for v in var.sharp_versions : { sharp = v, node = 18 }
-    if !startswith(v, "0.33.") && !startswith(v, "0.34.")
-  ]
+  # A cell whose sharp does not support its Node.js is not built: its engines.node
+  # (0.35 declares >=20.9.0; 0.33 and 0.34 ^18.17.0 || ^20.3.0 || >=21.0.0) must admit
+  # some Node.js of that major. Plans and manifests list such cells with the reason.
+  skip {
+    condition = !semver_intersects(lookup(npm_package("sharp", matrix.sharp).engines, "node", "*"), "${matrix.node}.x")
+    reason    = "sharp ${matrix.sharp} supports Node.js ${lookup(npm_package("sharp", matrix.sharp).engines, "node", "*")}, not ${matrix.node}"
+  }
 
   image    = format(var.build_image, matrix.node)
   platform = local.platforms[matrix.arch]
