@@ -50,20 +50,21 @@ type images struct {
 
 // buildCell resolves the images, then reuses the cell's earlier artifact or builds,
 // packs, tests and publishes it. On any failure no artifact file of this cell is left
-// in the output directory, and its earlier artifact is left alone.
-func (r *run) buildCell(ctx context.Context, engine executor.Executor, cell plan.Cell) (*manifest.Artifact, executor.Files, error) {
+// in the output directory, and its earlier artifact is left alone. ctx is the run's;
+// gctx also ends when fail-fast stops the run.
+func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cell plan.Cell) (*manifest.Artifact, executor.Files, error) {
 	start := r.now()
 	b, err := r.openCell(engine, cell)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer b.discard()
-	cctx, cancel := context.WithTimeoutCause(ctx, cell.Timeout, errTimeout)
+	cctx, cancel := context.WithTimeoutCause(gctx, cell.Timeout, errTimeout)
 	defer cancel()
 
 	imgs, err := b.resolve(cctx)
 	if err != nil {
-		return nil, nil, b.fail(ctx, cctx, err)
+		return nil, nil, b.fail(ctx, gctx, cctx, err)
 	}
 	if prev := r.reusable(cell.Artifact, imgs.inputHash, imgs.testDef); prev != nil {
 		fmt.Fprintf(r.progress, "[%s] matrix: reused, built by run %s from the same inputs (input hash %.12s)\n", prev.File, prev.RunID, imgs.inputHash)
@@ -77,7 +78,7 @@ func (r *run) buildCell(ctx context.Context, engine executor.Executor, cell plan
 		err = b.publish()
 	}
 	if err != nil {
-		return nil, nil, b.fail(ctx, cctx, err)
+		return nil, nil, b.fail(ctx, gctx, cctx, err)
 	}
 	art.DurationSecs = r.now().Sub(start).Round(time.Millisecond).Seconds()
 	return art, lockFiles, nil
@@ -115,21 +116,27 @@ func (b *cellBuild) discard() {
 	}
 }
 
-// fail explains err (a timeout, a script's last lines), ends the cell's log with it
-// and returns it; an error writing the log is added to it.
-func (b *cellBuild) fail(ctx, cctx context.Context, err error) error {
+// fail explains err (a timeout, a stop, a script's last lines), ends the cell's log
+// with why it failed and returns it; an error writing the log is added to it. ctx is
+// the run's, gctx the cell's group's, cctx the cell's own.
+func (b *cellBuild) fail(ctx, gctx, cctx context.Context, err error) error {
 	b.lines.Flush()
-	if errors.Is(context.Cause(cctx), errTimeout) && ctx.Err() == nil {
+	switch {
+	case errors.Is(context.Cause(cctx), errTimeout) && gctx.Err() == nil:
 		err = fmt.Errorf("%w after %v (the cell's timeout)", errTimeout, b.cell.Timeout)
+	case errors.Is(err, context.Canceled) && gctx.Err() != nil:
+		// Stopped by an interrupt, or by fail-fast after another cell failed: say
+		// which, not "context canceled".
+		err = notBuilt(ctx)
 	}
+	why := fmt.Sprintf("matrix: cell failed: %v\n", err) // a script's last lines are just above it in the log
 	var exit *executor.ExitError
 	if errors.As(err, &exit) {
 		if t := b.last.String(); t != "" {
 			err = fmt.Errorf("%w; last lines of %s:\n%s", err, logName(b.cell), indent(t))
 		}
 	}
-	fmt.Fprintf(b.log, "matrix: cell failed: %v\n", err)
-	if lerr := b.log.commit(); lerr != nil && !errors.Is(err, lerr) {
+	if lerr := b.log.end(why); lerr != nil && !errors.Is(err, lerr) {
 		err = fmt.Errorf("%w; and its log: %v", err, lerr)
 	}
 	return err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sync"
 
@@ -16,11 +17,12 @@ import (
 // reused artifact keeps the log of its build (abort). The first write error is kept
 // and returned by commit: a log with a hole in it fails its cell.
 type cellLog struct {
-	mu   sync.Mutex
-	path string
-	file *atomicfile.File
-	err  error
-	done bool // committed or aborted: later lines (a late engine copier) are dropped
+	mu      sync.Mutex
+	path    string
+	file    *atomicfile.File
+	err     error
+	done    bool // committed or aborted: later lines (a late engine copier) are dropped
+	inPlace bool // committed, and renamed over the earlier log
 }
 
 func createLog(outDir string, cell plan.Cell) (*cellLog, error) {
@@ -38,8 +40,13 @@ func createLog(outDir string, cell plan.Cell) (*cellLog, error) {
 func (l *cellLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.write(p)
+	return len(p), nil
+}
+
+func (l *cellLog) write(p []byte) {
 	if l.done || l.err != nil {
-		return len(p), nil
+		return
 	}
 	if _, err := l.file.Write(p); err != nil {
 		var pe *fs.PathError
@@ -48,7 +55,6 @@ func (l *cellLog) Write(p []byte) (int, error) {
 		}
 		l.err = fmt.Errorf("writing %s: %w", l.path, err)
 	}
-	return len(p), nil
 }
 
 // commit puts the log in place, also after a write error (what was written is still
@@ -56,14 +62,47 @@ func (l *cellLog) Write(p []byte) (int, error) {
 func (l *cellLog) commit() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.commitLocked()
+}
+
+func (l *cellLog) commitLocked() error {
 	if l.done {
 		return l.err
 	}
 	l.done = true
-	if err := l.file.Commit(); err != nil && l.err == nil {
+	err := l.file.Commit()
+	l.inPlace = err == nil
+	if err != nil && l.err == nil {
 		l.err = err
 	}
 	return l.err
+}
+
+// end writes the log's last line, why the cell failed, and commits the log. A log
+// already in place (the cell failed while publishing its artifact, after the log) gets
+// the line appended, so that a failed cell's log always ends with why.
+func (l *cellLog) end(line string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.done {
+		l.write([]byte(line))
+		return l.commitLocked()
+	}
+	if !l.inPlace {
+		return l.err
+	}
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(line)
+	if serr := f.Sync(); err == nil {
+		err = serr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // abort leaves the earlier log in place; it does nothing after commit.

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/matrixbuild/matrix/executor"
+	"github.com/matrixbuild/matrix/internal/filename"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/pack"
 	"github.com/matrixbuild/matrix/plan"
@@ -110,10 +111,15 @@ func newRun(opts Options) *run {
 // Run builds cells into opts.OutDir and writes manifest.json and SHA256SUMS last. It
 // returns the results in plan order; err is a *RunError when a cell failed, or the
 // reason the run could not start or record itself. A manifest.json in opts.OutDir
-// that cannot be read stops the run before anything is built.
+// that cannot be read, or two cells with one artifact name, stop the run before
+// anything is built; a cell whose artifact is not a plain file name fails before
+// anything of it is written.
 func Run(ctx context.Context, engines []executor.Executor, cells []plan.Cell, opts Options) ([]Result, error) {
 	if len(engines) == 0 {
 		return nil, errors.New("no engine to build on")
+	}
+	if err := checkUnique(cells); err != nil {
+		return nil, err
 	}
 	r := newRun(opts)
 	release, err := r.prepareOutDir()
@@ -159,27 +165,31 @@ func (r *run) schedule(ctx context.Context, engines []executor.Executor, cells [
 // run's; gctx also ends when fail-fast stops the run.
 func (r *run) runCell(ctx, gctx context.Context, engs *pool, cell plan.Cell) Result {
 	res := Result{Cell: cell}
+	res.Artifact, res.LockFiles, res.Err = r.placeCell(ctx, gctx, engs, cell)
+	if res.Err != nil {
+		fmt.Fprintf(r.progress, "FAIL %s: %v\n", shown(cell.Artifact), res.Err)
+	} else {
+		fmt.Fprintf(r.progress, "ok   %s  sha256:%s\n", res.Artifact.File, res.Artifact.SHA256)
+	}
+	return res
+}
+
+// placeCell checks the cell's artifact name, then builds the cell on a free engine.
+func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell) (*manifest.Artifact, executor.Files, error) {
+	// Before anything of the cell touches the disk: a plan.Cell may come from JSON,
+	// and its name makes the paths of its artifact and log.
+	if err := filename.Check(cell.Artifact); err != nil {
+		return nil, nil, fmt.Errorf("artifact %w", err)
+	}
 	e, err := engs.acquire(gctx, cell)
 	if err != nil {
-		res.Err = notBuilt(ctx)
-		return res
+		return nil, nil, notBuilt(ctx)
 	}
 	defer engs.release(e)
 	if len(engs.engines) > 1 {
 		fmt.Fprintf(r.progress, "[%s] matrix: building on %s\n", cell.Artifact, engs.engines[e].Name())
 	}
-	res.Artifact, res.LockFiles, res.Err = r.buildCell(gctx, engs.engines[e], cell)
-	if errors.Is(res.Err, context.Canceled) {
-		// Stopped by an interrupt, or by fail-fast after another cell failed: say
-		// which, not "context canceled".
-		res.Err = notBuilt(ctx)
-	}
-	if res.Err != nil {
-		fmt.Fprintf(r.progress, "FAIL %s: %v\n", cell.Artifact, res.Err)
-	} else {
-		fmt.Fprintf(r.progress, "ok   %s  sha256:%s\n", res.Artifact.File, res.Artifact.SHA256)
-	}
-	return res
+	return r.buildCell(ctx, gctx, engs.engines[e], cell)
 }
 
 // record writes manifest.json and SHA256SUMS: the artifacts built, the failures, and
@@ -219,7 +229,7 @@ func (r *run) record(started time.Time, results []Result) error {
 		}
 		m.Failed = append(m.Failed, failure(res))
 		if runErr == nil {
-			runErr = &RunError{Total: toBuild, First: fmt.Errorf("%s: %w", res.Cell.Artifact, res.Err)}
+			runErr = &RunError{Total: toBuild, First: fmt.Errorf("%s: %w", shown(res.Cell.Artifact), res.Err)}
 		}
 		runErr.Failed++
 	}
@@ -240,7 +250,9 @@ func failure(res Result) manifest.Failure {
 		Target:   res.Cell.Target,
 		Axes:     axes(res.Cell),
 		Error:    res.Err.Error(),
-		Log:      logName(res.Cell),
+	}
+	if filename.Check(res.Cell.Artifact) == nil {
+		f.Log = logName(res.Cell) // a cell refused for its name has no log
 	}
 	var te *TestError
 	if errors.As(res.Err, &te) {
@@ -249,7 +261,8 @@ func failure(res Result) manifest.Failure {
 	return f
 }
 
-// errNotBuilt marks a cell that never ran because the run stopped first.
+// errNotBuilt marks a cell that the run stopped before it was built: waiting for an
+// engine, or while it ran.
 var errNotBuilt = errors.New("not built")
 
 func notBuilt(ctx context.Context) error {
