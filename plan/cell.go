@@ -26,7 +26,9 @@ type Cell struct {
 	Platform string `json:"platform,omitempty"` // e.g. "linux/amd64"; empty: the engine's default
 	Workdir  string `json:"workdir"`
 	// Env holds the variables given to the build container. Values are never secret:
-	// host variables that are passed through are named in PassEnv and read at run time.
+	// spec refuses a sensitive variable's value here, as in every field of a cell, since
+	// plan prints them all; host variables that are passed through are named in PassEnv
+	// and read at run time.
 	Env     []EnvVar `json:"env"`
 	PassEnv []string `json:"pass_env"`
 	Mounts  []Mount  `json:"mounts"`

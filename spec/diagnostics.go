@@ -115,15 +115,20 @@ func (f *File) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool) 
 	}
 	var buf bytes.Buffer
 	dw := hcl.NewDiagnosticTextWriter(&buf, f.files, width, color)
+	bare := hcl.NewDiagnosticTextWriter(&buf, nil, width, color) // no source shown
 	for _, d := range diags {
 		d := f.sens.redact(d)
 		buf.Reset()
+		dw, files := dw, f.files
+		if f.hides(d) {
+			dw, files = bare, nil
+		}
 		if err := dw.WriteDiagnostic(d); err != nil {
 			return err
 		}
 		out := buf.String()
 		if d.Subject != nil {
-			out = f.decorate(out, d.Subject)
+			out = decorate(out, d.Subject, files)
 		}
 		if _, err := io.WriteString(w, out); err != nil {
 			return err
@@ -132,12 +137,25 @@ func (f *File) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool) 
 	return nil
 }
 
+// hides reports whether rendering d would show a line of a place in f.hidden.
+func (f *File) hides(d *hcl.Diagnostic) bool {
+	shares := func(r *hcl.Range, h hcl.Range) bool {
+		return r != nil && r.Filename == h.Filename && r.Start.Line <= h.End.Line && h.Start.Line <= r.End.Line
+	}
+	for _, h := range f.hidden {
+		if shares(d.Subject, h) || shares(d.Context, h) {
+			return true
+		}
+	}
+	return false
+}
+
 // decorate turns HCL's "  on FILE line N" into "  on FILE:N:C" and adds a caret line
-// under the subject's first source line.
-func (f *File) decorate(out string, subj *hcl.Range) string {
+// under the subject's first source line, when files has it.
+func decorate(out string, subj *hcl.Range, files map[string]*hcl.File) string {
 	old := fmt.Sprintf("  on %s line %d", subj.Filename, subj.Start.Line)
 	out = strings.Replace(out, old, fmt.Sprintf("  on %s:%d:%d", subj.Filename, subj.Start.Line, subj.Start.Column), 1)
-	file := f.files[subj.Filename]
+	file := files[subj.Filename]
 	if file == nil || file.Bytes == nil || subj.Start.Byte > len(file.Bytes) {
 		return out
 	}

@@ -132,7 +132,8 @@ func (e *evaluator) value(attr *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
 	out, err := convert.Convert(val, ty)
 	if err != nil {
 		detail := fmt.Sprintf("The value of %q must be %s, not %s.", attr.Name, typeName(ty), friendly(val))
-		if !ty.IsPrimitiveType() && (val.Type().IsObjectType() || val.Type().IsTupleType() || val.Type().IsMapType() || val.Type().IsListType()) {
+		// The error's path names map keys and object attributes, which may be secret.
+		if !ty.IsPrimitiveType() && !e.sens.attr(attr) && (val.Type().IsObjectType() || val.Type().IsTupleType() || val.Type().IsMapType() || val.Type().IsListType()) {
 			detail = fmt.Sprintf("The value of %q must be %s: %s.", attr.Name, typeName(ty), err)
 		}
 		e.fail(attr, "Incorrect attribute value type", detail)

@@ -36,6 +36,9 @@ type File struct {
 	ctx     *hcl.EvalContext     // var, local and the functions
 	targets []*target
 	sens    sensitivity // which values messages leave out
+	// hidden are the places in files that set a sensitive variable (in a --var-file):
+	// a diagnostic about them is rendered without its source.
+	hidden []hcl.Range
 	// resolver answers the registry functions, which bind binds to a call's context.
 	resolver Resolver
 }
@@ -99,6 +102,8 @@ func (f *File) planLoaded(ctx context.Context, diags hcl.Diagnostics, targets []
 // read from disk.
 func LoadSource(ctx context.Context, name string, src []byte, opts Options) (*File, hcl.Diagnostics) {
 	f := newFile(name, src)
+	// From here on the iterators it judged are only read: Plan evaluates cells in parallel.
+	defer func() { f.sens.learning = false }()
 	file, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 	if file != nil {
 		f.files[name] = file
@@ -129,7 +134,7 @@ func LoadSource(ctx context.Context, name string, src []byte, opts Options) (*Fi
 	diags = append(diags, more...)
 	f.ctx.Variables["local"] = cty.ObjectVal(locals)
 
-	diags = append(diags, f.loadTargets(content.Blocks, scope{eval: eval, sens: f.sens, vars: varObj, locals: locals})...)
+	diags = append(diags, f.loadTargets(content.Blocks, scope{eval: eval, sens: f.sens, vars: varObj, locals: locals, files: f.files})...)
 	explain(diags)
 	if len(f.targets) == 0 && !diags.HasErrors() {
 		diags = append(diags, errorAt(file.Body.MissingItemRange().Ptr(), "No target", `A matrix file declares at least one target "NAME" { ... } block.`))

@@ -20,7 +20,7 @@ func (f *File) loadLocals(blocks hcl.Blocks, eval *hcl.EvalContext) (map[string]
 	l := &localGraph{
 		f:     f,
 		attrs: attrs,
-		sc:    scope{eval: eval, sens: f.sens, vars: f.ctx.Variables["var"].AsValueMap(), locals: names},
+		sc:    scope{eval: eval, sens: f.sens, vars: f.ctx.Variables["var"].AsValueMap(), locals: names, files: f.files},
 		vals:  map[string]cty.Value{},
 		state: map[string]visitState{},
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -22,13 +23,15 @@ type scope struct {
 	anyMatrix  bool                 // every matrix key is accepted (the matrix itself is invalid)
 	target     string
 	extra      map[string]bool // iterator names of enclosing dynamic blocks
+	// files are the parsed sources, where reservedForNames finds a for expression's names.
+	files map[string]*hcl.File
 }
 
 // check reports every reference in expr to something that does not exist, with its
 // range, before the expression is evaluated (HCL's own messages about object attributes
 // do not say what was meant).
 func (s scope) check(expr hcl.Expression, withMatrix bool) hcl.Diagnostics {
-	var diags hcl.Diagnostics
+	diags := s.reservedForNames(expr)
 	for _, tr := range expr.Variables() {
 		root := tr.RootName()
 		rng := tr.SourceRange()
@@ -65,6 +68,67 @@ func (s scope) check(expr hcl.Expression, withMatrix bool) hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// reservedForNames reports each for expression in expr that names a variable after a
+// root name of the scope (var, local, matrix), which it would hide: "for matrix in ...".
+func (s scope) reservedForNames(expr hcl.Expression) hcl.Diagnostics {
+	node, ok := hcl.UnwrapExpression(expr).(hclsyntax.Node)
+	if !ok {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
+		fe, ok := n.(*hclsyntax.ForExpr)
+		if !ok {
+			return nil
+		}
+		for _, name := range s.forNames(fe) {
+			if slices.Contains(reservedNames, name.name) {
+				diags = append(diags, reservedNameDiag("A for expression's variable", name.name, name.rng, fe.SrcRange))
+			}
+		}
+		return nil
+	})
+	return diags
+}
+
+type namedRange struct {
+	name string
+	rng  hcl.Range
+}
+
+// forNames are the names a for expression declares, with their ranges when its
+// source is known (else the range of its header, "[for k, v in").
+func (s scope) forNames(fe *hclsyntax.ForExpr) []namedRange {
+	header := hcl.Range{Filename: fe.OpenRange.Filename, Start: fe.OpenRange.Start, End: fe.CollExpr.Range().Start}
+	var names []namedRange
+	for _, name := range []string{fe.KeyVar, fe.ValVar} {
+		if name != "" {
+			names = append(names, namedRange{name, header})
+		}
+	}
+	file := s.files[header.Filename]
+	if file == nil || header.End.Byte > len(file.Bytes) || header.Start.Byte > header.End.Byte {
+		return names
+	}
+	var idents []namedRange // for, the names, in
+	tokens, _ := hclsyntax.LexExpression(file.Bytes[fe.OpenRange.End.Byte:header.End.Byte], header.Filename, fe.OpenRange.End)
+	for _, tok := range tokens {
+		if tok.Type == hclsyntax.TokenIdent {
+			idents = append(idents, namedRange{string(tok.Bytes), tok.Range})
+		}
+	}
+	if len(idents) == len(names)+2 {
+		return idents[1 : len(idents)-1]
+	}
+	return names
+}
+
+// reservedNameDiag is the error for an iterator (what) named after a root name.
+func reservedNameDiag(what, name string, rng, context hcl.Range) *hcl.Diagnostic {
+	return errorWithin(rng, context, "Reserved name: "+name,
+		fmt.Sprintf("%s may not be named %q: var, local and matrix are the names of the values an expression refers to, and an iterator of one of these names would hide them. Choose another name.", what, name))
 }
 
 // attrName is the name after root in a traversal like root.name or root["name"].

@@ -18,10 +18,13 @@ var skipSchema = &hcl.BodySchema{
 }
 
 // checkSkip checks a skip block before any cell is evaluated: its shape, its
-// references, and that its reason cannot show a sensitive value.
+// references, and that its reason cannot show a sensitive value. Its condition may use
+// one: it decides only whether the cell is built.
 func (t *target) checkSkip(blk *hcl.Block, sc scope) hcl.Diagnostics {
 	c, diags := blk.Body.Content(skipSchema)
-	diags = append(diags, t.checkBody(c, sc)...)
+	for _, attr := range sortedAttrs(c.Attributes) {
+		diags = append(diags, sc.checkExpr(attr.Expr)...)
+	}
 	if reason := c.Attributes["reason"]; sc.sens.attr(reason) {
 		diags = append(diags, errorWithin(reason.Expr.Range(), reason.Range, "Sensitive value in a skip reason",
 			"A skip reason may not use a sensitive variable, or a value made from one: plan prints it and manifest.json records it. Say why the cell is skipped without the value; the condition may use it."))

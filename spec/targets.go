@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // The attributes and blocks of a target; the per-cell ones are evaluated once per cell.
@@ -171,22 +172,26 @@ func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
 	cellScope.matrixKeys = t.declared
 	cellScope.anyMatrix = !matrixOK // its keys are unknown: do not guess
 	cellScope.target = t.name
-	diags = append(diags, t.checkBody(content, cellScope)...)
+	diags = append(diags, t.checkBody(content, cellScope, "")...)
 	t.broken = diags.HasErrors()
 	return t, diags
 }
 
 // checkBody checks the references of a target's (or its test's) per-cell attributes and
-// blocks, and the shape of dynamic blocks.
-func (t *target) checkBody(content *hcl.BodyContent, sc scope) hcl.Diagnostics {
+// blocks, and the shape of dynamic blocks. in names the block the content is of in
+// messages ("", "test.", "mount.", ...). A cell's attributes may not use a sensitive value
+// (cellValue): plan prints them all.
+func (t *target) checkBody(content *hcl.BodyContent, sc scope, in string) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, attr := range sortedAttrs(content.Attributes) {
 		switch attr.Name {
 		case "matrix", "exclude", "include":
 			continue
 		}
-		diags = append(diags, sc.check(attr.Expr, true)...)
-		diags = append(diags, sc.sens.registryCalls(attr.Expr)...)
+		diags = append(diags, sc.checkExpr(attr.Expr)...)
+		if sc.sens.attr(attr) {
+			diags = append(diags, cellValue(in+attr.Name, attr))
+		}
 	}
 	for _, blk := range content.Blocks {
 		switch blk.Type {
@@ -195,7 +200,7 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope) hcl.Diagnostics {
 		case "mount":
 			c, more := blk.Body.Content(mountSchema)
 			diags = append(diags, more...)
-			diags = append(diags, t.checkBody(c, sc)...)
+			diags = append(diags, t.checkBody(c, sc, in+"mount.")...)
 		case "test":
 			if prev := firstBlock(content.Blocks, "test"); prev != blk {
 				diags = append(diags, errorAt(blk.DefRange.Ptr(), "Duplicate test block", fmt.Sprintf("A target has at most one test block; the first is at %s.", rangeString(prev.DefRange))))
@@ -203,18 +208,23 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope) hcl.Diagnostics {
 			}
 			c, more := blk.Body.Content(testSchemaStatic)
 			diags = append(diags, more...)
-			diags = append(diags, t.checkBody(c, sc)...)
+			diags = append(diags, t.checkBody(c, sc, in+"test.")...)
 		case "dynamic":
-			diags = append(diags, t.checkDynamic(blk, sc)...)
+			diags = append(diags, t.checkDynamic(blk, sc, in)...)
 		}
 	}
 	return diags
 }
 
+// checkExpr checks the references of a per-cell expression, and its registry calls.
+func (s scope) checkExpr(expr hcl.Expression) hcl.Diagnostics {
+	return append(s.check(expr, true), s.sens.registryCalls(expr)...)
+}
+
 // checkDynamic checks a dynamic block: a mount generator with one content block, whose
 // for_each may use matrix (then it is expanded per cell) and whose content may use its
-// iterator.
-func (t *target) checkDynamic(blk *hcl.Block, sc scope) hcl.Diagnostics {
+// iterator, which is as sensitive as for_each.
+func (t *target) checkDynamic(blk *hcl.Block, sc scope, in string) hcl.Diagnostics {
 	t.hasDynamic = true
 	kind := blk.Labels[0]
 	if kind != "mount" {
@@ -226,14 +236,16 @@ func (t *target) checkDynamic(blk *hcl.Block, sc scope) hcl.Diagnostics {
 	for _, attr := range sortedAttrs(c.Attributes) {
 		if attr.Name == "iterator" {
 			iter = hcl.ExprAsKeyword(attr.Expr)
-			if iter == "" {
+			switch {
+			case iter == "":
 				diags = append(diags, errorAt(attr.Expr.Range().Ptr(), "Invalid dynamic iterator name", "The iterator must be a bare name, like iterator = m."))
 				iter = kind
+			case slices.Contains(reservedNames, iter):
+				diags = append(diags, reservedNameDiag("A dynamic block's iterator", iter, attr.Expr.Range(), attr.Range))
 			}
 			continue
 		}
-		diags = append(diags, sc.check(attr.Expr, true)...)
-		diags = append(diags, sc.sens.registryCalls(attr.Expr)...)
+		diags = append(diags, sc.checkExpr(attr.Expr)...)
 		for _, tr := range attr.Expr.Variables() {
 			if tr.RootName() == "matrix" {
 				t.dynamicPerCell = true
@@ -245,10 +257,14 @@ func (t *target) checkDynamic(blk *hcl.Block, sc scope) hcl.Diagnostics {
 	for k := range sc.extra {
 		inner.extra[k] = true
 	}
+	forEach := sc.sens.attr(c.Attributes["for_each"])
 	for _, cb := range c.Blocks {
+		if body, ok := cb.Body.(*hclsyntax.Body); ok { // else unbound: judged sensitive
+			sc.sens.learn(iter, body.SrcRange, forEach)
+		}
 		cc, more := cb.Body.Content(mountSchema)
 		diags = append(diags, more...)
-		diags = append(diags, t.checkBody(cc, inner)...)
+		diags = append(diags, t.checkBody(cc, inner, in+kind+".")...)
 	}
 	switch {
 	case len(c.Blocks) == 0 && !shapeDiags.HasErrors():

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -60,6 +61,7 @@ func (v *variable) settle() *hcl.Diagnostic {
 // assignExpr assigns a constant expression: a default, or a line of a --var-file.
 func (v *variable) assignExpr(expr hcl.Expression, from string) hcl.Diagnostics {
 	val, diags := expr.Value(nil)
+	diags = v.hide(diags)
 	if !diags.HasErrors() {
 		var more hcl.Diagnostics
 		val, more = v.convert(val, expr.Range(), from)
@@ -67,6 +69,20 @@ func (v *variable) assignExpr(expr hcl.Expression, from string) hcl.Diagnostics 
 	}
 	v.assign(from, val, !diags.HasErrors())
 	return diags
+}
+
+// hide leaves out of HCL's diagnostics about a given value of a sensitive variable what
+// they would show of it (see redacted): the value may be computed, like
+// [for t in ["..."] : t + 1], and HCL prints "with t as ...".
+func (v *variable) hide(diags hcl.Diagnostics) hcl.Diagnostics {
+	if !v.sensitive {
+		return diags
+	}
+	out := make(hcl.Diagnostics, len(diags))
+	for i, d := range diags {
+		out[i] = redacted(d)
+	}
+	return out
 }
 
 // assignRaw assigns a string from the command line or the environment (see rawValue).
@@ -103,13 +119,21 @@ func (f *File) envValues(environ []string, byName map[string]*variable) hcl.Diag
 	return diags
 }
 
-// varFileValues assigns the attributes of a --var-file.
+// varFileValues assigns the attributes of a --var-file. Diagnostics show its source,
+// but not where it sets a sensitive variable (f.hidden); of a file that does not parse,
+// none when it names a sensitive variable (where it sets one is not known then).
 func (f *File) varFileValues(path string, byName map[string]*variable) hcl.Diagnostics {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return hcl.Diagnostics{errorAt(nil, "Cannot read variable file", err.Error())}
 	}
 	file, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	if diags.HasErrors() && namesSensitive(src, path, byName) {
+		for i, d := range diags {
+			diags[i] = redacted(d)
+		}
+		return diags
+	}
 	if file == nil {
 		file = &hcl.File{Bytes: src}
 	}
@@ -125,9 +149,24 @@ func (f *File) varFileValues(path string, byName map[string]*variable) hcl.Diagn
 			diags = append(diags, errorAt(attr.NameRange.Ptr(), "Value for undeclared variable", fmt.Sprintf("The variable file sets %q, but the matrix file declares no such variable.%s", attr.Name, declaredList("Declared variables", sortedKeys(byName)))))
 			continue
 		}
+		if v.sensitive {
+			f.hidden = append(f.hidden, attr.Range)
+		}
 		diags = append(diags, v.assignExpr(attr.Expr, fmt.Sprintf("%s line %d", path, attr.NameRange.Start.Line))...)
 	}
 	return diags
+}
+
+// namesSensitive reports whether src, an HCL file, has the name of a sensitive
+// variable among its words.
+func namesSensitive(src []byte, path string, byName map[string]*variable) bool {
+	tokens, _ := hclsyntax.LexConfig(src, path, hcl.InitialPos)
+	for _, tok := range tokens {
+		if v, ok := byName[string(tok.Bytes)]; ok && tok.Type == hclsyntax.TokenIdent && v.sensitive {
+			return true
+		}
+	}
+	return false
 }
 
 // optionValues assigns the NAME=VALUE arguments of --var.
@@ -136,7 +175,11 @@ func (f *File) optionValues(args []string, byName map[string]*variable) hcl.Diag
 	for i, arg := range args {
 		name, raw, ok := strings.Cut(arg, "=")
 		if !ok || name == "" {
-			diags = append(diags, errorAt(nil, "Invalid --var option", fmt.Sprintf("The option --var %q is not of the form NAME=VALUE.", arg)))
+			shown := strconv.Quote(arg)
+			if len(f.sens.vars) > 0 { // it may be NAME and a value, mistyped
+				shown = fmt.Sprintf("number %d (%s)", i+1, sensitiveValue)
+			}
+			diags = append(diags, errorAt(nil, "Invalid --var option", fmt.Sprintf("The option --var %s is not of the form NAME=VALUE.", shown)))
 			continue
 		}
 		v, declared := byName[name]
@@ -166,11 +209,11 @@ func (f *File) rawValue(v *variable, raw, from, name string) (cty.Value, hcl.Dia
 	}
 	expr, diags := hclsyntax.ParseExpression(src, name, hcl.InitialPos)
 	if diags.HasErrors() {
-		return cty.DynamicVal, diags
+		return cty.DynamicVal, v.hide(diags)
 	}
 	val, diags := expr.Value(nil)
 	if diags.HasErrors() {
-		return cty.DynamicVal, diags
+		return cty.DynamicVal, v.hide(diags)
 	}
 	return v.convert(val, expr.Range(), from)
 }

@@ -129,7 +129,11 @@ func (v *variable) convert(val cty.Value, rng hcl.Range, from string) (cty.Value
 	}
 	out, err := convert.Convert(val, v.typ)
 	if err != nil {
-		return cty.DynamicVal, hcl.Diagnostics{errorAt(rng.Ptr(), "Invalid value for variable", fmt.Sprintf("The value of %s for variable %q is not a %s: %s.", from, v.name, typeexpr.TypeString(v.typ), err))}
+		why := err.Error()
+		if v.sensitive { // its path names map keys and object attributes
+			why = "the reason is left out, since it may show a part of the sensitive value"
+		}
+		return cty.DynamicVal, hcl.Diagnostics{errorAt(rng.Ptr(), "Invalid value for variable", fmt.Sprintf("The value of %s for variable %q is not a %s: %s.", from, v.name, typeexpr.TypeString(v.typ), why))}
 	}
 	return out, nil
 }

@@ -186,10 +186,9 @@ target "t" {
   retries  = var.token
 }
 `
-	f := loadString(t, src, Options{})
-	_, diags := f.Plan(context.Background())
+	f, _, diags := loadSourcePlan("test.hcl", []byte(src), Options{})
 	out := render(f, diags)
-	if !diags.HasErrors() || strings.Contains(out, "s3cret") {
+	if !strings.Contains(out, "Sensitive value in retries") || strings.Contains(out, "s3cret") {
 		t.Errorf("diagnostics:\n%s", out)
 	}
 }

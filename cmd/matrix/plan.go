@@ -23,8 +23,8 @@ func newPlanCmd() *cobra.Command {
 are named) into cells and prints them in build order: a table by default, or with
 --json every evaluated field of every cell. Cells that a skip block leaves out come
 after the others in the table, with their reason; --json gives them in their place,
-with "skipped": REASON. Host variables named in pass_env are never read, so nothing
-secret is printed.`,
+with "skipped": REASON. Host variables named in pass_env are never read, and no cell
+may use the value of a sensitive variable, so nothing secret is printed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, targets := fileAndTargets(args)
 			_, cells, err := flags.load(cmd, path, targets)

@@ -1,6 +1,8 @@
-# A sensitive list as a dynamic block's for_each: messages about the generated blocks
-# leave out the iterator's value, as they do wherever else a sensitive value can reach
-# an expression (for expressions, locals made from it, function calls, the test block).
+# A dynamic block's iterator and a for expression's variables are as sensitive as what
+# they iterate: a cell attribute made from one that iterates a sensitive list is refused,
+# like any cell attribute made from a sensitive value (through locals, function calls,
+# in the test block), since plan prints them all; one that iterates other values is not,
+# and messages show its value.
 variable "tokens" {
   type      = list(string)
   sensitive = true
@@ -53,4 +55,17 @@ target "shown" {
   script   = "true"
   artifact = "shown.tar.gz"
   workdir  = local.plain
+}
+target "constant" {
+  image    = "img"
+  script   = "true"
+  artifact = "constant.tar.gz"
+  env      = { for k in ["1A"] : k => "x" }
+  dynamic "mount" {
+    for_each = ["relative"]
+    content {
+      source = "/d"
+      target = mount.value
+    }
+  }
 }

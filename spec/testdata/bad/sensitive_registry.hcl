@@ -1,5 +1,6 @@
 # A registry call may not be given a sensitive value, by the rule of sensitive.go:
-# it would be sent to the registry and recorded in matrix.lock.json.
+# it would be sent to the registry and recorded in matrix.lock.json. An iterator over
+# other values may be given (iterated).
 variable "tok" {
   sensitive = true
   default   = "s3cr3t"

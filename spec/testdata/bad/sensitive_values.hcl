@@ -1,4 +1,5 @@
-# Messages about values that may come from a sensitive variable leave the value out.
+# A cell's attributes may not use a sensitive value, directly or through a local: plan
+# prints them all, and the artifact name is printed everywhere.
 variable "tok" {
   sensitive = true
   default   = "s3cr3t value"
