@@ -70,7 +70,7 @@ func TestRunLogEndsWithWhyTheCellFailed(t *testing.T) {
 			opts.Jobs = 2
 			cs := cells("a.tar.gz", "other.tar.gz")
 			exec := tc.setup(t, &opts, cs)
-			results, err := Run(context.Background(), []executor.Executor{exec}, cs, opts)
+			results, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
 			if err == nil || results[0].Err == nil {
 				t.Fatalf("run: %v; cell: %v; want the cell failed", err, results)
 			}

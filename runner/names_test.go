@@ -26,7 +26,7 @@ func TestRunRefusesArtifactNamesThatAreNotPlain(t *testing.T) {
 	opts.KeepGoing = true
 	cs := cells(append(slices.Clone(bad), "good.tar.gz")...)
 	exec := &fakeExec{}
-	results, err := Run(context.Background(), []executor.Executor{exec}, cs, opts)
+	results, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
 	var runErr *RunError
 	if !errors.As(err, &runErr) || runErr.Failed != len(bad) {
 		t.Fatalf("err = %v, want %d cells failed", err, len(bad))
@@ -94,7 +94,7 @@ func TestRunRefusesDuplicateArtifacts(t *testing.T) {
 			cs := cells(tc.names...)
 			cs = append(cs, skipped(len(cs), "no"), skipped(len(cs)+1, "no"))
 			exec := &fakeExec{}
-			results, err := Run(context.Background(), []executor.Executor{exec}, cs, opts)
+			results, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
 			if err == nil {
 				t.Fatal("a run with duplicate artifact names went ahead")
 			}

@@ -19,9 +19,9 @@ import (
 const claimName = ".matrix.lock"
 
 // prepareOutDir gets the output directory ready before anything is built: it creates
-// it, claims it for this run, removes what a killed run left and reads the records of
-// earlier runs. release gives the directory up.
-func (r *run) prepareOutDir() (release func(), err error) {
+// it, claims it for this run, checks that its manifest is still the one recs were
+// read from and removes what a killed run left. release gives the directory up.
+func (r *run) prepareOutDir(recs *Records) (release func(), err error) {
 	dir := r.opts.OutDir
 	if err := os.MkdirAll(filepath.Join(dir, logDir), 0o755); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
@@ -30,14 +30,15 @@ func (r *run) prepareOutDir() (release func(), err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := recs.unchanged(); err != nil {
+		release()
+		return nil, err
+	}
 	if removed := removePartialFiles(dir); len(removed) > 0 {
 		fmt.Fprintf(r.progress, "removed %d partial file(s) left by an interrupted run: %s\n",
 			len(removed), strings.Join(removed, ", "))
 	}
-	if r.previous, err = readPrevious(dir); err != nil {
-		release()
-		return nil, err
-	}
+	r.previous = recs.artifacts
 	return release, nil
 }
 
@@ -98,20 +99,51 @@ func removePartialFiles(dir string) []string {
 	return removed
 }
 
-// readPrevious returns the artifacts that the output directory's manifest records,
-// by file name; none on a first run. A manifest that is there but cannot be read
-// stops the run: going on would drop the records of the artifacts still on disk.
-func readPrevious(dir string) (map[string]manifest.Artifact, error) {
+// Records are what an output directory's manifest.json recorded when a run read it:
+// the artifacts of earlier runs, by file name. The command reads them before it
+// connects to an engine or writes anything, so that a manifest it cannot read stops
+// the run with the directory as it was; Run uses them as read, once.
+type Records struct {
+	dir       string
+	artifacts map[string]manifest.Artifact
+	manifest  fs.FileInfo // the manifest.json read; nil when there was none
+}
+
+// ReadRecords reads the manifest in dir, if there is one (none on a first run), and
+// changes nothing. A manifest that is there but cannot be read is an error: going on
+// would drop the records of the artifacts still on disk.
+func ReadRecords(dir string) (*Records, error) {
+	// Stat before reading: a manifest replaced after this never passes for the one read.
+	info, _ := os.Stat(filepath.Join(dir, manifest.FileName))
+	recs := &Records{dir: dir, manifest: info}
 	m, err := manifest.Read(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return recs, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was built: move it away (or remove it) to start the records over", err)
 	}
-	previous := make(map[string]manifest.Artifact, len(m.Artifacts))
+	recs.artifacts = make(map[string]manifest.Artifact, len(m.Artifacts))
 	for _, a := range m.Artifacts {
-		previous[a.File] = a
+		recs.artifacts[a.File] = a
 	}
-	return previous, nil
+	return recs, nil
+}
+
+// unchanged returns an error when the directory's manifest is no longer the one the
+// records were read from: another run wrote it after they were read and before this
+// run claimed the directory, and this run's manifest would forget what it recorded.
+func (recs *Records) unchanged() error {
+	path := filepath.Join(recs.dir, manifest.FileName)
+	now, err := os.Stat(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("checking %s: %w", path, err)
+	}
+	was := recs.manifest
+	same := was == nil && now == nil ||
+		was != nil && now != nil && os.SameFile(was, now) && was.Size() == now.Size() && was.ModTime().Equal(now.ModTime())
+	if !same {
+		return fmt.Errorf("%s changed after this run read it (another run wrote it meanwhile); nothing was built: run again", path)
+	}
+	return nil
 }

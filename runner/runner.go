@@ -83,7 +83,7 @@ type run struct {
 	now      func() time.Time
 	progress io.Writer // opts.Progress, one whole write at a time
 	// previous are the artifacts recorded by the output directory's manifest when the
-	// run started, by file name.
+	// run read it, by file name (Records).
 	previous map[string]manifest.Artifact
 }
 
@@ -108,21 +108,24 @@ func newRun(opts Options) *run {
 	return r
 }
 
-// Run builds cells into opts.OutDir and writes manifest.json and SHA256SUMS last. It
-// returns the results in plan order; err is a *RunError when a cell failed, or the
-// reason the run could not start or record itself. A manifest.json in opts.OutDir
-// that cannot be read, or two cells with one artifact name, stop the run before
-// anything is built; a cell whose artifact is not a plain file name fails before
-// anything of it is written.
-func Run(ctx context.Context, engines []executor.Executor, cells []plan.Cell, opts Options) ([]Result, error) {
+// Run builds cells into opts.OutDir and writes manifest.json and SHA256SUMS last,
+// carrying over recs, the directory's records that ReadRecords read. It returns the
+// results in plan order; err is a *RunError when a cell failed, or the reason the run
+// could not start or record itself. Two cells with one artifact name, or a manifest
+// that changed since recs were read, stop the run before anything is built; a cell
+// whose artifact is not a plain file name fails before anything of it is written.
+func Run(ctx context.Context, engines []executor.Executor, cells []plan.Cell, recs *Records, opts Options) ([]Result, error) {
 	if len(engines) == 0 {
 		return nil, errors.New("no engine to build on")
+	}
+	if recs == nil || recs.dir != opts.OutDir {
+		return nil, fmt.Errorf("no records of the output directory %s: read them with ReadRecords", opts.OutDir)
 	}
 	if err := checkUnique(cells); err != nil {
 		return nil, err
 	}
 	r := newRun(opts)
-	release, err := r.prepareOutDir()
+	release, err := r.prepareOutDir(recs)
 	if err != nil {
 		return nil, err
 	}

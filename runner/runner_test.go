@@ -127,6 +127,15 @@ func options(t *testing.T) Options {
 	return Options{OutDir: t.TempDir(), Jobs: 4, RunID: "test"}
 }
 
+// readAndRun reads the output directory's records and runs, as the command does.
+func readAndRun(ctx context.Context, engines []executor.Executor, cells []plan.Cell, opts Options) ([]Result, error) {
+	recs, err := ReadRecords(opts.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	return Run(ctx, engines, cells, recs, opts)
+}
+
 // assertClean checks that no temporary or untested file is left in dir.
 func assertClean(t *testing.T, dir string) {
 	t.Helper()
@@ -158,7 +167,7 @@ func TestRunKeepsPlanOrderAndRecords(t *testing.T) {
 		return nil
 	}}
 	opts := options(t)
-	results, err := Run(context.Background(), []executor.Executor{exec}, cells(names...), opts)
+	results, err := readAndRun(context.Background(), []executor.Executor{exec}, cells(names...), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +221,7 @@ func TestRunFailFastAndKeepGoing(t *testing.T) {
 			opts := options(t)
 			opts.Jobs = 2
 			opts.KeepGoing = tc.keepGoing
-			results, err := Run(context.Background(), []executor.Executor{&fakeExec{behave: behave}}, cells(names...), opts)
+			results, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{behave: behave}}, cells(names...), opts)
 			var runErr *RunError
 			if !errors.As(err, &runErr) {
 				t.Fatalf("err = %v, want a RunError", err)
@@ -266,7 +275,7 @@ func TestRunCancelLeavesNoPartialFiles(t *testing.T) {
 	}}
 	opts := options(t)
 	opts.Jobs = 2
-	results, err := Run(ctx, []executor.Executor{exec}, cells("a.tar.gz", "b.tar.gz", "c.tar.gz"), opts)
+	results, err := readAndRun(ctx, []executor.Executor{exec}, cells("a.tar.gz", "b.tar.gz", "c.tar.gz"), opts)
 	if err == nil {
 		t.Fatal("cancelled run succeeded")
 	}
@@ -286,7 +295,7 @@ func TestRunCancelDuringPack(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	exec := &stallExec{cancel: cancel}
 	opts := options(t)
-	_, err := Run(ctx, []executor.Executor{exec}, cells("a.tar.gz"), opts)
+	_, err := readAndRun(ctx, []executor.Executor{exec}, cells("a.tar.gz"), opts)
 	if err == nil {
 		t.Fatal("cancelled run succeeded")
 	}
@@ -331,7 +340,7 @@ func TestRunRetriesOnlyTransientErrors(t *testing.T) {
 	opts.KeepGoing = true
 	cs := cells("flaky.tar.gz", "exit.tar.gz", "down.tar.gz")
 	cs[2].Retries = 1
-	results, _ := Run(context.Background(), []executor.Executor{exec}, cs, opts)
+	results, _ := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
 	if results[0].Err != nil || exec.calls("flaky.tar.gz") != 2 {
 		t.Errorf("flaky: %v after %d calls, want success after 2", results[0].Err, exec.calls("flaky.tar.gz"))
 	}
@@ -351,7 +360,7 @@ func TestRunTimeout(t *testing.T) {
 	opts := options(t)
 	cs := cells("hang.tar.gz")
 	cs[0].Timeout = 50 * time.Millisecond
-	results, err := Run(context.Background(), []executor.Executor{exec}, cs, opts)
+	results, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
 	if err == nil || !errors.Is(results[0].Err, errTimeout) || !strings.Contains(results[0].Err.Error(), "50ms") {
 		t.Fatalf("err = %v, want a timeout naming 50ms", results[0].Err)
 	}
@@ -380,7 +389,7 @@ func TestRunFailedTestPublishesNothing(t *testing.T) {
 	opts := options(t)
 	cs := cells("a.tar.gz")
 	cs[0].Test = &plan.Test{Image: "rt", Workdir: "/test", Script: "node -e ...", Timeout: time.Minute}
-	results, err := Run(context.Background(), []executor.Executor{exec}, cs, opts)
+	results, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
 	if err == nil {
 		t.Fatal("run with a failing test succeeded")
 	}
@@ -397,7 +406,7 @@ func TestRunFailedTestPublishesNothing(t *testing.T) {
 	}
 
 	opts.SkipTests = true
-	if _, err := Run(context.Background(), []executor.Executor{exec}, cs, opts); err != nil {
+	if _, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts); err != nil {
 		t.Fatalf("--skip-tests: %v", err)
 	}
 	if m, _ := manifest.Read(opts.OutDir); !m.SkipTests || m.Artifacts[0].Test != nil {
@@ -420,7 +429,7 @@ func TestRunRedactsPassedSecrets(t *testing.T) {
 	opts.Environ = []string{"NPM_TOKEN=" + secret, "OTHER=x"}
 	cs := cells("a.tar.gz")
 	cs[0].PassEnv = []string{"NPM_TOKEN", "UNSET_ONE"}
-	if _, err := Run(context.Background(), []executor.Executor{exec}, cs, opts); err != nil {
+	if _, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"logs/a.tar.gz.log", "manifest.json"} {
@@ -441,7 +450,7 @@ func TestRunRefusesClaimedOutDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer release()
-	_, err = Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts)
+	_, err = readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts)
 	if err == nil || !strings.Contains(err.Error(), "is writing to") {
 		t.Fatalf("err = %v, want a lock message", err)
 	}
@@ -454,7 +463,7 @@ func TestRunRemovesPartialFilesOfKilledRun(t *testing.T) {
 	}
 	var progress bytes.Buffer
 	opts.Progress = &progress
-	if _, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
 		t.Fatal(err)
 	}
 	assertClean(t, opts.OutDir)
@@ -517,7 +526,7 @@ func TestRunLockedGivesInputsAndReturnsLockFiles(t *testing.T) {
 	opts.Locked = map[string]executor.Files{"a.tar.gz": {"package-lock.json": []byte("v1")}}
 	cs := cells("a.tar.gz")
 	cs[0].LockFiles = []string{"package-lock.json"}
-	results, err := Run(context.Background(), []executor.Executor{exec}, cs, opts)
+	results, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -534,14 +543,14 @@ func TestRunPlatformOfTestImage(t *testing.T) {
 	cs[0].Test = &plan.Test{Image: "runtime", Platform: "linux/arm64", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
 
 	opts := options(t)
-	results, err := Run(context.Background(), []executor.Executor{exec}, cs, opts)
+	results, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
 	if err == nil || !strings.Contains(results[0].Err.Error(), "would be shipped untested") || testRan {
 		t.Fatalf("err = %v (test ran: %v), want a refusal to ship an untestable artifact", results[0].Err, testRan)
 	}
 	assertClean(t, opts.OutDir)
 
 	cs[0].CrossBuilt = true
-	if _, err := Run(context.Background(), []executor.Executor{exec}, cs, opts); err != nil || testRan {
+	if _, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts); err != nil || testRan {
 		t.Fatalf("cross-built cell: %v (test ran: %v)", err, testRan)
 	}
 	m, _ := manifest.Read(opts.OutDir)
@@ -550,7 +559,7 @@ func TestRunPlatformOfTestImage(t *testing.T) {
 	}
 
 	cs[0].Image = "build-amd64"
-	results, _ = Run(context.Background(), []executor.Executor{exec}, cs, opts)
+	results, _ = readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
 	if results[0].Err == nil || !strings.Contains(results[0].Err.Error(), "is linux/amd64, the cell asks for linux/arm64") {
 		t.Errorf("build image of the wrong platform: %v", results[0].Err)
 	}
@@ -559,7 +568,7 @@ func TestRunPlatformOfTestImage(t *testing.T) {
 func TestRunKeepsRecordsOfEarlierArtifacts(t *testing.T) {
 	opts := options(t)
 	opts.RunID = "first"
-	if _, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz", "b.tar.gz"), opts); err != nil {
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz", "b.tar.gz"), opts); err != nil {
 		t.Fatal(err)
 	}
 	// The second run builds c, and a fails: a's earlier artifact stays, listed with
@@ -571,7 +580,7 @@ func TestRunKeepsRecordsOfEarlierArtifacts(t *testing.T) {
 		}
 		return nil
 	}}
-	if _, err := Run(context.Background(), []executor.Executor{exec}, cells("a.tar.gz", "c.tar.gz"), opts); err == nil {
+	if _, err := readAndRun(context.Background(), []executor.Executor{exec}, cells("a.tar.gz", "c.tar.gz"), opts); err == nil {
 		t.Fatal("a failing cell did not fail the run")
 	}
 	m, err := manifest.Read(opts.OutDir)
@@ -595,7 +604,7 @@ func TestRunKeepsRecordsOfEarlierArtifacts(t *testing.T) {
 	// An earlier artifact changed on disk is no longer vouched for.
 	os.WriteFile(filepath.Join(opts.OutDir, "b.tar.gz"), []byte("tampered"), 0o644)
 	opts.RunID = "third"
-	Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("c.tar.gz"), opts)
+	readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("c.tar.gz"), opts)
 	m, _ = manifest.Read(opts.OutDir)
 	for _, a := range m.Artifacts {
 		if a.File == "b.tar.gz" {
@@ -609,7 +618,7 @@ func TestRunChecksTestImageBeforeBuilding(t *testing.T) {
 	cs := cells("s390x.tar.gz")
 	cs[0].Test = &plan.Test{Image: "runtime-s390x", Platform: "linux/s390x", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
 	opts := options(t)
-	results, err := Run(context.Background(), []executor.Executor{exec}, cs, opts)
+	results, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
 	if err == nil || !strings.Contains(results[0].Err.Error(), "cannot run it") || !strings.Contains(results[0].Err.Error(), "cross_built") {
 		t.Fatalf("err = %v, want the engine's refusal and the cross_built hint", results[0].Err)
 	}
@@ -623,7 +632,7 @@ func TestRunReuse(t *testing.T) {
 	cs := cells("a.tar.gz", "b.tar.gz")
 	cs[0].Test = &plan.Test{Image: "rt", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
 	opts.RunID = "first"
-	if _, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cs, opts); err != nil {
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cs, opts); err != nil {
 		t.Fatal(err)
 	}
 	opts.Reuse = true
@@ -631,7 +640,7 @@ func TestRunReuse(t *testing.T) {
 		t.Helper()
 		exec := &fakeExec{}
 		opts.RunID = id
-		if _, err := Run(context.Background(), []executor.Executor{exec}, cs, opts); err != nil {
+		if _, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts); err != nil {
 			t.Fatal(err)
 		}
 		m, err := manifest.Read(opts.OutDir)
@@ -696,7 +705,7 @@ func TestRunRecordsTheTestsOwnOutput(t *testing.T) {
 	}
 	cs := cells("a.tar.gz")
 	cs[0].Test = &plan.Test{Image: "rt", Workdir: "/test", Script: "node -e ...", Timeout: time.Minute}
-	results, _ := Run(context.Background(), []executor.Executor{exec}, cs, options(t))
+	results, _ := readAndRun(context.Background(), []executor.Executor{exec}, cs, options(t))
 	var te *TestError
 	if !errors.As(results[0].Err, &te) {
 		t.Fatalf("err = %v, want a TestError", results[0].Err)
@@ -711,10 +720,10 @@ func TestRunRecordsTheTestsOwnOutput(t *testing.T) {
 func TestRunReuseKeepsTheBuildLog(t *testing.T) {
 	opts := options(t)
 	opts.Reuse = true
-	if _, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
 		t.Fatal(err)
 	}
-	results, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts)
+	results, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -757,7 +766,7 @@ func TestRunSchedulesAcrossEngines(t *testing.T) {
 	}
 	opts := options(t)
 	opts.Jobs = 1
-	if _, err := Run(context.Background(), []executor.Executor{amdA, arm, amdB}, cs, opts); err != nil {
+	if _, err := readAndRun(context.Background(), []executor.Executor{amdA, arm, amdB}, cs, opts); err != nil {
 		t.Fatal(err)
 	}
 	m, err := manifest.Read(opts.OutDir)
@@ -781,10 +790,11 @@ func TestRunSchedulesAcrossEngines(t *testing.T) {
 	}
 }
 
-// TestRunStopsOnUnreadableManifest: a manifest.json that is there but cannot be read
-// would turn --reuse off and make the next manifest forget the artifacts still on
-// disk, so the run stops before building anything, saying what to do.
-func TestRunStopsOnUnreadableManifest(t *testing.T) {
+// TestReadRecordsRefusesUnreadableManifest: a manifest.json that is there but cannot
+// be read would turn --reuse off and make the next manifest forget the artifacts
+// still on disk, so reading the records refuses it, saying what to do, and changes
+// nothing in the output directory (the command reads them before anything else).
+func TestReadRecordsRefusesUnreadableManifest(t *testing.T) {
 	tests := []struct {
 		name  string
 		write func(path string) error
@@ -799,32 +809,74 @@ func TestRunStopsOnUnreadableManifest(t *testing.T) {
 		{"not a regular file", func(path string) error { return os.Mkdir(path, 0o755) }, "not a regular file"},
 	}
 	for _, tc := range tests {
-		for _, reuse := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/reuse=%v", tc.name, reuse), func(t *testing.T) {
-				opts := options(t)
-				opts.Reuse = reuse
-				path := filepath.Join(opts.OutDir, manifest.FileName)
-				if err := tc.write(path); err != nil {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, manifest.FileName)
+			if err := tc.write(path); err != nil {
+				t.Fatal(err)
+			}
+			before, _ := os.ReadFile(path)
+			recs, err := ReadRecords(dir)
+			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.want) ||
+				!strings.Contains(err.Error(), "move it away (or remove it) to start the records over") {
+				t.Fatalf("err = %v, want %q naming %s and how to start over", err, tc.want, path)
+			}
+			if recs != nil {
+				t.Errorf("records of an unreadable manifest: %+v", recs)
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+				t.Errorf("the unreadable manifest was replaced: %q", after)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+				t.Errorf("the output directory holds %v, want the manifest only", entries)
+			}
+		})
+	}
+}
+
+// TestRunRefusesManifestChangedAfterReading: records are read before the run claims
+// the output directory; another run that wrote the manifest in between would have its
+// records forgotten, so the run stops before building anything.
+func TestRunRefusesManifestChangedAfterReading(t *testing.T) {
+	for _, first := range []bool{true, false} {
+		t.Run(fmt.Sprintf("first run=%v", first), func(t *testing.T) {
+			opts := options(t)
+			if !first {
+				if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
 					t.Fatal(err)
 				}
-				before, _ := os.ReadFile(path)
-				exec := &fakeExec{}
-				results, err := Run(context.Background(), []executor.Executor{exec}, cells("a.tar.gz"), opts)
-				if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.want) ||
-					!strings.Contains(err.Error(), "move it away (or remove it) to start the records over") {
-					t.Fatalf("err = %v, want %q naming %s and how to start over", err, tc.want, path)
-				}
-				if results != nil || exec.calls("a.tar.gz") != 0 {
-					t.Errorf("built before refusing: results %v, %d builds", results, exec.calls("a.tar.gz"))
-				}
-				if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
-					t.Errorf("the unreadable manifest was replaced: %q", after)
-				}
-				if _, err := os.Stat(filepath.Join(opts.OutDir, manifest.SumsName)); !errors.Is(err, os.ErrNotExist) {
-					t.Errorf("SHA256SUMS written: %v", err)
-				}
-			})
-		}
+			}
+			recs, err := ReadRecords(opts.OutDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Another run, which claimed the directory first.
+			if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("b.tar.gz"), opts); err != nil {
+				t.Fatal(err)
+			}
+			written, _ := os.ReadFile(filepath.Join(opts.OutDir, manifest.FileName))
+			exec := &fakeExec{}
+			results, err := Run(context.Background(), []executor.Executor{exec}, cells("c.tar.gz"), recs, opts)
+			path := filepath.Join(opts.OutDir, manifest.FileName)
+			if err == nil || !strings.Contains(err.Error(), path+" changed after this run read it") {
+				t.Fatalf("err = %v, want the manifest's change named", err)
+			}
+			if results != nil || exec.calls("c.tar.gz") != 0 {
+				t.Errorf("built before refusing: results %v, %d builds", results, exec.calls("c.tar.gz"))
+			}
+			if now, _ := os.ReadFile(path); !bytes.Equal(now, written) {
+				t.Error("the other run's manifest was replaced")
+			}
+		})
+	}
+	opts := options(t)
+	other := options(t)
+	recs, err := ReadRecords(other.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), recs, opts); err == nil {
+		t.Error("a run took the records of another directory")
 	}
 }
 
@@ -833,7 +885,7 @@ func TestRunStopsOnUnreadableManifest(t *testing.T) {
 func TestRunFailsCellWhoseLogCannotBeWritten(t *testing.T) {
 	opts := options(t)
 	opts.RunID = "first"
-	if _, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
 		t.Fatal(err)
 	}
 	earlier, _ := os.ReadFile(filepath.Join(opts.OutDir, "a.tar.gz"))
@@ -845,7 +897,7 @@ func TestRunFailsCellWhoseLogCannotBeWritten(t *testing.T) {
 	cs := cells("a.tar.gz")
 	cs[0].Script = "true # changed"
 	opts.RunID = "second"
-	results, err := Run(context.Background(), []executor.Executor{&fakeExec{}}, cs, opts)
+	results, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cs, opts)
 	var runErr *RunError
 	if !errors.As(err, &runErr) || results[0].Err == nil || !strings.Contains(results[0].Err.Error(), "writing "+logPath) {
 		t.Fatalf("err = %v, cell: %v; want the cell failed for its log %s", err, results[0].Err, logPath)

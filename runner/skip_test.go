@@ -60,7 +60,7 @@ func TestRunSkipsCells(t *testing.T) {
 	opts := options(t)
 	opts.Jobs, opts.KeepGoing, opts.Progress = 1, true, progress
 
-	results, err := Run(context.Background(), []executor.Executor{exec}, cs, opts)
+	results, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
 	var runErr *RunError
 	if !errors.As(err, &runErr) || runErr.Failed != 1 || runErr.Total != 2 {
 		t.Fatalf("err = %v, want 1 of 2 cells failed", err)
@@ -96,7 +96,7 @@ func TestRunSkipsCells(t *testing.T) {
 func TestRunAllSkipped(t *testing.T) {
 	exec := &fakeExec{}
 	opts := options(t)
-	results, err := Run(context.Background(), []executor.Executor{exec}, []plan.Cell{skipped(0, "why")}, opts)
+	results, err := readAndRun(context.Background(), []executor.Executor{exec}, []plan.Cell{skipped(0, "why")}, opts)
 	if err != nil || len(results) != 1 || !results[0].Skipped() {
 		t.Fatalf("results %+v, err %v", results, err)
 	}

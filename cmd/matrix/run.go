@@ -113,6 +113,12 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		defer os.RemoveAll(tmp)
 		f.out, f.skipTests = tmp, true
 	}
+	// Before anything is connected, swept or written: a manifest that cannot be read
+	// stops the run with the output directory as it was.
+	records, err := runner.ReadRecords(f.out)
+	if err != nil {
+		return err
+	}
 
 	ctx := cmd.Context()
 	stderr := cmd.ErrOrStderr()
@@ -133,7 +139,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	runID := runner.NewRunID()
 	fmt.Fprintf(stderr, "matrix: run %s: %s, %d at a time per engine, engine %s, output %s\n",
 		runID, cellCount(cells), f.jobs, engineList(engines), f.out)
-	results, err := runner.Run(ctx, executors, cells, runner.Options{
+	results, err := runner.Run(ctx, executors, cells, records, runner.Options{
 		OutDir:        f.out,
 		Jobs:          f.jobs,
 		KeepGoing:     f.keepGoing,

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,4 +80,101 @@ func TestVerifyReportsProblems(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "manifest.json") {
 		t.Errorf("verify of an empty directory: exit %d, %q", code, stderr)
 	}
+}
+
+// TestRunRefusesUnreadableManifestFirst: a manifest.json that cannot be read stops
+// `matrix run` before it connects to an engine (there is none here), sweeps, prints its
+// banner or creates anything: the output directory is exactly as it was, whether an
+// earlier run made it or it holds the manifest only.
+func TestRunRefusesUnreadableManifestFirst(t *testing.T) {
+	spec := filepath.Join(t.TempDir(), "m.hcl")
+	if err := os.WriteFile(spec, []byte(`target "t" {
+  image    = "local/debian:bookworm"
+  script   = "true"
+  artifact = "a.tar.gz"
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		earlier bool // the directory also holds what an earlier run left
+		write   func(path string) error
+		want    string
+	}{
+		{"corrupt", true, func(path string) error {
+			return os.WriteFile(path, []byte(`{"schema_version": 1, "artifacts": [`), 0o644)
+		}, "not a manifest"},
+		{"newer schema", true, func(path string) error {
+			return os.WriteFile(path, []byte(`{"schema_version": 2, "artifacts": []}`), 0o644)
+		}, "schema_version 2, this tool reads 1 (a newer matrix wrote it)"},
+		{"newer schema, nothing else", false, func(path string) error {
+			return os.WriteFile(path, []byte(`{"schema_version": 2, "artifacts": []}`), 0o644)
+		}, "schema_version 2"},
+		{"not a regular file", false, func(path string) error { return os.Mkdir(path, 0o755) }, "not a regular file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if tc.earlier {
+				for name, content := range map[string]string{".matrix.lock": "", "a.tar.gz": "artifact", "SHA256SUMS": "sums\n", "logs/a.tar.gz.log": "log\n"} {
+					os.MkdirAll(filepath.Dir(filepath.Join(out, name)), 0o755)
+					if err := os.WriteFile(filepath.Join(out, name), []byte(content), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			path := filepath.Join(out, "manifest.json")
+			if err := tc.write(path); err != nil {
+				t.Fatal(err)
+			}
+			before := listing(t, out)
+			t.Setenv("DOCKER_HOST", "unix:///tmp/no-such-engine.sock")
+			code, _, stderr := runCmd(t, "run", "--reuse", "--out", out, spec)
+			want := path + ": " + tc.want
+			if code != 1 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "nothing was built: move it away (or remove it) to start the records over") {
+				t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, stderr, want)
+			}
+			if strings.Contains(stderr, "Docker engine") || strings.Contains(stderr, "matrix: run ") {
+				t.Errorf("reached the engine before refusing: %q", stderr)
+			}
+			if after := listing(t, out); after != before {
+				t.Errorf("the output directory changed:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
+	}
+}
+
+// listing is every entry below dir with its type, mode, size, modification time and
+// content.
+func listing(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		fmt.Fprintf(&b, "%s %v %d %d", rel, info.Mode(), info.Size(), info.ModTime().UnixNano())
+		if info.Mode().IsRegular() {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, " %q", data)
+		}
+		b.WriteByte('\n')
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
