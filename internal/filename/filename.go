@@ -2,7 +2,9 @@
 // directory: artifact names that a matrix file declares, that the packer writes, that
 // a manifest lists and that a later run carries over or verifies. A name that passes
 // is a single path element that cannot escape the directory, hide among the tool's
-// own temporary files, pass for a command-line option or look like another name.
+// own temporary files, take the place of the tool's own records, pass for a
+// command-line option or look like another name, and every name a run derives from
+// it fits a file system's limit.
 package filename
 
 import (
@@ -13,9 +15,31 @@ import (
 	"unicode/utf8"
 )
 
-// MaxLen bounds a name in bytes: the temporary names made from it (".NAME.tmp-RANDOM",
-// ".NAME.log.tmp-RANDOM") must still fit the 255 bytes most file systems allow.
-const MaxLen = 200
+// The names a run derives from an artifact name NAME: the artifact, its temporary
+// while it is packed and tested (atomicfile's ".NAME.tmp-RANDOM"), its log
+// logs/NAME.log and the log's temporary ".NAME.log.tmp-RANDOM", the longest of them.
+const (
+	// nameMax is the longest directory entry a file system takes: NAME_MAX, 255 bytes
+	// on ext4, XFS, btrfs, tmpfs and overlayfs (APFS and NTFS count 255 characters,
+	// never more than the bytes).
+	nameMax = 255
+	// tempPrefix and tempMarker are what atomicfile puts around a name for its
+	// temporary, and tempRandom the longest random part os.CreateTemp adds: a uint32
+	// in decimal.
+	tempPrefix = "."
+	tempMarker = ".tmp-"
+	tempRandom = len("4294967295")
+	// logSuffix makes a cell's log name, logs/NAME.log (the runner's logName).
+	logSuffix = ".log"
+	// MaxLen bounds a name in bytes: the longest name derived from it, the log's
+	// temporary, still fits nameMax.
+	MaxLen = nameMax - len(tempPrefix+logSuffix+tempMarker) - tempRandom
+)
+
+// reserved are the entries of an output directory the tool writes itself: an artifact
+// of one of these names would replace a record or be taken for one. The claim file
+// .matrix.lock and the temporaries start with '.', which no name may.
+var reserved = []string{"manifest.json", "SHA256SUMS", "logs"}
 
 // Why returns the reason name is not a plain file name, as a clause that completes
 // "NAME is not a plain file name: ...", or "" when it is one.
@@ -32,7 +56,8 @@ func Why(name string) string {
 	case strings.HasPrefix(name, "-"):
 		return "it starts with '-', which commands would take for an option"
 	case len(name) > MaxLen:
-		return fmt.Sprintf("it is %d bytes long, more than %d", len(name), MaxLen)
+		return fmt.Sprintf("it is %d bytes long, more than %d (the temporary of its log, %s, must fit the %d bytes a file system allows)",
+			len(name), MaxLen, tempPrefix+"NAME"+logSuffix+tempMarker+"RANDOM", nameMax)
 	case !utf8.ValidString(name):
 		return "it is not valid UTF-8"
 	case strings.ContainsFunc(name, unicode.IsControl):
@@ -42,6 +67,12 @@ func Why(name string) string {
 		return "it contains an invisible formatting character (Unicode category Cf, like U+202E)"
 	case strings.TrimSpace(name) != name:
 		return "it starts or ends with white space"
+	}
+	for _, r := range reserved {
+		// Ignoring case: on a case-insensitive file system "Logs" is the directory "logs".
+		if strings.EqualFold(name, r) {
+			return fmt.Sprintf("it is the tool's own %s in the output directory (compared ignoring case, as case-insensitive file systems compare names)", strconv.Quote(r))
+		}
 	}
 	return ""
 }
