@@ -19,9 +19,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/matrixbuild/matrix/internal/atomicfile"
@@ -39,6 +45,14 @@ const versionCells = 1
 
 // FileName is the lock file's name, in the matrix file's directory.
 const FileName = "matrix.lock.json"
+
+// MaxSize bounds matrix.lock.json, which is read whole: a lock of many cells is a few
+// megabytes.
+const MaxSize = 64 << 20
+
+// MaxFileSize bounds one file of an entry, as the engine bounds a lock file it captures
+// from a build (engine's maxLockFile): they are kilobytes, never artifacts.
+const MaxFileSize = 16 << 20
 
 // File is a lock file's content.
 type File struct {
@@ -83,6 +97,10 @@ func (c *Content) UnmarshalJSON(data []byte) error {
 		*c = Content(s)
 		return nil
 	}
+	// Indenting grows a deeply nested value quadratically: measured before it is done.
+	if n := indentedSize(data); n > MaxFileSize {
+		return fmt.Errorf("a file of about %d bytes once indented, more than the %d a lock file may have", n, MaxFileSize)
+	}
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, data, "", "  "); err != nil {
 		return err
@@ -92,16 +110,47 @@ func (c *Content) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// indentedSize is at least the size of data, valid JSON, indented with two spaces by
+// json.Indent and given a final newline: each bracket and comma may start a line
+// indented to its depth.
+func indentedSize(data []byte) int64 {
+	n, depth := int64(len(data))+1, int64(0)
+	inString, escaped := false, false
+	for _, c := range data {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped = c == '\\'
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			n += 1 + 2*depth
+		case c == '}' || c == ']':
+			n += 1 + 2*depth
+			depth--
+		case c == ',':
+			n += 1 + 2*depth
+		case c == ':':
+			n++
+		}
+	}
+	return n
+}
+
 // PathFor is the lock file that belongs to a matrix file.
 func PathFor(specPath string) string {
 	return filepath.Join(filepath.Dir(specPath), FileName)
 }
 
 // Read reads a lock file; a missing file gives an empty File and an error that
-// satisfies errors.Is(err, os.ErrNotExist).
+// satisfies errors.Is(err, os.ErrNotExist). A file that is not a regular file or is
+// larger than MaxSize is refused before it is read.
 func Read(path string) (*File, error) {
 	f := &File{Version: Version, Cells: map[string]*Entry{}}
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path, MaxSize)
 	if err != nil {
 		return f, err
 	}
@@ -115,6 +164,63 @@ func Read(path string) (*File, error) {
 		f.Cells = map[string]*Entry{}
 	}
 	return f, nil
+}
+
+// readRegular reads the regular file at path (a symlink is followed), at most limit
+// bytes. Its type is checked before it is opened: opening a named pipe would block.
+func readRegular(path string, limit int64) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := regularWithin(path, info, limit); err != nil {
+		return nil, err
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	// The file opened may not be the one looked at.
+	if info, err = fh.Stat(); err != nil {
+		return nil, err
+	}
+	if err := regularWithin(path, info, limit); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: grew past %d bytes while it was read", path, limit)
+	}
+	return data, nil
+}
+
+func regularWithin(path string, info fs.FileInfo, limit int64) error {
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file but %s", path, fileType(info.Mode()))
+	}
+	if info.Size() > limit {
+		return fmt.Errorf("%s: %d bytes, more than the %d MiB a lock file may have", path, info.Size(), limit>>20)
+	}
+	return nil
+}
+
+// fileType names the type of a file that is not a regular file.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a file of mode " + m.Type().String()
 }
 
 // Write writes the lock file atomically, as Marshal gives it.
@@ -158,10 +264,14 @@ func Definition(c plan.Cell) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// ErrMissing and ErrStale say why a cell cannot be built with --locked.
+// ErrMissing, ErrStale and ErrUnsafe say why a cell cannot be built with --locked.
 var (
 	ErrMissing = errors.New("no entry in the lock file")
 	ErrStale   = errors.New("the lock entry is stale")
+	// ErrUnsafe is an entry holding what no build records: a file the cell does not
+	// declare (an .npmrc that sends npm elsewhere), a path that leaves the workdir,
+	// a file larger than a lock file may be. Only an edited lock holds one.
+	ErrUnsafe = errors.New("the lock entry holds what a build never records")
 )
 
 // Lookup returns the entry of a cell, or why it cannot be used.
@@ -182,7 +292,41 @@ func (f *File) Lookup(c plan.Cell) (*Entry, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%s: %w: it lacks %s", c.Artifact, ErrStale, strings.Join(missing, ", "))
 	}
+	var unsafe []string
+	for _, name := range slices.Sorted(maps.Keys(e.Files)) {
+		switch {
+		case !inWorkdir(name):
+			unsafe = append(unsafe, fmt.Sprintf("%s, a path that leaves the workdir", strconv.Quote(name)))
+		case !slices.Contains(c.LockFiles, name):
+			unsafe = append(unsafe, fmt.Sprintf("%s, which is not one of the cell's lock_files (%s)", strconv.Quote(name), strings.Join(c.LockFiles, ", ")))
+		case len(e.Files[name]) > MaxFileSize:
+			unsafe = append(unsafe, fmt.Sprintf("%s, %d bytes, more than the %d a lock file may have", strconv.Quote(name), len(e.Files[name]), MaxFileSize))
+		}
+	}
+	if len(unsafe) > 0 {
+		return nil, fmt.Errorf("%s: %w: it holds %s; record it again with `matrix lock`", c.Artifact, ErrUnsafe, strings.Join(unsafe, "; "))
+	}
 	return e, nil
+}
+
+// Inputs returns the files --locked puts into the cell's workdir before its script:
+// exactly the cell's lock_files, from an entry that Lookup accepts.
+func (f *File) Inputs(c plan.Cell) (map[string][]byte, error) {
+	e, err := f.Lookup(c)
+	if err != nil {
+		return nil, err
+	}
+	files := make(map[string][]byte, len(c.LockFiles))
+	for _, name := range c.LockFiles {
+		files[name] = e.Files[name]
+	}
+	return files, nil
+}
+
+// inWorkdir reports whether a path of an entry names a file inside the workdir: a
+// relative path, without "..", that is not the workdir itself.
+func inWorkdir(name string) bool {
+	return name != "" && !path.IsAbs(name) && path.Clean(name) != "." && !slices.Contains(strings.Split(name, "/"), "..")
 }
 
 // Record sets the entry of a cell from the files its build left in the workdir.

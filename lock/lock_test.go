@@ -1,9 +1,14 @@
 package lock
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,5 +119,137 @@ func TestWriteLeavesItsReceiverAlone(t *testing.T) {
 	// Without resolutions, the format of the lock files before them.
 	if g, err := Read(path); err != nil || g.Version != versionCells {
 		t.Errorf("written lock file: %+v, %v; want lock_version %d", g, err, versionCells)
+	}
+}
+
+// TestLookupRefusesUnsafeEntries: an entry holding a file the cell does not declare, a
+// path out of the workdir or a file over MaxFileSize is refused, naming the entry and
+// the file; what a build records is accepted.
+func TestLookupRefusesUnsafeEntries(t *testing.T) {
+	declared := map[string][]byte{"package.json": []byte("{}"), "package-lock.json": []byte("{}")}
+	with := func(name string, data []byte) map[string][]byte {
+		files := maps.Clone(declared)
+		files[name] = data
+		return files
+	}
+	for _, tc := range []struct {
+		name  string
+		files map[string][]byte
+		want  string // a part of the error; "" for none
+	}{
+		{"as recorded", declared, ""},
+		{"at the bound", with("package-lock.json", make([]byte, MaxFileSize)), ""},
+		{"an npmrc", with(".npmrc", []byte("registry=http://evil.example/\n")), `".npmrc", which is not one of the cell's lock_files (package.json, package-lock.json)`},
+		{"another file", with("node_modules/x/install.js", []byte("x")), `"node_modules/x/install.js", which is not one of`},
+		{"absolute", with("/etc/profile", []byte("x")), `"/etc/profile", a path that leaves the workdir`},
+		{"parent", with("../package.json", []byte("{}")), `"../package.json", a path that leaves the workdir`},
+		{"parent inside", with("sub/../../x", []byte("x")), `"sub/../../x", a path that leaves the workdir`},
+		{"dot-dot inside", with("sub/../package.json", []byte("x")), `"sub/../package.json", a path that leaves the workdir`},
+		{"the workdir", with(".", []byte("x")), `".", a path that leaves the workdir`},
+		{"empty", with("", []byte("x")), `"", a path that leaves the workdir`},
+		{"too large", with("package-lock.json", make([]byte, MaxFileSize+1)), `"package-lock.json", 16777217 bytes, more than the 16777216`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &File{Cells: map[string]*Entry{}}
+			f.Record(cell("npm install"), "", tc.files)
+			_, err := f.Lookup(cell("npm install"))
+			_, ierr := f.Inputs(cell("npm install"))
+			if tc.want == "" {
+				if err != nil || ierr != nil {
+					t.Fatalf("Lookup: %v; Inputs: %v", err, ierr)
+				}
+				return
+			}
+			if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "a.tar.gz: ") {
+				t.Errorf("err = %v, want ErrUnsafe naming a.tar.gz and %s", err, tc.want)
+			}
+			if !errors.Is(ierr, ErrUnsafe) {
+				t.Errorf("Inputs: err = %v, want ErrUnsafe", ierr)
+			}
+		})
+	}
+}
+
+// TestInputsAreTheDeclaredFiles: --locked gets exactly the cell's lock_files.
+func TestInputsAreTheDeclaredFiles(t *testing.T) {
+	f := &File{Cells: map[string]*Entry{}}
+	c := cell("npm install")
+	c.LockFiles = []string{"package.json", "sub/package-lock.json"}
+	f.Record(c, "", map[string][]byte{"package.json": []byte("{}"), "sub/package-lock.json": []byte("{\"a\":1}")})
+	files, err := f.Inputs(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(maps.Keys(files)); !slices.Equal(got, []string{"package.json", "sub/package-lock.json"}) {
+		t.Errorf("inputs = %v", got)
+	}
+	if string(files["sub/package-lock.json"]) != "{\"a\":1}" {
+		t.Errorf("sub/package-lock.json = %q", files["sub/package-lock.json"])
+	}
+}
+
+// TestReadRefusesWhatIsNotALockFile: a directory and a file over MaxSize are refused
+// before they are read, saying why; a symlink to a lock file is read.
+func TestReadRefusesWhatIsNotALockFile(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), "not a regular file but a directory") {
+		t.Errorf("Read of a directory: %v", err)
+	}
+	big := filepath.Join(dir, "big.json")
+	if err := os.WriteFile(big, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, MaxSize+1); err != nil { // sparse: nothing is written
+		t.Fatal(err)
+	}
+	if _, err := Read(big); err == nil || !strings.Contains(err.Error(), "67108865 bytes, more than the 64 MiB") {
+		t.Errorf("Read of a file over MaxSize: %v", err)
+	}
+	good := filepath.Join(dir, FileName)
+	f := &File{Cells: map[string]*Entry{}}
+	f.Record(cell("npm install"), "", map[string][]byte{"package.json": []byte("{}")})
+	if err := f.Write(good); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink(FileName, link); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := Read(link); err != nil || len(g.Cells) != 1 {
+		t.Errorf("Read through a symlink: %v, %v", g, err)
+	}
+}
+
+// TestDeepJSONIsRefusedBeforeIndenting: indenting a deeply nested value grows it
+// quadratically; a lock file of a few hundred kilobytes must not need gigabytes.
+func TestDeepJSONIsRefusedBeforeIndenting(t *testing.T) {
+	deep := strings.Repeat("[", 5000) + strings.Repeat("]", 5000) // about 50 MB indented
+	var files strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&files, `"f%d": %s,`, i, deep)
+	}
+	data := `{"lock_version": 1, "cells": {"a.tar.gz": {"target": "t", "files": {` + strings.TrimSuffix(files.String(), ",") + `}}}}`
+	path := filepath.Join(t.TempDir(), FileName)
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(path); err == nil || !strings.Contains(err.Error(), "more than the 16777216 a lock file may have") {
+		t.Errorf("Read of deeply nested files: %v", err)
+	}
+}
+
+// TestIndentedSizeBoundsIndent: the measure is never less than what json.Indent gives.
+func TestIndentedSizeBoundsIndent(t *testing.T) {
+	for _, s := range []string{
+		packageLock, `{}`, `[]`, `[[],{}]`, `{"a":[1,2,{"b":"x,y[{"}],"c":"\"]\\"}`,
+		`[[[[[1]]]]]`, `{"a" : [ 1 , 2 ]}`, `"s"`, `12`, strings.Repeat("[", 300) + strings.Repeat("]", 300),
+	} {
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, []byte(s), "", "  "); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		if got, min := indentedSize([]byte(s)), int64(buf.Len()+1); got < min {
+			t.Errorf("indentedSize(%.40s) = %d, indented it is %d", s, got, min)
+		}
 	}
 }

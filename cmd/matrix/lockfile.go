@@ -113,14 +113,11 @@ func lockedFiles(l *lockFile, cells []plan.Cell, locked bool) (map[string]execut
 		if c.Skip != "" {
 			continue
 		}
-		e, err := l.file.Lookup(c)
+		// Exactly the cell's lock_files: an entry holding anything else is refused.
+		files, err := l.file.Inputs(c)
 		if err != nil {
 			problems = append(problems, err)
 			continue
-		}
-		files := executor.Files{}
-		for name, data := range e.Files {
-			files[name] = data
 		}
 		out[c.Artifact] = files
 	}
