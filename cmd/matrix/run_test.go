@@ -9,11 +9,11 @@ import (
 	"testing"
 )
 
-// TestRunBadFlags: every bad command line is refused with exit 2 and a message naming
-// the flag, before anything is built or any directory created.
-func TestRunBadFlags(t *testing.T) {
-	good := filepath.Join(t.TempDir(), "m.hcl")
-	if err := os.WriteFile(good, []byte(`target "t" {
+// oneTargetFile writes a valid matrix file of one target and returns its path.
+func oneTargetFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "m.hcl")
+	if err := os.WriteFile(path, []byte(`target "t" {
   image    = "local/debian:bookworm"
   script   = "true"
   artifact = "a.tar.gz"
@@ -21,6 +21,13 @@ func TestRunBadFlags(t *testing.T) {
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+// TestRunBadFlags: every bad command line is refused with exit 2 and a message naming
+// the flag, before anything is built or any directory created.
+func TestRunBadFlags(t *testing.T) {
+	good := oneTargetFile(t)
 	tests := []struct {
 		name string
 		env  string
@@ -87,15 +94,7 @@ func TestVerifyReportsProblems(t *testing.T) {
 // banner or creates anything: the output directory is exactly as it was, whether an
 // earlier run made it or it holds the manifest only.
 func TestRunRefusesUnreadableManifestFirst(t *testing.T) {
-	spec := filepath.Join(t.TempDir(), "m.hcl")
-	if err := os.WriteFile(spec, []byte(`target "t" {
-  image    = "local/debian:bookworm"
-  script   = "true"
-  artifact = "a.tar.gz"
-}
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	spec := oneTargetFile(t)
 	tests := []struct {
 		name    string
 		earlier bool // the directory also holds what an earlier run left
