@@ -26,13 +26,19 @@ import (
 type ClientOptions struct {
 	// HTTPClient sends the requests. nil builds one from the environment: proxies from
 	// HTTPS_PROXY, HTTP_PROXY and NO_PROXY, the system's certificates plus
-	// Config.ExtraCAFile. Credentials are added to its requests in either case.
+	// Config.ExtraCAFile (left out, as Node.js does, when it cannot be read or holds no
+	// certificate; a certificate error then says so). Credentials are added to its
+	// requests in either case.
 	HTTPClient  *http.Client
 	MaxInFlight int           // requests under way at once; 0 means 8
 	Attempts    int           // tries of one document; 0 means 4
 	Timeout     time.Duration // one try, reading the document included; 0 means 2 minutes
 	Backoff     time.Duration // the wait before the second try, doubled after each; 0 means 500ms
 	MaxBytes    int64         // the size of one document; 0 means 256 MiB
+	// Deadline bounds all tries of one document, the waits between them included, so
+	// that an unresponsive registry fails a command in bounded time rather than after
+	// Attempts times Timeout; 0 means 3 minutes.
+	Deadline time.Duration
 }
 
 const (
@@ -44,10 +50,13 @@ const (
 
 // Client fetches packuments for one command and keeps each for the command's length.
 type Client struct {
-	cfg   Config
-	hc    *http.Client
-	opts  ClientOptions
-	slots chan struct{}
+	cfg  Config
+	hc   *http.Client
+	opts ClientOptions
+	// caNote is why NODE_EXTRA_CA_CERTS was ignored, for the error of a registry whose
+	// certificate then fails; nil when it was not.
+	caNote error
+	slots  chan struct{}
 
 	mu    sync.Mutex
 	needs map[string]bool
@@ -72,6 +81,9 @@ func NewClient(cfg Config, opts ClientOptions) (*Client, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Minute
 	}
+	if opts.Deadline <= 0 {
+		opts.Deadline = 3 * time.Minute
+	}
 	if opts.Backoff <= 0 {
 		opts.Backoff = 500 * time.Millisecond
 	}
@@ -89,11 +101,9 @@ func NewClient(cfg Config, opts ClientOptions) (*Client, error) {
 	}
 	cfg.Scopes = scopes
 	base := opts.HTTPClient
+	var caNote error
 	if base == nil {
-		var err error
-		if base, err = environmentHTTPClient(cfg.ExtraCAFile); err != nil {
-			return nil, err
-		}
+		base, caNote = environmentHTTPClient(cfg.ExtraCAFile)
 	}
 	hc := *base
 	rt := hc.Transport
@@ -108,12 +118,13 @@ func NewClient(cfg Config, opts ClientOptions) (*Client, error) {
 		return nil
 	}
 	return &Client{
-		cfg:   cfg,
-		hc:    &hc,
-		opts:  opts,
-		slots: make(chan struct{}, opts.MaxInFlight),
-		needs: map[string]bool{},
-		docs:  map[string]*pending{},
+		cfg:    cfg,
+		hc:     &hc,
+		opts:   opts,
+		caNote: caNote,
+		slots:  make(chan struct{}, opts.MaxInFlight),
+		needs:  map[string]bool{},
+		docs:   map[string]*pending{},
 	}, nil
 }
 

@@ -527,8 +527,55 @@ func TestExtraCACerts(t *testing.T) {
 	if !errors.As(err, &fe) || fe.Attempts != 1 || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("without the CA: %v, want one failed attempt for the certificate", err)
 	}
-	if _, err := NewClient(Config{ExtraCAFile: filepath.Join(t.TempDir(), "missing.pem")}, ClientOptions{}); err == nil || !strings.Contains(err.Error(), "NODE_EXTRA_CA_CERTS") {
-		t.Errorf("a missing CA file: %v", err)
+
+	// As Node.js, a CA file that cannot be read or holds no certificate is ignored; the
+	// error of a registry whose certificate then fails says why.
+	notPEM := filepath.Join(t.TempDir(), "not.pem")
+	writeFile(t, notPEM, "not a certificate")
+	for file, why := range map[string]string{
+		filepath.Join(t.TempDir(), "missing.pem"): "no such file",
+		notPEM: "no PEM certificate",
+	} {
+		c, err := NewClient(Config{Registry: reg.url(), ExtraCAFile: file}, ClientOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if _, err := c.Packument(t.Context(), "sharp"); err != nil {
+			t.Errorf("%s, a registry without TLS: %v", file, err)
+		}
+		c, err = NewClient(Config{Registry: tlsReg.URL + "/", ExtraCAFile: file}, ClientOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Packument(t.Context(), "sharp")
+		if err == nil || !strings.Contains(err.Error(), "certificate") || !strings.Contains(err.Error(), "NODE_EXTRA_CA_CERTS="+file+" was ignored") ||
+			!strings.Contains(err.Error(), why) {
+			t.Errorf("%s, a registry whose certificate fails: %v", file, err)
+		}
+	}
+}
+
+// TestDeadline: a registry that never answers fails the package within
+// ClientOptions.Deadline, whatever the attempts and the time limit of one.
+func TestDeadline(t *testing.T) {
+	reg := newFakeRegistry(t)
+	reg.fail = func(w http.ResponseWriter, r *http.Request, _ int) bool {
+		<-r.Context().Done()
+		return true
+	}
+	c := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{Attempts: 1000, Timeout: 300 * time.Millisecond, Deadline: time.Second})
+	start := time.Now()
+	_, err := c.Packument(t.Context(), "sharp")
+	took := time.Since(start)
+	var fe *FetchError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "no answer within 1s, the limit for one package") || took > 5*time.Second {
+		t.Errorf("after %v: %v", took, err)
+	}
+	if n := len(reg.seen()); n < 2 || n > 5 {
+		t.Errorf("%d attempts in the deadline", n)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("%v does not match context.DeadlineExceeded", err)
 	}
 }
 

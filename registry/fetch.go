@@ -26,6 +26,8 @@ func escapeName(name string) string {
 func (c *Client) fetch(ctx context.Context, name string, full bool) (*Packument, error) {
 	reg := c.cfg.RegistryFor(name)
 	u := reg + escapeName(name)
+	ctx, cancel := context.WithTimeoutCause(ctx, c.opts.Deadline, &deadlineError{c.opts.Deadline})
+	defer cancel()
 	var last error
 	attempts := 0
 	var wait time.Duration
@@ -58,11 +60,25 @@ func (c *Client) fetch(ctx context.Context, name string, full bool) (*Packument,
 		wait = max(wait, r.after)
 		wait = min(wait, maxBackoff)
 	}
-	if err := ctx.Err(); err != nil && !errors.Is(last, err) {
-		last = fmt.Errorf("%w, after: %v", err, last)
+	if err := context.Cause(ctx); err != nil && !errors.Is(last, err) {
+		if last == nil || errors.Is(last, ctx.Err()) {
+			last = err
+		} else {
+			last = fmt.Errorf("%w, after: %v", err, last)
+		}
 	}
 	return nil, &FetchError{Package: name, URL: u, Attempts: attempts, Err: last}
 }
+
+// deadlineError is a fetch stopped by ClientOptions.Deadline.
+type deadlineError struct{ d time.Duration }
+
+func (e *deadlineError) Error() string {
+	return fmt.Sprintf("no answer within %v, the limit for one package", e.d)
+}
+
+// Is makes errors.Is(err, context.DeadlineExceeded) true.
+func (e *deadlineError) Is(target error) bool { return target == context.DeadlineExceeded }
 
 // retryable is the error of a try that may succeed when made again.
 type retryable struct {
@@ -109,6 +125,9 @@ func (c *Client) try(ctx context.Context, u, name string, full bool) (*Packument
 			return nil, ctx.Err()
 		}
 		if isCertificateError(err) {
+			if c.caNote != nil {
+				err = fmt.Errorf("%w (%v)", err, c.caNote)
+			}
 			return nil, err
 		}
 		return nil, timedOut(&retryable{err: err})

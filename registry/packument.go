@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/matrixbuild/matrix/semver"
 )
 
 // Packument is a package's document on the registry: its published versions and,
@@ -40,7 +38,9 @@ type Manifest struct {
 
 // Skipped is a part of a document that could not be used.
 type Skipped struct {
-	Version string // "" for a part that is not a version
+	// Version is the key as the document writes it, shortened, or "" for a part that
+	// is not a version. It may hold any character: quote it before printing it.
+	Version string
 	Reason  string
 }
 
@@ -168,13 +168,29 @@ func decodeVersions(dec *json.Decoder, p *Packument) error {
 			p.Skipped = append(p.Skipped, Skipped{Version: clip(v), Reason: "not a JSON object"})
 			continue
 		}
-		if _, err := semver.Parse(v); err != nil {
-			p.Skipped = append(p.Skipped, Skipped{Version: clip(v), Reason: "not a node-semver version"})
+		if reason := notAsPublished(v); reason != "" {
+			p.Skipped = append(p.Skipped, Skipped{Version: clip(v), Reason: reason})
 			continue
 		}
 		p.Versions[v] = raw.manifest(v)
 	}
 	return expectDelim(dec, '}')
+}
+
+// notAsPublished says why a version key is not one the registry publishes, or "" when
+// it is. node-semver reads " 1.0.0\n" and "v1.0.0" as 1.0.0, but a key kept as written
+// would carry the white space into cell names, the lock and the terminal, and would
+// not be the version npm installs; the registry publishes each version in its
+// canonical form.
+func notAsPublished(v string) string {
+	c, err := CanonicalVersion(v)
+	switch {
+	case err != nil:
+		return "not a node-semver version"
+	case c != v:
+		return fmt.Sprintf("not a version as published: node-semver reads it as %q", clip(c))
+	}
+	return ""
 }
 
 // rawManifest holds the fields used, each still JSON: publishers wrote package.json

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,15 +40,9 @@ const newestShown = 5
 // and the options, in ascending semver order, as the registry spells them. now is the
 // resolution time for MinAge. A range that leaves nothing is a *NoMatchError.
 func Select(p *Packument, rng string, opts Options, now time.Time) ([]string, error) {
-	group, err := groupBy(opts.Per)
+	group, err := opts.check()
 	if err != nil {
 		return nil, err
-	}
-	if opts.Last < 0 {
-		return nil, fmt.Errorf("%w: last = %d: want a number above 0", ErrInvalidOption, opts.Last)
-	}
-	if opts.MinAge < 0 {
-		return nil, fmt.Errorf("%w: min_age = %v: want a duration of 0 or more", ErrInvalidOption, opts.MinAge)
 	}
 	if opts.MinAge > 0 && !p.Full {
 		return nil, fmt.Errorf("min_age of package %q: %w", p.Name, ErrNotFull)
@@ -71,7 +66,7 @@ func Select(p *Packument, rng string, opts Options, now time.Time) ([]string, er
 			if t, ok := p.Time[v.raw]; !ok {
 				reason = "without a publish time, so of unknown age (min_age)"
 			} else if now.Sub(t) < opts.MinAge {
-				reason = fmt.Sprintf("published less than min_age = %v before %s", opts.MinAge, now.UTC().Format(time.RFC3339))
+				reason = fmt.Sprintf("published less than min_age = %s before %s", formatAge(opts.MinAge), now.UTC().Format(time.RFC3339))
 			}
 		}
 		if reason == "" {
@@ -115,6 +110,90 @@ func Select(p *Packument, rng string, opts Options, now time.Time) ([]string, er
 	return out, nil
 }
 
+// check checks the options and returns the grouping of Per (nil for none).
+func (o Options) check() (func(semver.Version) [3]uint64, error) {
+	group, err := groupBy(o.Per)
+	if err != nil {
+		return nil, err
+	}
+	if o.Last < 0 {
+		return nil, fmt.Errorf("%w: last = %d: want a number above 0", ErrInvalidOption, o.Last)
+	}
+	if o.MinAge < 0 {
+		return nil, fmt.Errorf("%w: min_age = %s: want a duration of 0 or more", ErrInvalidOption, formatAge(o.MinAge))
+	}
+	return group, nil
+}
+
+// formatAge writes min_age as a matrix file does: whole days as "60d", the rest as a
+// Go duration without its zero units ("1d12h", "1h30m").
+func formatAge(d time.Duration) string {
+	if d < 0 {
+		return d.String()
+	}
+	const day = 24 * time.Hour
+	s := ""
+	if d >= day {
+		s = strconv.FormatInt(int64(d/day), 10) + "d"
+	}
+	if rest := d % day; rest > 0 || s == "" {
+		r := rest.String()
+		if strings.HasSuffix(r, "m0s") {
+			r = strings.TrimSuffix(r, "0s")
+		}
+		if strings.HasSuffix(r, "h0m") {
+			r = strings.TrimSuffix(r, "0m")
+		}
+		s += r
+	}
+	return s
+}
+
+// CheckSelection checks that versions could be Select's answer for rng and opts, as
+// far as that can be told without the document (deprecations, publish times): at
+// least one version; each as the registry publishes it (CanonicalVersion); in
+// Select's order, each once; each in the range, matched as opts.Prerelease says; no
+// prerelease unless opts.Prerelease; at most one of each opts.Per group; at most
+// opts.Last. A pinned answer that fails is not the call's answer.
+func CheckSelection(rng string, opts Options, versions []string) error {
+	group, err := opts.check()
+	if err != nil {
+		return err
+	}
+	r, err := semver.ParseRange(rng)
+	if err != nil {
+		return err
+	}
+	if len(versions) == 0 {
+		return errors.New("no versions")
+	}
+	if opts.Last > 0 && len(versions) > opts.Last {
+		return fmt.Errorf("%d versions, and last = %d keeps at most %d", len(versions), opts.Last, opts.Last)
+	}
+	var prev published
+	for i, s := range versions {
+		if reason := notAsPublished(s); reason != "" {
+			return fmt.Errorf("%q is %s", clip(s), reason)
+		}
+		v, _ := semver.Parse(s)
+		cur := published{raw: s, v: v}
+		if i > 0 && comparePublished(prev, cur) >= 0 {
+			return fmt.Errorf("%q after %q: versions must be ascending, each once", s, prev.raw)
+		}
+		if len(v.Prerelease) > 0 && !opts.Prerelease {
+			return fmt.Errorf("%q is a prerelease and prerelease = true is not set", s)
+		}
+		if !r.Test(v, opts.Prerelease) {
+			return fmt.Errorf("%q is not in the range %q", s, rng)
+		}
+		if i > 0 && group != nil && group(prev.v) == group(v) {
+			return fmt.Errorf("%q and %q are of one %s, and per = %q keeps one of each", prev.raw, s, opts.Per, opts.Per)
+		}
+		prev = cur
+	}
+	return nil
+}
+
 func groupBy(per string) (func(semver.Version) [3]uint64, error) {
 	switch per {
 	case "":
@@ -145,13 +224,31 @@ func sortedVersions(p *Packument) []published {
 			out = append(out, published{raw: raw, v: v})
 		}
 	}
-	slices.SortFunc(out, func(a, b published) int {
-		if c := semver.Compare(a.v, b.v); c != 0 {
-			return c
-		}
-		return strings.Compare(a.raw, b.raw)
-	})
+	slices.SortFunc(out, comparePublished)
 	return out
+}
+
+// comparePublished is Select's order: semver precedence, then the spelling.
+func comparePublished(a, b published) int {
+	if c := semver.Compare(a.v, b.v); c != 0 {
+		return c
+	}
+	return strings.Compare(a.raw, b.raw)
+}
+
+// CanonicalVersion is the version s as the registry publishes it: node-semver's
+// version (no white space, no leading "v") and, when s has build metadata, "+" and
+// the build. s must be a version node-semver reads.
+func CanonicalVersion(s string) (string, error) {
+	v, err := semver.Parse(s)
+	if err != nil {
+		return "", err
+	}
+	c := v.String()
+	if len(v.Build) > 0 {
+		c += "+" + strings.Join(v.Build, ".")
+	}
+	return c, nil
 }
 
 // newestOf lists the newest versions of an ascending list, newest first.
@@ -184,11 +281,8 @@ func Package(p *Packument, version string) (PackageInfo, error) {
 	key := version
 	m, ok := p.Versions[key]
 	if !ok {
-		if v, err := semver.Parse(version); err == nil {
-			key = v.String()
-			if len(v.Build) > 0 {
-				key += "+" + strings.Join(v.Build, ".")
-			}
+		if c, err := CanonicalVersion(version); err == nil {
+			key = c
 			m, ok = p.Versions[key]
 		}
 	}

@@ -163,7 +163,7 @@ func TestSelectMinAge(t *testing.T) {
 	_, err := Select(p, ">=1.2.0", Options{MinAge: 72 * time.Hour}, now)
 	want := `no version of "demo" on https://registry.example/ satisfies ">=1.2.0"; in the range but left out: ` +
 		`1 deprecated (deprecated = true keeps them), ` +
-		`1 published less than min_age = 72h0m0s before 2026-01-15T00:00:00Z, ` +
+		`1 published less than min_age = 3d before 2026-01-15T00:00:00Z, ` +
 		`1 without a publish time, so of unknown age (min_age); the newest available: 1.1.0, 1.0.0`
 	if err == nil || err.Error() != want {
 		t.Errorf("error\n %v\nwant\n %s", err, want)
@@ -273,6 +273,31 @@ func TestDecodeHostileDocuments(t *testing.T) {
 			}
 			return ""
 		}},
+		// node-semver trims white space and a leading "v" before it reads a version; a key
+		// kept as written would carry them into cell names, the lock and the terminal.
+		{"keys not as published", "{\"versions\":{\"1.0.1\\n\":{},\"1.0.3\\r\":{},\" 1.0.4\":{},\"1.0.7\u2028\":{},\"v1.0.5\":{},\"=1.0.8\":{},\"1.0.0\":{},\"1.0.6+b.1\":{}}," +
+			"\"time\":{\"1.0.1\\n\":\"2020-01-01T00:00:00Z\",\"1.0.1\":\"2020-01-01T00:00:00Z\"}}", "", func(p *Packument) string {
+			got, err := Select(p, "*", Options{}, time.Now())
+			if err != nil || strings.Join(got, " ") != "1.0.0 1.0.6+b.1" || len(p.Time) != 0 {
+				return fmt.Sprintf("versions %q, %v, times %v", got, err, p.Time)
+			}
+			var skipped []string
+			for _, s := range p.Skipped {
+				skipped = append(skipped, fmt.Sprintf("%q %s", s.Version, s.Reason))
+			}
+			want := []string{
+				`"1.0.1\n" not a version as published: node-semver reads it as "1.0.1"`,
+				`"1.0.3\r" not a version as published: node-semver reads it as "1.0.3"`,
+				`" 1.0.4" not a version as published: node-semver reads it as "1.0.4"`,
+				`"1.0.7\u2028" not a version as published: node-semver reads it as "1.0.7"`,
+				`"v1.0.5" not a version as published: node-semver reads it as "1.0.5"`,
+				`"=1.0.8" not a node-semver version`,
+			}
+			if !reflect.DeepEqual(skipped, want) {
+				return fmt.Sprintf("skipped:\n%s\nwant:\n%s", strings.Join(skipped, "\n"), strings.Join(want, "\n"))
+			}
+			return ""
+		}},
 		{"long key clipped", `{"versions":{"` + strings.Repeat("9", 5000) + `":{}}}`, "", func(p *Packument) string {
 			if len(p.Skipped) != 1 || len(p.Skipped[0].Version) > 100 {
 				return fmt.Sprintf("%d skipped", len(p.Skipped))
@@ -296,5 +321,92 @@ func TestDecodeHostileDocuments(t *testing.T) {
 				t.Error(msg)
 			}
 		})
+	}
+}
+
+// TestCheckSelection: what a pinned answer of npm_versions must be to be one that
+// Select could have given, short of what only the document tells.
+func TestCheckSelection(t *testing.T) {
+	tests := []struct {
+		rng      string
+		opts     Options
+		versions string
+		want     string // "" for none
+	}{
+		{">=0.33.0", Options{}, "0.33.5 0.34.5", ""},
+		{">=0.33.0", Options{}, "0.33.5 0.36.0+build", ""},
+		{"*", Options{}, "1.0.0+a 1.0.0+b", ""}, // Select's order: equal precedence by spelling
+		{">=0.33.0", Options{Prerelease: true}, "0.33.5 0.35.5-rc.1", ""},
+		{">=0.33.0", Options{Per: "minor", Last: 2}, "0.33.5 0.34.5", ""},
+		{">=0.33.0", Options{}, "", "no versions"},
+		{">=0.33.0", Options{}, "0.1.0 0.33.5", `"0.1.0" is not in the range ">=0.33.0"`},
+		{">=0.33.0 <0.36.0", Options{}, "0.33.5 0.36.0+build", `"0.36.0+build" is not in the range ">=0.33.0 <0.36.0"`},
+		{">=0.33.0", Options{}, "0.33.5 0.34.5 0.35.5-rc.1", `"0.35.5-rc.1" is a prerelease and prerelease = true is not set`},
+		{"0.35.5-rc.1", Options{}, "0.35.5-rc.1", `"0.35.5-rc.1" is a prerelease and prerelease = true is not set`},
+		{">=0.33.0-0", Options{Prerelease: true}, "0.33.5-rc.1 0.33.5", ""},
+		{">=0.33.0", Options{}, "0.33.5 0.33.5 0.34.5", `"0.33.5" after "0.33.5": versions must be ascending, each once`},
+		{">=0.33.0", Options{}, "0.34.5 0.33.5", `"0.33.5" after "0.34.5": versions must be ascending, each once`},
+		{"*", Options{}, "1.0.0+b 1.0.0+a", `"1.0.0+a" after "1.0.0+b": versions must be ascending, each once`},
+		{">=0.33.0", Options{}, "0.33.5 v0.34.5", `"v0.34.5" is not a version as published: node-semver reads it as "0.34.5"`},
+		{">=0.33.0", Options{}, "0.33.5 0.34.5\n", `"0.34.5\n" is not a version as published: node-semver reads it as "0.34.5"`},
+		{">=0.33.0", Options{}, "0.33.5 latest", `"latest" is not a node-semver version`},
+		{">=0.33.0", Options{Per: "minor"}, "0.33.4 0.33.5", `"0.33.4" and "0.33.5" are of one minor, and per = "minor" keeps one of each`},
+		{">=0.33.0", Options{Last: 2}, "0.33.5 0.34.5 0.35.5", `3 versions, and last = 2 keeps at most 2`},
+		{">=0.33.0 <", Options{}, "0.33.5", `range`},
+		{"*", Options{Per: "month"}, "0.33.5", `per = "month"`},
+		{"*", Options{Last: -1}, "0.33.5", `last = -1`},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s %+v %q", tt.rng, tt.opts, tt.versions), func(t *testing.T) {
+			vs := strings.Split(tt.versions, " ")
+			if tt.versions == "" {
+				vs = nil
+			}
+			err := CheckSelection(tt.rng, tt.opts, vs)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("error %v, want none", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+	// Whatever Select answers passes.
+	for _, name := range []string{"sharp", "uuid"} {
+		p := loadFixture(t, name)
+		for _, opts := range []Options{{}, {Per: "minor"}, {Per: "patch", Prerelease: true}, {Last: 3}, {Prerelease: true, Deprecated: true}} {
+			got, err := Select(p, ">=0.1.0", opts, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := CheckSelection(">=0.1.0", opts, got); err != nil {
+				t.Errorf("%s %+v: Select's answer fails: %v", name, opts, err)
+			}
+		}
+	}
+}
+
+func TestCanonicalVersion(t *testing.T) {
+	for in, want := range map[string]string{
+		"1.2.3": "1.2.3", "v1.2.3": "1.2.3", " 1.2.3\n": "1.2.3", "1.2.3-rc.1+b.2": "1.2.3-rc.1+b.2", "1.2.3+007": "1.2.3+007",
+	} {
+		if got, err := CanonicalVersion(in); err != nil || got != want {
+			t.Errorf("%q: %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := CanonicalVersion("latest"); err == nil {
+		t.Error("latest: no error")
+	}
+}
+
+func TestFormatAge(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		60 * 24 * time.Hour: "60d", 72 * time.Hour: "3d", 36 * time.Hour: "1d12h", 90 * time.Minute: "1h30m",
+		12 * time.Hour: "12h", 1500 * time.Millisecond: "1.5s", 0: "0s", -time.Hour: "-1h0m0s",
+		24*time.Hour + 30*time.Second: "1d30s",
+	} {
+		if got := formatAge(d); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
+		}
 	}
 }

@@ -19,24 +19,29 @@ func withSlash(u string) string {
 	return u + "/"
 }
 
+// environmentHTTPClient is an HTTP client with the environment's proxies and the
+// system's certificates plus those of extraCAFile. As Node.js, which only warns, a CA
+// file that cannot be read or holds no certificate is left out: the returned note says
+// why, for the error of a registry whose certificate then fails.
 func environmentHTTPClient(extraCAFile string) (*http.Client, error) {
 	pool, err := x509.SystemCertPool()
 	if err != nil {
 		pool = x509.NewCertPool()
 	}
+	var note error
 	if extraCAFile != "" {
 		pem, err := os.ReadFile(extraCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("NODE_EXTRA_CA_CERTS: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("NODE_EXTRA_CA_CERTS: no PEM certificate in %s", extraCAFile)
+		switch {
+		case err != nil:
+			note = fmt.Errorf("NODE_EXTRA_CA_CERTS=%s was ignored: %w", extraCAFile, err)
+		case !pool.AppendCertsFromPEM(pem):
+			note = fmt.Errorf("NODE_EXTRA_CA_CERTS=%s was ignored: no PEM certificate in it", extraCAFile)
 		}
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = http.ProxyFromEnvironment
 	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	return &http.Client{Transport: t}, nil
+	return &http.Client{Transport: t}, note
 }
 
 // authTransport gives each request, redirects included, the credential of its own URL
