@@ -58,7 +58,7 @@ const MaxFileSize = 16 << 20
 type File struct {
 	Version int `json:"lock_version"`
 	// Resolved pins the registry calls of the matrix file, sorted by call.
-	Resolved []Resolution      `json:"resolved,omitempty"`
+	Resolved Resolutions       `json:"resolved,omitempty"`
 	Cells    map[string]*Entry `json:"cells"` // by artifact name
 }
 

@@ -1,6 +1,7 @@
 package lock
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -140,4 +141,79 @@ func TestOldLockFiles(t *testing.T) {
 			t.Errorf("lock_version %s: %v", v, err)
 		}
 	}
+}
+
+// TestResolvedTypeErrors: a value of the wrong type in the resolved section is an
+// error that names the entry, its call and the field, in words rather than Go's.
+func TestResolvedTypeErrors(t *testing.T) {
+	golden, err := os.ReadFile(filepath.Join("testdata", "resolved.lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pkg1 = `resolved entry 1 (npm_package("sharp", "0.33.5")): `
+	const vers = `resolved entry 3 (npm_versions("sharp", ">=0.33.0 <0.35.0", {per = "minor"})): `
+	tests := []struct {
+		name string
+		edit func(doc map[string]any)
+		want string
+	}{
+		{"a version not a string", func(doc map[string]any) { entry(doc, 2)["versions"].([]any)[1] = 5 }, vers + "versions[1]: a number, want a string"},
+		{"versions not a list", func(doc map[string]any) { entry(doc, 2)["versions"] = "0.33.5" }, vers + "versions: a string, want a list of strings"},
+		{"an engine not a string", func(doc map[string]any) { packageOf(doc, 0)["engines"] = map[string]any{"node": 5} }, pkg1 + "package.engines.node: a number, want a string"},
+		{"engines a list", func(doc map[string]any) { packageOf(doc, 0)["engines"] = []any{} }, pkg1 + "package.engines: a list, want an object of strings"},
+		{"os not a list", func(doc map[string]any) { packageOf(doc, 0)["os"] = "linux" }, pkg1 + "package.os: a string, want a list of strings"},
+		{"the section a string", func(doc map[string]any) { doc["resolved"] = "x" }, "resolved: a string, want a list of entries"},
+		{"an entry a number", func(doc map[string]any) { doc["resolved"].([]any)[1] = 7 }, "resolved entry 2: a number, want an object"},
+		{"resolved_at not a time", func(doc map[string]any) { entry(doc, 0)["resolved_at"] = "yesterday" }, pkg1 + `resolved_at: "yesterday" is not an RFC 3339 time`},
+		{"resolved_at a number", func(doc map[string]any) { entry(doc, 0)["resolved_at"] = 2024 }, pkg1 + `resolved_at: a number, want an RFC 3339 time`},
+		{"published not a time", func(doc map[string]any) { packageOf(doc, 0)["published"] = "2024" }, pkg1 + `package.published: "2024" is not an RFC 3339 time`},
+		{"the call a number", func(doc map[string]any) { entry(doc, 0)["call"] = 1 }, "resolved entry 1: call: a number, want a string"},
+		{"a call that is no text", func(doc map[string]any) {
+			entry(doc, 0)["call"] = "npm_package(\"sharp\", \"0.33.5\")\r\x1b[2J"
+			entry(doc, 0)["function"] = true
+		}, `resolved entry 1 ("npm_package(\"sharp\", \"0.33.5\")\r\x1b[2J"): function: true or false, want a string`},
+		{"last not a number", func(doc map[string]any) {
+			entry(doc, 2)["arguments"].(map[string]any)["options"].(map[string]any)["last"] = "2"
+		},
+			vers + "arguments.options.last: a string, want a whole number"},
+		{"last not whole", func(doc map[string]any) {
+			entry(doc, 2)["arguments"].(map[string]any)["options"].(map[string]any)["last"] = 1.5
+		},
+			vers + "arguments.options.last: 1.5 is not a whole number"},
+		{"prerelease a string", func(doc map[string]any) {
+			entry(doc, 2)["arguments"].(map[string]any)["options"].(map[string]any)["prerelease"] = "yes"
+		}, vers + "arguments.options.prerelease: a string, want true or false"},
+		{"arguments a list", func(doc map[string]any) { entry(doc, 2)["arguments"] = []any{} }, vers + "arguments: a list, want an object"},
+		{"package a list", func(doc map[string]any) { entry(doc, 0)["package"] = []any{} }, pkg1 + "package: a list, want an object"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var doc map[string]any
+			if err := json.Unmarshal(golden, &doc); err != nil {
+				t.Fatal(err)
+			}
+			tc.edit(doc)
+			data, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), FileName)
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err = Read(path)
+			if err == nil || !strings.HasSuffix(err.Error(), ": "+tc.want) || !strings.HasPrefix(err.Error(), path+": ") ||
+				strings.Contains(err.Error(), "unmarshal") || strings.Contains(err.Error(), "Go ") {
+				t.Errorf("error:\n%v\nwant it to end with:\n%s", err, tc.want)
+			}
+		})
+	}
+}
+
+func entry(doc map[string]any, i int) map[string]any {
+	return doc["resolved"].([]any)[i].(map[string]any)
+}
+
+func packageOf(doc map[string]any, i int) map[string]any {
+	return entry(doc, i)["package"].(map[string]any)
 }
