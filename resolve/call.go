@@ -3,6 +3,7 @@ package resolve
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -141,11 +142,12 @@ func callOf(e lock.Resolution) (Call, error) {
 	if got := c.String(); got != e.Call {
 		return Call{}, fmt.Errorf("its arguments are those of %s", got)
 	}
+	// One call, one spelling of its arguments: two would make equal answers differ.
+	if !reflect.DeepEqual(a, c.arguments()) {
+		return Call{}, errors.New("its arguments are not written as the call gives them")
+	}
 	return c, nil
 }
-
-// errEmpty is a pin of npm_versions without versions.
-var errEmpty = errors.New("no versions")
 
 // clip shortens text from the lock file or the registry before it goes into a message.
 func clip(s string) string {

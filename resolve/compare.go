@@ -3,10 +3,10 @@ package resolve
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/matrixbuild/matrix/lock"
@@ -14,14 +14,14 @@ import (
 	"github.com/matrixbuild/matrix/semver"
 )
 
-// Status is where a call of the matrix file stands against its pin.
+// Status is where a call stands against its pin: what matrix update does with it.
 type Status string
 
 const (
-	Current   Status = "current" // resolves today as pinned
-	Changed   Status = "changed" // resolves otherwise today
-	NotPinned Status = "new"     // not pinned yet
-	Unused    Status = "unused"  // pinned, but the file no longer makes the call
+	Current   Status = "current" // today's plan makes the call, and it resolves as pinned: kept
+	Changed   Status = "changed" // today's plan makes the call, and it resolves otherwise: replaced
+	NotPinned Status = "new"     // today's plan makes the call, and it is not pinned: added
+	Unused    Status = "unused"  // pinned, and today's plan does not make the call: dropped
 )
 
 // Change is what one call resolves to today, against its pin.
@@ -33,8 +33,6 @@ type Change struct {
 	Removed []Removed `json:"removed,omitempty"`
 	// Fields are the fields of an npm_package answer that differ.
 	Fields []Field `json:"fields,omitempty"`
-	// Gone says why the call has no answer today (a version unpublished).
-	Gone string `json:"gone,omitempty"`
 }
 
 // Added is a version a call gains.
@@ -56,64 +54,59 @@ type Field struct {
 	Today  any    `json:"today"`
 }
 
-// Compare says, for each call that the pinned resolver answered, what fresh answers
-// today, and lists the pins that pinned never used. Both resolvers should share one
-// Registry, so that each package is fetched once. The result is sorted by call.
-func Compare(ctx context.Context, pinned, fresh *Resolver) ([]Change, error) {
-	pinned.mu.Lock()
-	used := map[string]*outcome{}
-	for key, o := range pinned.calls {
-		used[key] = o
+// Compare says what matrix update does to the pins of fresh (a Fresh resolver) given
+// today, the calls today's plan made and their answers (fresh.Used() right after that
+// plan): each of them is current, changed (and how) or not pinned yet; each pin not
+// among them is unused, whether or not the plan with the pins made it, since update
+// pins exactly today's calls. It uses fresh's Registry for publish times and reasons,
+// which asks nothing new of a registry.Client that answered today's plan. The result
+// is sorted by call.
+func Compare(ctx context.Context, fresh *Resolver, today []lock.Resolution) ([]Change, error) {
+	called := map[string]lock.Resolution{}
+	for _, res := range today {
+		called[res.Call] = res
 	}
-	pinned.mu.Unlock()
 	var out []Change
-	for _, key := range slices.Sorted(maps.Keys(used)) {
-		o := used[key]
-		<-o.done
-		switch {
-		case o.err != nil:
-			continue // the plan that made the call reported it
-		case o.fetched:
+	for _, key := range slices.Sorted(maps.Keys(called)) {
+		res := called[key]
+		pin, ok := fresh.pins[key]
+		if !ok {
 			out = append(out, Change{Call: key, Status: NotPinned})
 			continue
 		}
-		ch, err := fresh.compare(ctx, o.call, o.res)
+		ch, err := fresh.compare(ctx, pin, res)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, ch)
 	}
-	for _, key := range slices.Sorted(maps.Keys(pinned.pins)) {
-		if _, ok := used[key]; !ok {
+	for _, key := range slices.Sorted(maps.Keys(fresh.pins)) {
+		if _, ok := called[key]; !ok {
 			out = append(out, Change{Call: key, Status: Unused})
 		}
 	}
+	slices.SortFunc(out, func(a, b Change) int { return strings.Compare(a.Call, b.Call) })
 	return out, nil
 }
 
-// compare re-resolves a pinned call and tells how today's answer differs.
-func (r *Resolver) compare(ctx context.Context, c Call, pin lock.Resolution) (Change, error) {
+// compare tells how today's answer of a pinned call differs from the pin: changed
+// exactly when lock.SameAnswer says so, which is what matrix update counts.
+func (r *Resolver) compare(ctx context.Context, pin, today lock.Resolution) (Change, error) {
 	ch := Change{Call: pin.Call, Status: Current}
-	today, err := r.Resolve(ctx, c)
-	var noMatch *registry.NoMatchError
-	var noVersion *registry.VersionError
-	switch {
-	case errors.As(err, &noMatch), errors.As(err, &noVersion):
-		ch.Gone = err.Error()
-	case err != nil:
+	if lock.SameAnswer(pin, today) {
+		return ch, nil
+	}
+	ch.Status = Changed
+	if pin.Function == lock.FuncPackage {
+		ch.Fields = packageFields(pin.Package, today.Package)
+		return ch, nil
+	}
+	c, err := callOf(pin)
+	if err != nil {
 		return ch, err
 	}
-	if c.Function == lock.FuncPackage {
-		if err == nil {
-			ch.Fields = packageFields(pin.Package, today.Package)
-		}
-	} else if ch.Added, ch.Removed, err = r.versionChanges(ctx, c, pin.Versions, today.Versions); err != nil {
-		return ch, err
-	}
-	if ch.Gone != "" || len(ch.Added)+len(ch.Removed)+len(ch.Fields) > 0 {
-		ch.Status = Changed
-	}
-	return ch, nil
+	ch.Added, ch.Removed, err = r.versionChanges(ctx, c, pin.Versions, today.Versions)
+	return ch, err
 }
 
 func (r *Resolver) versionChanges(ctx context.Context, c Call, pinned, today []string) ([]Added, []Removed, error) {
@@ -181,7 +174,7 @@ func packageFields(pinned, today *lock.Package) []Field {
 	fields := func(p *lock.Package) [][2]any {
 		published := ""
 		if !p.Published.IsZero() {
-			published = p.Published.UTC().Format(time.RFC3339)
+			published = p.Published.UTC().Format(time.RFC3339Nano)
 		}
 		return [][2]any{
 			{"version", p.Version}, {"engines", p.Engines}, {"os", p.OS}, {"cpu", p.CPU},

@@ -11,8 +11,9 @@ import (
 	"github.com/matrixbuild/matrix/registry"
 )
 
-// TestCompare: each pinned call against what the registry answers today, with the
-// reason of every version lost; calls not pinned yet, and pins no longer used.
+// TestCompare: each call of today's plan against its pin, with the reason of every
+// version lost; calls not pinned yet; and pins today's plan does not make, whether or
+// not the plan with the pins made them: matrix update drops them all.
 func TestCompare(t *testing.T) {
 	patches032 := VersionsCall("sharp", ">=0.32.0 <0.33.0", registry.Options{})
 	unused := VersionsCall("uuid", "^9.0.0", registry.Options{})
@@ -25,27 +26,27 @@ func TestCompare(t *testing.T) {
 	today.Unpublish("sharp", "0.33.1")
 	today.Unpublish("sharp", "0.32.6")
 	reg := client(t, today)
-	pinned := newResolver(t, reg, pins, Pinned)
 	fresh := newResolver(t, reg, pins, Fresh)
-	// What the matrix file calls today, with the pins.
-	for _, c := range []Call{minorsCall, patches032, PackageCall("sharp", "0.33.5"), PackageCall("sharp", "0.33.1"),
-		PackageCall("sharp", "0.32.0"), PackageCall("sharp", "0.34.5")} {
-		if _, err := pinned.Resolve(t.Context(), c); err != nil {
+	// What the matrix file calls today.
+	for _, c := range []Call{minorsCall, patches032, PackageCall("sharp", "0.33.5"), PackageCall("sharp", "0.32.0"),
+		PackageCall("sharp", "0.33.4"), PackageCall("sharp", "0.34.6")} {
+		if _, err := fresh.Resolve(t.Context(), c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, err := Compare(t.Context(), pinned, fresh)
+	got, err := Compare(t.Context(), fresh, fresh.Used())
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []Change{
 		{Call: `npm_package("sharp", "0.32.0")`, Status: Current},
-		{Call: `npm_package("sharp", "0.33.1")`, Status: Changed, Gone: `package "sharp" has no version "0.33.1"; the newest: 0.35.5, 0.35.4, 0.35.3, 0.35.2, 0.35.1`},
+		{Call: `npm_package("sharp", "0.33.1")`, Status: Unused},
+		{Call: `npm_package("sharp", "0.33.4")`, Status: NotPinned},
 		{Call: `npm_package("sharp", "0.33.5")`, Status: Changed, Fields: []Field{{Name: "deprecated", Pinned: "", Today: "use 0.34"}}},
-		{Call: `npm_package("sharp", "0.34.5")`, Status: NotPinned},
+		{Call: `npm_package("sharp", "0.34.6")`, Status: NotPinned},
 		{Call: `npm_versions("sharp", ">=0.32.0 <0.33.0")`, Status: Changed, Removed: []Removed{{Version: "0.32.6", Reason: "unpublished"}}},
 		{Call: `npm_versions("sharp", ">=0.33.0 <0.35.0", {per = "minor"})`, Status: Changed,
-			Added: []Added{{Version: "0.33.4", Published: publishedOf(t, "0.33.4")}, {Version: "0.34.6", Published: publishedOf(t, "0.34.6")}},
+			Added:   []Added{{Version: "0.33.4", Published: publishedOf(t, "0.33.4")}, {Version: "0.34.6", Published: publishedOf(t, "0.34.6")}},
 			Removed: []Removed{{Version: "0.33.5", Reason: "deprecated: use 0.34"}, {Version: "0.34.5", Reason: `superseded by 0.34.6 (per = "minor")`}}},
 		{Call: `npm_versions("uuid", "^9.0.0")`, Status: Unused},
 	}

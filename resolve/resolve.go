@@ -19,7 +19,6 @@ import (
 
 	"github.com/matrixbuild/matrix/lock"
 	"github.com/matrixbuild/matrix/registry"
-	"github.com/matrixbuild/matrix/semver"
 )
 
 // Mode says where a Resolver takes its answers from.
@@ -74,8 +73,9 @@ type outcome struct {
 
 // New returns a Resolver with the pins of a lock file's resolved section. Each pin is
 // checked first, since the lock file is as hostile as the registry: its call must be
-// the one its arguments give, and its answer well formed (versions that node-semver
-// reads, in ascending order). reg may be nil for a Locked resolver.
+// the one its arguments give, and its answer one the registry could have given for
+// that call (see checkPin). An error names the entry and its call. reg may be nil for
+// a Locked resolver.
 func New(reg Registry, pins []lock.Resolution, opts Options) (*Resolver, error) {
 	r := &Resolver{reg: reg, mode: opts.Mode, now: opts.Now, pins: map[string]lock.Resolution{}, calls: map[string]*outcome{}}
 	if r.now.IsZero() {
@@ -84,16 +84,22 @@ func New(reg Registry, pins []lock.Resolution, opts Options) (*Resolver, error) 
 	r.now = r.now.UTC().Truncate(time.Second)
 	for i, p := range pins {
 		if err := checkPin(p); err != nil {
-			return nil, fmt.Errorf("resolved entry %d, %s: %w", i+1, clip(p.Call), err)
+			return nil, fmt.Errorf("%s: %w", lock.EntryName(i+1, p.Call), err)
 		}
 		if _, dup := r.pins[p.Call]; dup {
-			return nil, fmt.Errorf("resolved entry %d, %s: the call is pinned twice", i+1, clip(p.Call))
+			return nil, fmt.Errorf("%s: the call is pinned twice", lock.EntryName(i+1, p.Call))
 		}
 		r.pins[p.Call] = p
 	}
 	return r, nil
 }
 
+// checkPin checks that a pin's answer is one the registry could have given for its
+// call: an npm_package pin has the call's version (its build included), in the form
+// the registry publishes it; an npm_versions pin has versions that registry.Select
+// could have selected for the call's range and options (registry.CheckSelection).
+// What only the registry's document tells (deprecations, publish times, engines) is
+// taken as pinned.
 func checkPin(p lock.Resolution) error {
 	c, err := callOf(p)
 	if err != nil {
@@ -103,24 +109,20 @@ func checkPin(p lock.Resolution) error {
 		if p.Package == nil || len(p.Versions) > 0 {
 			return errors.New("an npm_package pin has a package and no versions")
 		}
-		if _, err := semver.Parse(p.Package.Version); err != nil {
-			return fmt.Errorf("package version %q: %w", clip(p.Package.Version), err)
+		want, err := registry.CanonicalVersion(c.Version)
+		if err != nil {
+			return fmt.Errorf("the call's version: %w", err)
+		}
+		if p.Package.Version != want {
+			return fmt.Errorf("package.version %q is not the call's version %q", clip(p.Package.Version), want)
 		}
 		return nil
 	}
-	if len(p.Versions) == 0 || p.Package != nil {
-		return fmt.Errorf("an npm_versions pin has versions and no package: %w", errEmpty)
+	if p.Package != nil {
+		return errors.New("an npm_versions pin has versions and no package")
 	}
-	var prev semver.Version
-	for i, s := range p.Versions {
-		v, err := semver.Parse(s)
-		if err != nil {
-			return fmt.Errorf("version %q: %w", clip(s), err)
-		}
-		if i > 0 && semver.Compare(prev, v) > 0 {
-			return fmt.Errorf("versions are not in ascending order at %q", s)
-		}
-		prev = v
+	if err := registry.CheckSelection(c.Range, c.Options, p.Versions); err != nil {
+		return fmt.Errorf("versions: %w", err)
 	}
 	return nil
 }

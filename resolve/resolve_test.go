@@ -230,6 +230,10 @@ func TestHostilePins(t *testing.T) {
 		pins := append([]lock.Resolution{}, good...)
 		p := pins[i]
 		p.Versions = append([]string{}, p.Versions...)
+		if p.Package != nil {
+			pkg := *p.Package
+			p.Package = &pkg
+		}
 		if o := p.Arguments.Options; o != nil {
 			p.Arguments.Options = &lock.VersionOptions{}
 			*p.Arguments.Options = *o
@@ -245,14 +249,29 @@ func TestHostilePins(t *testing.T) {
 		want string
 	}{
 		{"call of other arguments", edit(vers, func(p *lock.Resolution) { p.Arguments.Range = "*" }), `its arguments are those of npm_versions("sharp", "*", {per = "minor"})`},
-		{"a version that is not one", edit(vers, func(p *lock.Resolution) { p.Versions[1] = "0.34.5; rm -rf /" }), `version "0.34.5; rm -rf /"`},
-		{"descending", edit(vers, func(p *lock.Resolution) { p.Versions[0], p.Versions[1] = p.Versions[1], p.Versions[0] }), "not in ascending order"},
+		{"a version that is not one", edit(vers, func(p *lock.Resolution) { p.Versions[1] = "0.34.5; rm -rf /" }), `versions: "0.34.5; rm -rf /" is not a node-semver version`},
+		{"descending", edit(vers, func(p *lock.Resolution) { p.Versions[0], p.Versions[1] = p.Versions[1], p.Versions[0] }), `"0.33.5" after "0.34.5": versions must be ascending, each once`},
 		{"no versions", edit(vers, func(p *lock.Resolution) { p.Versions = nil }), "no versions"},
 		{"package without answer", edit(pkg, func(p *lock.Resolution) { p.Package = nil }), "has a package and no versions"},
 		{"unknown function", edit(pkg, func(p *lock.Resolution) { p.Function = "file" }), `unknown function "file"`},
 		{"bad package name", edit(pkg, func(p *lock.Resolution) { p.Arguments.Package = "../etc" }), "not an npm package name"},
 		{"bad min_age", edit(vers, func(p *lock.Resolution) { p.Arguments.Options.MinAge = "soon" }), "min_age"},
 		{"twice", append(good, good[0]), "pinned twice"},
+		// An answer that is not the call's: the plan would be silently wrong.
+		{"another package version", edit(pkg, func(p *lock.Resolution) { p.Package.Version = "9.9.9" }),
+			`resolved entry 1 (npm_package("sharp", "0.34.5")): package.version "9.9.9" is not the call's version "0.34.5"`},
+		{"another build", edit(pkg, func(p *lock.Resolution) { p.Package.Version = "0.34.5+evil" }), `package.version "0.34.5+evil" is not the call's version "0.34.5"`},
+		{"a version with a line break", edit(pkg, func(p *lock.Resolution) { p.Package.Version = "0.34.5\n" }), `package.version "0.34.5\n" is not the call's version "0.34.5"`},
+		{"out of the range", edit(vers, func(p *lock.Resolution) { p.Versions[0] = "0.1.0" }),
+			`resolved entry 2 (npm_versions("sharp", ">=0.33.0 <0.35.0", {per = "minor"})): versions: "0.1.0" is not in the range ">=0.33.0 <0.35.0"`},
+		{"a prerelease", edit(vers, func(p *lock.Resolution) { p.Versions = append(p.Versions, "0.34.6-rc.1") }), `"0.34.6-rc.1" is a prerelease`},
+		{"a build out of the range", edit(vers, func(p *lock.Resolution) { p.Versions = append(p.Versions, "0.35.0+build") }), `"0.35.0+build" is not in the range`},
+		{"a version twice", edit(vers, func(p *lock.Resolution) { p.Versions = []string{"0.33.5", "0.33.5", "0.34.5"} }), `"0.33.5" after "0.33.5"`},
+		{"two of one minor", edit(vers, func(p *lock.Resolution) { p.Versions = []string{"0.33.4", "0.33.5", "0.34.5"} }), `per = "minor" keeps one`},
+		{"a version as not published", edit(vers, func(p *lock.Resolution) { p.Versions[1] = " 0.34.5" }), `" 0.34.5" is not a version as published`},
+		{"options written otherwise", edit(pkg, func(p *lock.Resolution) { p.Arguments.Options = &lock.VersionOptions{} }), `arguments are not written as the call gives them`},
+		{"a call not to print", edit(pkg, func(p *lock.Resolution) { p.Call = "npm_package(\"sharp\", \"0.34.5\")\r\x1b[2J" }),
+			`resolved entry 1 ("npm_package(\"sharp\", \"0.34.5\")\r\x1b[2J"): its arguments are those of npm_package("sharp", "0.34.5")`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -261,5 +280,17 @@ func TestHostilePins(t *testing.T) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
 		})
+	}
+	// Pins of calls that spell a version otherwise, or select with last and per, pass.
+	pins := pinsFromRegistry(t, PackageCall("sharp", "v0.34.5"), PackageCall("sharp", " 0.33.5"),
+		VersionsCall("sharp", ">=0.33.0", registry.Options{Per: "minor", Last: 2}),
+		VersionsCall("sharp", "0.35.x", registry.Options{Prerelease: true}))
+	if _, err := New(nil, pins, Options{}); err != nil {
+		t.Error(err)
+	}
+	last := pins[3]
+	last.Versions = append([]string{"0.33.5"}, last.Versions...)
+	if _, err := New(nil, []lock.Resolution{last}, Options{}); err == nil || !strings.Contains(err.Error(), "last = 2 keeps at most 2") {
+		t.Errorf("more than last: %v", err)
 	}
 }

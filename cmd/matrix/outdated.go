@@ -83,13 +83,13 @@ func (f *specFlags) compareToday(cmd *cobra.Command, path string) (*comparison, 
 	}
 	today, err := resolve.New(reg, lf.file.Resolved, resolve.Options{Mode: resolve.Fresh, Now: now})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", lf.path, err)
 	}
 	_, after, err := f.evaluate(cmd, path, nil, today, cmd.ErrOrStderr())
 	if err != nil {
 		return nil, err
 	}
-	// Before Compare, which asks today's resolver for every pin too.
+	// Today's plan's calls are what update pins, and what the comparison is of.
 	c := &comparison{lock: lf, today: today.Used()}
 	_, before, err := f.evaluate(cmd, path, nil, pinned, nil)
 	var diags diagnosticsError
@@ -101,24 +101,16 @@ func (f *specFlags) compareToday(cmd *cobra.Command, path string) (*comparison, 
 	default:
 		c.cells = resolve.CompareCells(before, after)
 	}
-	if c.calls, err = resolve.Compare(cmd.Context(), pinned, today); err != nil {
+	if c.calls, err = resolve.Compare(cmd.Context(), today, c.today); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
 // outdated reports whether matrix update would change a pin of a call the file makes,
-// or a cell; pins the file no longer uses are dropped by update but outdate nothing.
+// or a cell; pins the file no longer calls are dropped by update but outdate nothing.
 func (c *comparison) outdated() bool {
-	if len(c.cells) > 0 || c.pinnedErrors > 0 {
-		return true
-	}
-	for _, ch := range c.calls {
-		if ch.Status == resolve.Changed || ch.Status == resolve.NotPinned {
-			return true
-		}
-	}
-	return false
+	return len(c.cells) > 0 || c.pinnedErrors > 0 || c.count(resolve.Changed)+c.count(resolve.NotPinned) > 0
 }
 
 // count returns how many calls have a status.
@@ -132,19 +124,39 @@ func (c *comparison) count(s resolve.Status) int {
 	return n
 }
 
-// summary is the comparison's last line.
+// summary is the comparison's last line. Its counts are those of matrix update's
+// line: changed, new (not pinned yet) and dropped (no longer called).
 func (c *comparison) summary() string {
-	pinned := len(c.calls) - c.count(resolve.NotPinned) - c.count(resolve.Unused)
+	pinned := c.count(resolve.Current) + c.count(resolve.Changed)
+	unused := ""
+	switch n := c.count(resolve.Unused); n {
+	case 0:
+	case 1:
+		unused = "1 pin no longer called (matrix update drops it)"
+	default:
+		unused = fmt.Sprintf("%d pins no longer called (matrix update drops them)", n)
+	}
 	if !c.outdated() {
 		verb := "resolve"
 		if pinned == 1 {
 			verb = "resolves"
 		}
-		return fmt.Sprintf("%s is current: %s %s as pinned", c.lock.path, plural(pinned, "registry call"), verb)
+		line := fmt.Sprintf("%s is current: %s %s as pinned", c.lock.path, plural(pinned, "registry call"), verb)
+		if unused != "" {
+			line += "; " + unused
+		}
+		return line
 	}
-	parts := []string{fmt.Sprintf("%d of %s resolve otherwise today", c.count(resolve.Changed), plural(pinned, "pinned call"))}
+	verb := "resolve"
+	if c.count(resolve.Changed) == 1 {
+		verb = "resolves"
+	}
+	parts := []string{fmt.Sprintf("%d of %s %s otherwise today", c.count(resolve.Changed), plural(pinned, "pinned call"), verb)}
 	if n := c.count(resolve.NotPinned); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d not pinned yet", n))
+	}
+	if unused != "" {
+		parts = append(parts, unused)
 	}
 	added, removed, changed := 0, 0, 0
 	for _, ch := range c.cells {
@@ -157,10 +169,11 @@ func (c *comparison) summary() string {
 			changed++
 		}
 	}
-	parts = append(parts, fmt.Sprintf("cells: %d added, %d removed, %d changed", added, removed, changed))
+	cells := fmt.Sprintf("cells: %d added, %d removed, %d changed", added, removed, changed)
 	if c.pinnedErrors > 0 {
-		parts[len(parts)-1] = fmt.Sprintf("the pins no longer plan (%s; matrix plan shows them)", plural(c.pinnedErrors, "error"))
+		cells = fmt.Sprintf("the pins no longer plan (%s; matrix plan shows them)", plural(c.pinnedErrors, "error"))
 	}
+	parts = append(parts, cells)
 	return fmt.Sprintf("%s is outdated: %s; matrix update pins today's answers", c.lock.path, strings.Join(parts, ", "))
 }
 
@@ -204,9 +217,6 @@ func writeCallChanges(w io.Writer, ch resolve.Change) {
 	}
 	for _, f := range ch.Fields {
 		fmt.Fprintf(w, "  ~\t%s\t%s -> %s\n", f.Name, jsonText(f.Pinned), jsonText(f.Today))
-	}
-	if ch.Gone != "" {
-		fmt.Fprintf(w, "  !\t%s\n", ch.Gone)
 	}
 }
 
