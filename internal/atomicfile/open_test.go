@@ -1,0 +1,137 @@
+//go:build unix
+
+package atomicfile
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestOpenRegularRefusesWhatIsNotARegularFile: a link (to a file inside the
+// directory or outside it, or to a device), a fifo and a directory are refused before
+// anything is opened, so that nothing blocks, follows a link or writes elsewhere.
+func TestOpenRegularRefusesWhatIsNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "outside")
+	if err := os.WriteFile(outside, []byte("outside\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "inside"), []byte("inside\n"), 0o644)
+	os.Symlink(outside, filepath.Join(dir, "link-out"))
+	os.Symlink("inside", filepath.Join(dir, "link-in"))
+	os.Symlink("/dev/zero", filepath.Join(dir, "link-dev"))
+	os.Mkdir(filepath.Join(dir, "dir"), 0o755)
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	for _, tc := range []struct{ name, want string }{
+		{"link-out", "a symbolic link"},
+		{"link-in", "a symbolic link"},
+		{"link-dev", "a symbolic link"},
+		{"dir", "a directory"},
+		{"fifo", "a named pipe"},
+	} {
+		for _, flag := range []int{os.O_RDONLY, os.O_RDWR | os.O_CREATE | os.O_TRUNC, os.O_WRONLY | os.O_APPEND} {
+			f, err := OpenRegular(root, tc.name, flag)
+			if err == nil {
+				f.Close()
+				t.Errorf("%s (flag %#x) opened", tc.name, flag)
+				continue
+			}
+			path := filepath.Join(dir, tc.name)
+			if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: err = %v, want ErrNotRegular naming %s and %q", tc.name, err, path, tc.want)
+			}
+		}
+	}
+	if data, _ := os.ReadFile(outside); string(data) != "outside\n" {
+		t.Errorf("the file outside was changed: %q", data)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "inside")); string(data) != "inside\n" {
+		t.Errorf("the file a link inside points at was changed: %q", data)
+	}
+
+	// A regular file opens; O_CREATE makes a missing one.
+	f, err := OpenRegular(root, "inside", os.O_RDONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	f, err = OpenRegular(root, "new", os.O_RDWR|os.O_CREATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := OpenRegular(root, "missing", os.O_RDONLY); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing file: err = %v, want fs.ErrNotExist", err)
+	}
+}
+
+// TestOpenRegularRefusesToWriteAHardLinkedFile: a second name of a file (elsewhere on
+// the same file system) would carry an in-place write there; reading it is fine.
+func TestOpenRegularRefusesToWriteAHardLinkedFile(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "elsewhere")
+	os.WriteFile(other, []byte("keep\n"), 0o644)
+	sub := filepath.Join(dir, "out")
+	os.Mkdir(sub, 0o755)
+	if err := os.Link(other, filepath.Join(sub, "claim")); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	root, err := os.OpenRoot(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	if f, err := OpenRegular(root, "claim", os.O_RDWR|os.O_CREATE); err == nil || !strings.Contains(err.Error(), "2 names") {
+		if f != nil {
+			f.Truncate(0)
+			f.Close()
+		}
+		t.Errorf("err = %v, want the hard link refused", err)
+	}
+	f, err := OpenRegular(root, "claim", os.O_RDONLY)
+	if err != nil {
+		t.Fatalf("reading a hard-linked file: %v", err)
+	}
+	f.Close()
+	if data, _ := os.ReadFile(other); string(data) != "keep\n" {
+		t.Errorf("the other name's file changed: %q", data)
+	}
+}
+
+// TestReadRegularIsBounded: a file over the bound is refused by its size, before it
+// is read (a sparse file claiming 1 GiB costs nothing).
+func TestReadRegularIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "small"), []byte("12345"), 0o644)
+	f, _ := os.Create(filepath.Join(dir, "sparse"))
+	if err := f.Truncate(1 << 30); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	if data, err := ReadRegular(root, "small", 5); err != nil || string(data) != "12345" {
+		t.Errorf("5 bytes, bound 5: %q, %v", data, err)
+	}
+	if _, err := ReadRegular(root, "small", 4); err == nil || !strings.Contains(err.Error(), "larger than 4 bytes") {
+		t.Errorf("5 bytes, bound 4: err = %v", err)
+	}
+	if _, err := ReadRegular(root, "sparse", 64<<20); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("1 GiB, bound 64 MiB: err = %v", err)
+	}
+}

@@ -1,0 +1,14 @@
+//go:build !unix
+
+package atomicfile
+
+import "io/fs"
+
+// openFlags: os.Root refuses links that leave the directory here; the Lstat checks
+// of OpenRegular refuse the others.
+const openFlags = 0
+
+// isUnsupported: syncing a directory is not possible on these systems at all.
+func isUnsupported(error) bool { return true }
+
+func links(fs.FileInfo) uint64 { return 1 }

@@ -1,0 +1,25 @@
+//go:build unix
+
+package atomicfile
+
+import (
+	"errors"
+	"io/fs"
+	"syscall"
+)
+
+// openFlags keep OpenRegular from following a link in the last element of a name and
+// from blocking on a fifo (or a device) before its type is known.
+const openFlags = syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+
+func isUnsupported(err error) bool {
+	return errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP)
+}
+
+// links is how many names (hard links) a file has; 1 when the system does not say.
+func links(info fs.FileInfo) uint64 {
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 1
+}
