@@ -2,31 +2,42 @@
 // beside its artifacts, and checks artifacts against them.
 //
 // The schema is versioned by SchemaVersion; a reader refuses a version it does not know.
-// See README.md, "The manifest", for the documented fields.
+// See README.md, "Output: SHA256SUMS and manifest.json", for the documented fields.
+//
+// # The pair is written as one unit
+//
+// SHA256SUMS and manifest.json are two files, and no file system renames two files at
+// once. Write makes the pair change as one all the same:
+//
+//  1. Both are written under temporary names (.SHA256SUMS.tmp-N, .manifest.json.tmp-N)
+//     and fsynced, then the directory is fsynced. A full disk or a crash up to here
+//     leaves the earlier pair as it was; the temporaries are removed (by Write, or by
+//     the next run's clean-up).
+//  2. SHA256SUMS is renamed into place, the directory fsynced, then manifest.json is
+//     renamed into place, LAST, and the directory fsynced again.
+//
+// The manifest records the sha256 of the SHA256SUMS written with it
+// (sha256sums_sha256), so a reader tells whether the two on disk belong together.
+// Between the two renames they do not: SHA256SUMS is the new one, manifest.json the
+// earlier one, and the new manifest is beside them, complete and synced, under its
+// temporary name (Write keeps it there when the second rename fails). ReadRecord finds
+// it, the temporary manifest whose sha256sums_sha256 is that of the SHA256SUMS on
+// disk, and takes it for the directory's manifest (Record.Pending); a run that holds
+// the directory puts it in place (Record.Complete) before it cleans up temporaries,
+// and Verify checks the artifacts against it. A manifest written before the field
+// existed belongs with the SHA256SUMS that Write makes of its artifacts.
 package manifest
 
 import (
-	"bufio"
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"slices"
-	"sort"
-	"strings"
 	"time"
-
-	"github.com/matrixbuild/matrix/internal/atomicfile"
-	"github.com/matrixbuild/matrix/internal/filename"
 )
 
 // SchemaVersion is the version of manifest.json written by this package.
 const SchemaVersion = 1
+
+// MaxSize bounds the bytes of manifest.json and SHA256SUMS that a reader reads: 100,000
+// cells with long names and test output stay well below it.
+const MaxSize = 64 << 20
 
 // File names inside the output directory.
 const (
@@ -41,12 +52,16 @@ type Manifest struct {
 	ToolVersion   string `json:"tool_version"`
 	RunID         string `json:"run_id"`
 	// Spec is the matrix file: its path as given and the sha256 of its bytes.
-	Spec      SpecFile   `json:"spec"`
-	Started   time.Time  `json:"started"`
-	Finished  time.Time  `json:"finished"`
-	SkipTests bool       `json:"skip_tests"`
-	Artifacts []Artifact `json:"artifacts"`
-	Failed    []Failure  `json:"failed"`
+	Spec      SpecFile  `json:"spec"`
+	Started   time.Time `json:"started"`
+	Finished  time.Time `json:"finished"`
+	SkipTests bool      `json:"skip_tests"`
+	// SumsSHA256 is the sha256 of the SHA256SUMS written with this manifest: the two
+	// belong together when it is the sha256 of the SHA256SUMS beside it. Write sets it;
+	// a manifest written before it existed has none.
+	SumsSHA256 string     `json:"sha256sums_sha256,omitempty"`
+	Artifacts  []Artifact `json:"artifacts"`
+	Failed     []Failure  `json:"failed"`
 	// Skipped are the cells of the run that a skip block of their target held for:
 	// not built. A manifest written before skip blocks existed has none.
 	Skipped     []Skipped `json:"skipped"`
@@ -128,156 +143,4 @@ type Skipped struct {
 	Target string `json:"target"`
 	Axes   []Axis `json:"axes"`
 	Reason string `json:"reason"`
-}
-
-// Write writes manifest.json and SHA256SUMS into dir, each atomically (temporary file,
-// fsync, rename): a reader sees the old pair or the new one, never a torn file.
-// SHA256SUMS is written first, so a manifest never names sums that are not on disk.
-// Both list the artifacts sorted by file name, with this package's SchemaVersion; m
-// itself is left as it is.
-func Write(dir string, m *Manifest) error {
-	out := *m
-	out.SchemaVersion = SchemaVersion
-	out.Artifacts = slices.Clone(m.Artifacts)
-	slices.SortStableFunc(out.Artifacts, func(a, b Artifact) int { return strings.Compare(a.File, b.File) })
-	if out.Skipped == nil {
-		out.Skipped = []Skipped{}
-	}
-	var sums bytes.Buffer
-	for _, a := range out.Artifacts {
-		fmt.Fprintf(&sums, "%s  %s\n", a.SHA256, a.File)
-	}
-	if err := atomicfile.Write(filepath.Join(dir, SumsName), sums.Bytes()); err != nil {
-		return err
-	}
-	var data bytes.Buffer
-	enc := json.NewEncoder(&data)
-	enc.SetEscapeHTML(false) // keep ">=20.9.0" in skip reasons and errors readable
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(&out); err != nil {
-		return fmt.Errorf("encoding %s: %w", FileName, err)
-	}
-	return atomicfile.Write(filepath.Join(dir, FileName), data.Bytes())
-}
-
-// Read reads dir/manifest.json. A missing file gives an error that satisfies
-// errors.Is(err, fs.ErrNotExist); any other error means the file is there but is not
-// a manifest this package can read.
-func Read(dir string) (*Manifest, error) {
-	path := filepath.Join(dir, FileName)
-	// Stat first: opening a fifo would block, and a directory reads as an odd error.
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (mode %v)", path, info.Mode())
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var m Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%s: not a manifest: %w", path, err)
-	}
-	if m.SchemaVersion > SchemaVersion {
-		return nil, fmt.Errorf("%s: schema_version %d, this tool reads %d (a newer matrix wrote it)", path, m.SchemaVersion, SchemaVersion)
-	}
-	if m.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("%s: schema_version %d, this tool reads %d", path, m.SchemaVersion, SchemaVersion)
-	}
-	return &m, nil
-}
-
-// ReadSums parses a SHA256SUMS file (`sha256sum` format: "HEX  NAME" per line).
-func ReadSums(r io.Reader) (map[string]string, error) {
-	sums := map[string]string{}
-	sc := bufio.NewScanner(r)
-	for line := 1; sc.Scan(); line++ {
-		text := sc.Text()
-		sum, name, ok := strings.Cut(text, "  ")
-		if !ok || len(sum) != sha256.Size*2 || name == "" {
-			return nil, fmt.Errorf("line %d: want \"SHA256  NAME\", got %q", line, text)
-		}
-		if _, err := hex.DecodeString(sum); err != nil {
-			return nil, fmt.Errorf("line %d: %q is not a hex sha256", line, sum)
-		}
-		sums[strings.TrimPrefix(name, "*")] = sum
-	}
-	return sums, sc.Err()
-}
-
-// Problem is one artifact that does not match its record.
-type Problem struct {
-	File   string
-	Reason string
-}
-
-func (p Problem) String() string { return p.File + ": " + p.Reason }
-
-// Verify re-hashes every artifact that manifest.json and SHA256SUMS in dir list and
-// returns one Problem per missing, changed or inconsistently recorded file. The error
-// is for a directory that cannot be verified at all (no manifest, unreadable sums).
-func Verify(dir string) (checked int, problems []Problem, err error) {
-	m, err := Read(dir)
-	if err != nil {
-		return 0, nil, err
-	}
-	f, err := os.Open(filepath.Join(dir, SumsName))
-	if err != nil {
-		return 0, nil, err
-	}
-	sums, err := ReadSums(f)
-	f.Close()
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s: %w", filepath.Join(dir, SumsName), err)
-	}
-	inManifest := map[string]bool{}
-	for _, a := range m.Artifacts {
-		inManifest[a.File] = true
-		if s, ok := sums[a.File]; !ok {
-			problems = append(problems, Problem{a.File, "listed in " + FileName + " but not in " + SumsName})
-		} else if s != a.SHA256 {
-			problems = append(problems, Problem{a.File, SumsName + " and " + FileName + " disagree"})
-		}
-		if why := filename.Why(a.File); why != "" {
-			problems = append(problems, Problem{a.File, "not a plain file name: " + why})
-			continue
-		}
-		sum, size, err := HashFile(filepath.Join(dir, a.File))
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			problems = append(problems, Problem{a.File, "missing"})
-		case err != nil:
-			problems = append(problems, Problem{a.File, err.Error()})
-		case sum != a.SHA256:
-			problems = append(problems, Problem{a.File, fmt.Sprintf("changed: sha256 %s, recorded %s", sum, a.SHA256)})
-		case size != a.Size:
-			problems = append(problems, Problem{a.File, fmt.Sprintf("changed: %d bytes, recorded %d", size, a.Size)})
-		}
-		checked++
-	}
-	for name := range sums {
-		if !inManifest[name] {
-			problems = append(problems, Problem{name, "listed in " + SumsName + " but not in " + FileName})
-		}
-	}
-	sort.SliceStable(problems, func(i, j int) bool { return problems[i].File < problems[j].File })
-	return checked, problems, nil
-}
-
-// HashFile returns the hex sha256 and the size of a file.
-func HashFile(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

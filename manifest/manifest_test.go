@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -42,16 +43,17 @@ func TestVerify(t *testing.T) {
 			f, _ := os.OpenFile(filepath.Join(dir, SumsName), os.O_APPEND|os.O_WRONLY, 0)
 			f.WriteString(strings.Repeat("0", 64) + "  extra.tar.gz\n")
 			f.Close()
-		}, []string{"extra.tar.gz: listed in SHA256SUMS but not in manifest.json"}},
+		}, []string{"SHA256SUMS: does not belong to manifest.json", "extra.tar.gz: listed in SHA256SUMS but not in manifest.json"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeRun(t, map[string]string{"a.tar.gz": "aaa", "b.tar.gz": "bbb"})
 			tc.damage(dir)
-			checked, problems, err := Verify(dir)
+			rep, err := Verify(context.Background(), dir)
 			if err != nil {
 				t.Fatal(err)
 			}
+			checked, problems := rep.Checked, rep.Problems
 			if checked != 2 {
 				t.Errorf("checked %d, want 2", checked)
 			}

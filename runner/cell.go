@@ -66,7 +66,7 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 	if err != nil {
 		return nil, nil, b.fail(ctx, gctx, cctx, err)
 	}
-	if prev := r.reusable(cell.Artifact, imgs.inputHash, imgs.testDef); prev != nil {
+	if prev := r.reusable(cctx, cell.Artifact, imgs.inputHash, imgs.testDef); prev != nil {
 		fmt.Fprintf(r.progress, "[%s] matrix: reused, built by run %s from the same inputs (input hash %.12s)\n", prev.File, prev.RunID, imgs.inputHash)
 		return prev, nil, nil // its log stays the log of its build
 	}
@@ -233,10 +233,10 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 // whose log could not be written fails before its earlier artifact is replaced.
 func (b *cellBuild) publish() error {
 	b.lines.Flush()
-	if err := b.log.commit(); err != nil {
+	if err := b.durable(b.cell.Artifact, b.log.commit()); err != nil {
 		return err
 	}
-	if err := b.staged.Commit(); err != nil {
+	if err := b.durable(b.cell.Artifact, b.staged.Commit()); err != nil {
 		return fmt.Errorf("publishing the artifact: %w", err)
 	}
 	return nil

@@ -71,11 +71,28 @@ func (l *cellLog) commitLocked() error {
 	}
 	l.done = true
 	err := l.file.Commit()
-	l.inPlace = err == nil
-	if err != nil && l.err == nil {
+	var notDurable *atomicfile.NotDurableError
+	l.inPlace = err == nil || errors.As(err, &notDurable)
+	if !l.inPlace && l.err == nil {
 		l.err = err
 	}
-	return l.err
+	if l.err != nil {
+		return l.err
+	}
+	return err // nil, or the log is in place but not durable yet
+}
+
+// durable returns err, or nil after saying so on the progress output when err is an
+// *atomicfile.NotDurableError: the cell's file (its log, its artifact) is in place
+// and its cell is recorded like any other, since the rename happened; writing the
+// records syncs the output directory again, and fails the run if that fails too.
+func (r *run) durable(artifact string, err error) error {
+	var notDurable *atomicfile.NotDurableError
+	if !errors.As(err, &notDurable) {
+		return err
+	}
+	fmt.Fprintf(r.progress, "[%s] matrix: warning: %v\n", artifact, err)
+	return nil
 }
 
 // end writes the log's last line, why the cell failed, and commits the log. A log
@@ -91,7 +108,14 @@ func (l *cellLog) end(line string) error {
 	if !l.inPlace {
 		return l.err
 	}
-	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND, 0)
+	// Written in place: only the regular file that the log's rename put there, never
+	// a link or another name of a file elsewhere that took its place since.
+	root, err := os.OpenRoot(filepath.Dir(l.path))
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	f, err := atomicfile.OpenRegular(root, filepath.Base(l.path), os.O_WRONLY|os.O_APPEND)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,47 +20,78 @@ import (
 const claimName = ".matrix.lock"
 
 // prepareOutDir gets the output directory ready before anything is built: it creates
-// it, claims it for this run, checks that its manifest is still the one recs were
-// read from and removes what a killed run left. release gives the directory up.
+// it, claims it for this run, makes sure that logs/ is a directory of its own, checks
+// that its record is still the one recs were read from, completes a record that an
+// interrupted run left pending, and removes what a killed run left. release gives the
+// directory up.
+//
+// Everything in the directory is opened without following links and only when it is
+// what the run expects (atomicfile.OpenRegular): the directory may come from a cache
+// or another user, and a link planted in it must not make the run write elsewhere.
 func (r *run) prepareOutDir(recs *Records) (release func(), err error) {
 	dir := r.opts.OutDir
-	if err := os.MkdirAll(filepath.Join(dir, logDir), 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
 	}
-	release, err = claimOutDir(dir)
+	root, err := os.OpenRoot(dir)
 	if err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	unclaim, err := claimOutDir(root)
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	release = func() {
+		unclaim()
+		root.Close()
+	}
+	if err := checkLogDir(root); err != nil {
+		release()
 		return nil, err
 	}
 	if err := recs.unchanged(); err != nil {
 		release()
 		return nil, err
 	}
-	if removed := removePartialFiles(dir); len(removed) > 0 {
+	if recs.rec.Pending != "" {
+		if err := recs.rec.Complete(); err != nil {
+			release()
+			return nil, fmt.Errorf("completing the records of an interrupted run: %w", err)
+		}
+		fmt.Fprintf(r.progress, "matrix: completed the records of run %s, which stopped between writing %s and %s\n",
+			recs.rec.Manifest.RunID, manifest.SumsName, manifest.FileName)
+	}
+	if removed := removePartialFiles(root); len(removed) > 0 {
 		fmt.Fprintf(r.progress, "removed %d partial file(s) left by an interrupted run: %s\n",
 			len(removed), strings.Join(removed, ", "))
 	}
+	r.out = root
 	r.previous = recs.artifacts
 	return release, nil
 }
 
-// claimOutDir takes an exclusive flock on the output directory, so that two runs
-// never write into it at once. The kernel drops a flock when its process dies, so a
-// claim left by a killed run never blocks the next one.
-func claimOutDir(dir string) (release func(), err error) {
-	path := filepath.Join(dir, claimName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+// claimOutDir takes an exclusive flock on the output directory's claim file, so that
+// two runs never write into it at once. The kernel drops a flock when its process
+// dies, so a claim left by a killed run never blocks the next one. The claim file is
+// written in place (the pid), so it must be a regular file of its own: a link, or a
+// hard link to a file elsewhere, would carry the write there.
+func claimOutDir(root *os.Root) (release func(), err error) {
+	path := filepath.Join(root.Name(), claimName)
+	f, err := atomicfile.OpenRegular(root, claimName, os.O_RDWR|os.O_CREATE)
 	if err != nil {
-		return nil, fmt.Errorf("locking the output directory: %w", err)
+		return nil, fmt.Errorf("claiming the output directory: %w; matrix keeps its claim in a regular file of its own there: move it away", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(path)
+		holder := make([]byte, 32)
+		n, _ := f.ReadAt(holder, 0)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			who := "another matrix run"
-			if pid := strings.TrimSpace(string(holder)); pid != "" {
-				who += " (pid " + pid + ")"
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(holder[:n]))); err == nil {
+				who += " (pid " + strconv.Itoa(pid) + ")"
 			}
-			return nil, fmt.Errorf("%s is writing to %s; wait for it or use another --out", who, dir)
+			return nil, fmt.Errorf("%s is writing to %s; wait for it or use another --out", who, root.Name())
 		}
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
@@ -74,75 +106,94 @@ func claimOutDir(dir string) (release func(), err error) {
 	}, nil
 }
 
+// checkLogDir makes OUT/logs, or makes sure that it is a directory: a link there
+// would send the logs, and the cells' output in them, wherever it points.
+func checkLogDir(root *os.Root) error {
+	path := filepath.Join(root.Name(), logDir)
+	err := root.Mkdir(logDir, 0o755)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	info, err := root.Lstat(logDir)
+	if err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("%s is not a directory but %s; matrix writes the logs into a directory of its own there: move it away",
+			path, atomicfile.Kind(info.Mode()))
+	}
+	return nil
+}
+
 // removePartialFiles deletes the temporary files of a run that was killed before it
-// could clean up (artifacts being packed or tested, logs being written, spools); only
-// called while the directory is claimed.
-func removePartialFiles(dir string) []string {
+// could clean up (artifacts being packed or tested, logs being written, spools,
+// records being written); only called while the directory is claimed, and after a
+// pending record was completed.
+func removePartialFiles(root *os.Root) []string {
 	var removed []string
-	for _, sub := range []string{"", logDir} {
-		entries, err := os.ReadDir(filepath.Join(dir, sub))
+	for _, sub := range []string{".", logDir} {
+		d, err := root.Open(sub)
+		if err != nil {
+			continue
+		}
+		entries, err := d.ReadDir(-1)
+		d.Close()
 		if err != nil {
 			continue
 		}
 		for _, e := range entries {
-			name := e.Name()
-			if !e.Type().IsRegular() || !strings.HasPrefix(name, ".") {
-				continue
-			}
-			if atomicfile.IsTemp(name) {
-				if os.Remove(filepath.Join(dir, sub, name)) == nil {
-					removed = append(removed, path.Join(sub, name))
-				}
+			name := path.Join(sub, e.Name())
+			if e.Type().IsRegular() && atomicfile.IsTemp(e.Name()) && root.Remove(name) == nil {
+				removed = append(removed, name)
 			}
 		}
 	}
+	slices.Sort(removed)
 	return removed
 }
 
-// Records are what an output directory's manifest.json recorded when a run read it:
-// the artifacts of earlier runs, by file name. The command reads them before it
-// connects to an engine or writes anything, so that a manifest it cannot read stops
-// the run with the directory as it was; Run uses them as read, once.
+// Records are what an output directory's record (manifest.json and SHA256SUMS, see
+// manifest.ReadRecord) held when a run read it: the artifacts of earlier runs, by
+// file name. The command reads them before it connects to an engine or writes
+// anything, so that a manifest it cannot read stops the run with the directory as it
+// was; Run uses them as read, once.
 type Records struct {
 	dir       string
+	rec       *manifest.Record
 	artifacts map[string]manifest.Artifact
-	manifest  fs.FileInfo // the manifest.json read; nil when there was none
 }
 
-// ReadRecords reads the manifest in dir, if there is one (none on a first run), and
+// ReadRecords reads the record in dir, if there is one (none on a first run), and
 // changes nothing. A manifest that is there but cannot be read is an error: going on
 // would drop the records of the artifacts still on disk.
 func ReadRecords(dir string) (*Records, error) {
-	// Stat before reading: a manifest replaced after this never passes for the one read.
-	info, _ := os.Stat(filepath.Join(dir, manifest.FileName))
-	recs := &Records{dir: dir, manifest: info}
-	m, err := manifest.Read(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return recs, nil
-	}
+	rec, err := manifest.ReadRecord(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was built: move it away (or remove it) to start the records over", err)
 	}
-	recs.artifacts = make(map[string]manifest.Artifact, len(m.Artifacts))
-	for _, a := range m.Artifacts {
-		recs.artifacts[a.File] = a
+	recs := &Records{dir: dir, rec: rec}
+	if rec.Manifest != nil {
+		recs.artifacts = make(map[string]manifest.Artifact, len(rec.Manifest.Artifacts))
+		for _, a := range rec.Manifest.Artifacts {
+			recs.artifacts[a.File] = a
+		}
 	}
 	return recs, nil
 }
 
-// unchanged returns an error when the directory's manifest is no longer the one the
+// unchanged returns an error when the directory's record is no longer the one the
 // records were read from: another run wrote it after they were read and before this
 // run claimed the directory, and this run's manifest would forget what it recorded.
 func (recs *Records) unchanged() error {
 	path := filepath.Join(recs.dir, manifest.FileName)
-	now, err := os.Stat(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	now, err := manifest.ReadRecord(recs.dir)
+	if err != nil {
 		return fmt.Errorf("checking %s: %w", path, err)
 	}
-	was := recs.manifest
-	same := was == nil && now == nil ||
-		was != nil && now != nil && os.SameFile(was, now) && was.Size() == now.Size() && was.ModTime().Equal(now.ModTime())
-	if !same {
+	if !recs.rec.Same(now) {
 		return fmt.Errorf("%s changed after this run read it (another run wrote it meanwhile); nothing was built: run again", path)
 	}
 	return nil

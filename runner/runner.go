@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -85,6 +86,7 @@ type run struct {
 	// previous are the artifacts recorded by the output directory's manifest when the
 	// run read it, by file name (Records).
 	previous map[string]manifest.Artifact
+	out      *os.Root // the output directory, once it is claimed
 }
 
 func newRun(opts Options) *run {
@@ -132,7 +134,7 @@ func Run(ctx context.Context, engines []executor.Executor, cells []plan.Cell, re
 	defer release()
 	started := r.now()
 	results := r.schedule(ctx, engines, cells)
-	return results, r.record(started, results)
+	return results, r.record(ctx, started, results)
 }
 
 // schedule builds the cells on the engines, up to jobs at once on each, and returns
@@ -195,10 +197,10 @@ func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell) (
 	return r.buildCell(ctx, gctx, engs.engines[e], cell)
 }
 
-// record writes manifest.json and SHA256SUMS: the artifacts built, the failures, and
-// the earlier records this run carries over. Its error is a *RunError when a cell
-// failed and the run was recorded.
-func (r *run) record(started time.Time, results []Result) error {
+// record writes manifest.json and SHA256SUMS: the artifacts built, the failures, the
+// skipped cells and the earlier records this run carries over. Its error is a
+// *RunError when a cell failed and the run was recorded.
+func (r *run) record(ctx context.Context, started time.Time, results []Result) error {
 	m := &manifest.Manifest{
 		Tool:        "matrix",
 		ToolVersion: r.opts.ToolVersion,
@@ -220,9 +222,11 @@ func (r *run) record(started time.Time, results []Result) error {
 		}
 	}
 	built := map[string]bool{}
+	skipped := map[string]string{} // cellKey: the cell's name
 	for _, res := range results {
 		if res.Skipped() {
 			m.Skipped = append(m.Skipped, manifest.Skipped{Cell: res.Cell.Name(), Target: res.Cell.Target, Axes: axes(res.Cell), Reason: res.Cell.Skip})
+			skipped[cellKey(res.Cell.Target, axes(res.Cell))] = res.Cell.Name()
 			continue
 		}
 		if res.Err == nil {
@@ -236,7 +240,7 @@ func (r *run) record(started time.Time, results []Result) error {
 		}
 		runErr.Failed++
 	}
-	m.Artifacts = append(m.Artifacts, r.carriedOver(built)...)
+	m.Artifacts = append(m.Artifacts, r.carriedOver(ctx, built, skipped)...)
 	if err := manifest.Write(r.opts.OutDir, m); err != nil {
 		return fmt.Errorf("recording the run: %w", err)
 	}

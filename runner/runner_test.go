@@ -176,7 +176,8 @@ func TestRunKeepsPlanOrderAndRecords(t *testing.T) {
 			t.Errorf("result %d = %s, %v", i, r.Cell.Artifact, r.Err)
 		}
 	}
-	checked, problems, err := manifest.Verify(opts.OutDir)
+	rep, err := manifest.Verify(context.Background(), opts.OutDir)
+	checked, problems := rep.Checked, rep.Problems
 	if err != nil || len(problems) > 0 || checked != 4 {
 		t.Fatalf("verify: %d checked, %v, %v", checked, problems, err)
 	}
@@ -445,7 +446,12 @@ func TestRunRedactsPassedSecrets(t *testing.T) {
 
 func TestRunRefusesClaimedOutDir(t *testing.T) {
 	opts := options(t)
-	release, err := claimOutDir(opts.OutDir)
+	root, err := os.OpenRoot(opts.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	release, err := claimOutDir(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -598,8 +604,8 @@ func TestRunKeepsRecordsOfEarlierArtifacts(t *testing.T) {
 	if len(m.Failed) != 1 || m.Failed[0].Artifact != "a.tar.gz" {
 		t.Errorf("failed = %+v", m.Failed)
 	}
-	if _, problems, err := manifest.Verify(opts.OutDir); err != nil || len(problems) > 0 {
-		t.Errorf("verify: %v %v", problems, err)
+	if rep, err := manifest.Verify(context.Background(), opts.OutDir); err != nil || len(rep.Problems) > 0 {
+		t.Errorf("verify: %v %v", rep.Problems, err)
 	}
 	// An earlier artifact changed on disk is no longer vouched for.
 	os.WriteFile(filepath.Join(opts.OutDir, "b.tar.gz"), []byte("tampered"), 0o644)
@@ -683,8 +689,8 @@ func TestRunReuse(t *testing.T) {
 	if exec.calls("b.tar.gz") != 1 {
 		t.Errorf("a changed artifact file was reused")
 	}
-	if _, problems, err := manifest.Verify(opts.OutDir); err != nil || len(problems) > 0 {
-		t.Errorf("verify: %v %v", problems, err)
+	if rep, err := manifest.Verify(context.Background(), opts.OutDir); err != nil || len(rep.Problems) > 0 {
+		t.Errorf("verify: %v %v", rep.Problems, err)
 	}
 }
 
