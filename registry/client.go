@@ -3,13 +3,17 @@
 // fetches package documents (packuments) once per command, and selects versions by
 // node-semver ranges.
 //
+// The registry serves two documents of a package: the abbreviated one, which is what
+// npm install reads and all that npm_versions without min_age needs, and the full one,
+// which alone has publish times (min_age, npm_package's published) and libc
+// (npm_package). Each Packument call says which it needs.
+//
 // One Client serves one command, and sends at most one request per package (retries
-// of a failed request aside). The abbreviated document lacks publish times and libc,
-// so what a package needs is declared before resolution: Need(name, true) for a
-// package that npm_package or min_age will read, Need(name, false) for one that only
-// npm_versions without min_age will. A package fetched without any declaration is
-// fetched in full, which serves every use; a package fetched abbreviated is never
-// fetched again, and Select or Package report ErrNotFull for what it cannot answer.
+// of a failed request aside), with one exception: a package fetched abbreviated for
+// one call is fetched again, in full, for a later call that needs the full document.
+// A caller that knows what a package will need asks for the full document first; a
+// full document, asked for or sent by a registry that ignores the abbreviated
+// request's Accept header, answers every later call.
 package registry
 
 import (
@@ -58,12 +62,16 @@ type Client struct {
 	caNote error
 	slots  chan struct{}
 
-	mu    sync.Mutex
-	needs map[string]bool
-	docs  map[string]*pending
+	mu   sync.Mutex
+	docs map[string]*fetches
 }
 
-// pending is one package's fetch: the first caller makes it, the others wait on done.
+// fetches are the fetches of one package's documents, nil until made.
+type fetches struct {
+	abbreviated, full *pending
+}
+
+// pending is one fetch: the first caller makes it, the others wait on done.
 type pending struct {
 	done chan struct{}
 	p    *Packument
@@ -123,36 +131,58 @@ func NewClient(cfg Config, opts ClientOptions) (*Client, error) {
 		opts:   opts,
 		caNote: caNote,
 		slots:  make(chan struct{}, opts.MaxInFlight),
-		needs:  map[string]bool{},
-		docs:   map[string]*pending{},
+		docs:   map[string]*fetches{},
 	}, nil
 }
 
-// Need declares, before the package is fetched, whether the command needs its full
-// document (publish times for min_age, libc and publish time for npm_package). A
-// declaration after the fetch has begun changes nothing.
-func (c *Client) Need(name string, full bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.needs[name] = c.needs[name] || full
-}
-
-// Packument returns the package's document, fetching it on the first call for the
-// name; concurrent callers share that one request, later ones its result, a failure
-// (cancellation included) as well: a Client lives for one command. The document is
-// shared, so callers only read it.
-func (c *Client) Packument(ctx context.Context, name string) (*Packument, error) {
+// Packument returns the package's document: the full one when full, or else the
+// abbreviated one (or the full one, when the Client has it). The first call for a
+// document fetches it; concurrent callers share that one request, later ones its
+// result, a failure (cancellation included) as well: a Client lives for one command.
+// A call that needs the full document waits for an abbreviated fetch under way and
+// fetches again only when what came is not full. The document is shared, so callers
+// only read it.
+func (c *Client) Packument(ctx context.Context, name string, full bool) (*Packument, error) {
 	if err := ValidName(name); err != nil {
 		return nil, err
 	}
+	p, err := c.document(ctx, name, full, false)
+	if err != nil || !full || p.Full {
+		return p, err
+	}
+	// The one exception to one request per package: the abbreviated document came
+	// first and this call needs what only the full one has.
+	return c.document(ctx, name, true, true)
+}
+
+// document waits for the package's fetch that answers the call, or makes it (in full
+// when full): for an abbreviated call the abbreviated fetch, else the full one; for a
+// full call the full fetch, else the abbreviated one, unless onlyFull.
+func (c *Client) document(ctx context.Context, name string, full, onlyFull bool) (*Packument, error) {
 	c.mu.Lock()
-	f, ok := c.docs[name]
-	if !ok {
+	fs := c.docs[name]
+	if fs == nil {
+		fs = &fetches{}
+		c.docs[name] = fs
+	}
+	var f *pending
+	switch {
+	case !full && fs.abbreviated != nil:
+		f = fs.abbreviated
+	case fs.full != nil:
+		f = fs.full
+	case !onlyFull:
+		f = fs.abbreviated
+	}
+	if f == nil {
 		f = &pending{done: make(chan struct{})}
-		c.docs[name] = f
-		full, declared := c.needs[name]
+		if full {
+			fs.full = f
+		} else {
+			fs.abbreviated = f
+		}
 		c.mu.Unlock()
-		f.p, f.err = c.fetch(ctx, name, full || !declared)
+		f.p, f.err = c.fetch(ctx, name, full)
 		close(f.done)
 	} else {
 		c.mu.Unlock()

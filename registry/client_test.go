@@ -140,20 +140,30 @@ func newTestClient(t testing.TB, cfg Config, opts ClientOptions) *Client {
 	return c
 }
 
+// accepts returns the Accept header of each request, by request URI.
+func (f *fakeRegistry) accepts() map[string][]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string][]string{}
+	for _, r := range f.requests {
+		out[r.RequestURI] = append(out[r.RequestURI], r.Header.Get("Accept"))
+	}
+	return out
+}
+
+// TestOneRequestPerPackage: concurrent calls share one request per package, of the
+// document the first call asks for; a full document answers abbreviated calls too.
 func TestOneRequestPerPackage(t *testing.T) {
 	reg := newFakeRegistry(t)
 	c := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{})
-	c.Need("sharp", false)
-	c.Need("uuid", false)
-	c.Need("uuid", true) // one full need makes the document full
-	// @img/sharp-linux-x64 is not declared: fetched in full.
+	full := map[string]bool{"sharp": false, "uuid": true, "@img/sharp-linux-x64": true}
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 60)
 	for range 20 {
 		for name := range fixtures {
 			wg.Go(func() {
-				if _, err := c.Packument(t.Context(), name); err != nil {
+				if _, err := c.Packument(t.Context(), name, full[name]); err != nil {
 					errs <- err
 				}
 			})
@@ -164,27 +174,19 @@ func TestOneRequestPerPackage(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-
-	counts := map[string]int{}
-	for _, uri := range reg.seen() {
-		counts[uri]++
+	// Abbreviated calls of the packages fetched in full ask nothing more.
+	for _, name := range []string{"uuid", "@img/sharp-linux-x64"} {
+		if p, err := c.Packument(t.Context(), name, false); err != nil || !p.Full {
+			t.Errorf("%s abbreviated after full: full=%v, %v", name, p != nil && p.Full, err)
+		}
 	}
-	want := map[string]int{"/sharp": 1, "/uuid": 1, "/@img%2fsharp-linux-x64": 1}
-	if fmt.Sprint(counts) != fmt.Sprint(want) {
-		t.Errorf("requests = %v, want %v", counts, want)
-	}
-	accepts := map[string]string{}
-	reg.mu.Lock()
-	for _, r := range reg.requests {
-		accepts[r.RequestURI] = r.Header.Get("Accept")
-	}
-	reg.mu.Unlock()
-	if accepts["/sharp"] != abbreviatedAccept || accepts["/uuid"] != fullAccept || accepts["/@img%2fsharp-linux-x64"] != fullAccept {
-		t.Errorf("Accept headers = %v", accepts)
+	want := map[string][]string{"/sharp": {abbreviatedAccept}, "/uuid": {fullAccept}, "/@img%2fsharp-linux-x64": {fullAccept}}
+	if got := reg.accepts(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Accept headers by request = %v, want %v", got, want)
 	}
 
-	sharp, _ := c.Packument(t.Context(), "sharp")
-	uuid, _ := c.Packument(t.Context(), "uuid")
+	sharp, _ := c.Packument(t.Context(), "sharp", false)
+	uuid, _ := c.Packument(t.Context(), "uuid", true)
 	if sharp.Full || !uuid.Full || len(sharp.Time) != 0 || len(uuid.Time) == 0 {
 		t.Errorf("sharp full=%v (%d times), uuid full=%v (%d times)", sharp.Full, len(sharp.Time), uuid.Full, len(uuid.Time))
 	}
@@ -194,23 +196,90 @@ func TestOneRequestPerPackage(t *testing.T) {
 	if _, err := Package(sharp, "0.33.5"); !errors.Is(err, ErrNotFull) {
 		t.Errorf("Package of an abbreviated document: %v, want ErrNotFull", err)
 	}
-	c.Need("sharp", true) // too late: no second request
-	if _, err := c.Packument(t.Context(), "sharp"); err != nil || len(reg.seen()) != 3 {
-		t.Errorf("a late Need fetched again: %v, %v", err, reg.seen())
+	if len(reg.seen()) != 3 {
+		t.Errorf("requests = %v, want one per package", reg.seen())
 	}
 }
 
+// TestFullAfterAbbreviated is the one exception to one request per package: a call
+// that needs the full document after the abbreviated one came fetches it, once, and
+// later calls of either kind share it; the abbreviated calls waiting meanwhile keep
+// the abbreviated document.
+func TestFullAfterAbbreviated(t *testing.T) {
+	reg := newFakeRegistry(t)
+	c := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{})
+	abbreviated, err := c.Packument(t.Context(), "sharp", false)
+	if err != nil || abbreviated.Full {
+		t.Fatalf("abbreviated: full=%v, %v", abbreviated != nil && abbreviated.Full, err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for range 20 {
+		wg.Go(func() {
+			p, err := c.Packument(t.Context(), "sharp", true)
+			if err == nil && !p.Full {
+				err = errors.New("a full call got the abbreviated document")
+			}
+			if err == nil {
+				_, err = Package(p, "0.33.5")
+			}
+			if err != nil {
+				errs <- err
+			}
+		})
+		wg.Go(func() {
+			if p, err := c.Packument(t.Context(), "sharp", false); err != nil || p != abbreviated {
+				errs <- fmt.Errorf("an abbreviated call: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	want := map[string][]string{"/sharp": {abbreviatedAccept, fullAccept}}
+	if got := reg.accepts(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Accept headers by request = %v, want %v", got, want)
+	}
+}
+
+// TestFullAnswerToAbbreviatedRequest: a registry that ignores Accept (as some mirrors
+// do) sends the full document to an abbreviated request; it counts as full, and a call
+// that needs the full document asks nothing more.
 func TestFullAnswerToAbbreviatedRequest(t *testing.T) {
 	reg := newFakeRegistry(t)
 	reg.ignoreAccept = true
 	c := newTestClient(t, Config{Registry: reg.URL}, ClientOptions{}) // no final "/"
-	c.Need("sharp", false)
-	p, err := c.Packument(t.Context(), "sharp")
+	p, err := c.Packument(t.Context(), "sharp", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !p.Full || len(p.Time) == 0 {
 		t.Error("a full document sent for an abbreviated request should count as full")
+	}
+	if q, err := c.Packument(t.Context(), "sharp", true); err != nil || q != p {
+		t.Errorf("a full call after a full answer: %v", err)
+	}
+	want := map[string][]string{"/sharp": {abbreviatedAccept}}
+	if got := reg.accepts(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Accept headers by request = %v, want %v", got, want)
+	}
+}
+
+// TestAbbreviatedFailureIsShared: a call that needs the full document gets the error
+// of the abbreviated fetch that came first rather than asking again.
+func TestAbbreviatedFailureIsShared(t *testing.T) {
+	reg := newFakeRegistry(t)
+	reg.fail = func(w http.ResponseWriter, _ *http.Request, _ int) bool {
+		http.Error(w, "no", http.StatusBadRequest)
+		return true
+	}
+	c := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{})
+	_, err1 := c.Packument(t.Context(), "sharp", false)
+	_, err2 := c.Packument(t.Context(), "sharp", true)
+	if err1 == nil || err2 != err1 || len(reg.seen()) != 1 {
+		t.Errorf("errors %v, %v; requests %v", err1, err2, reg.seen())
 	}
 }
 
@@ -246,15 +315,15 @@ func TestScopedPackageToken(t *testing.T) {
 		return false
 	}
 	c := newTestClient(t, cfg, ClientOptions{})
-	if _, err := c.Packument(t.Context(), "@img/sharp-linux-x64"); err != nil {
+	if _, err := c.Packument(t.Context(), "@img/sharp-linux-x64", true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Packument(t.Context(), "sharp"); err != nil {
+	if _, err := c.Packument(t.Context(), "sharp", true); err != nil {
 		t.Fatal(err)
 	}
 	var errs []error
 	for _, name := range []string{"@img/nope", "@img/moved", "@img/refused"} {
-		_, err := c.Packument(t.Context(), name)
+		_, err := c.Packument(t.Context(), name, true)
 		if err == nil {
 			t.Fatalf("%s: no error", name)
 		}
@@ -305,7 +374,7 @@ func TestUnsetTokenVariableHint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = newTestClient(t, cfg, ClientOptions{}).Packument(t.Context(), "sharp")
+	_, err = newTestClient(t, cfg, ClientOptions{}).Packument(t.Context(), "sharp", true)
 	if err == nil || !strings.Contains(err.Error(), "${NPM_TOKEN}, which is not set") {
 		t.Errorf("error %v should say NPM_TOKEN is not set", err)
 	}
@@ -339,7 +408,7 @@ func TestRetries(t *testing.T) {
 				http.Error(w, "no", tt.status)
 				return true
 			}
-			_, err := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{}).Packument(t.Context(), "sharp")
+			_, err := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{}).Packument(t.Context(), "sharp", true)
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Errorf("error = %v, want %q", err, tt.wantErr)
 			}
@@ -367,7 +436,7 @@ func TestTimeout(t *testing.T) {
 				return true
 			}
 			c := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{Timeout: 100 * time.Millisecond, Attempts: 2})
-			_, err := c.Packument(t.Context(), "sharp")
+			_, err := c.Packument(t.Context(), "sharp", true)
 			var fe *FetchError
 			if !errors.As(err, &fe) || fe.Attempts != 2 || !strings.Contains(err.Error(), "no complete answer within 100ms") {
 				t.Errorf("error = %v, want a timeout after 2 attempts", err)
@@ -389,7 +458,7 @@ func TestUnreachable(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	_, err = newTestClient(t, Config{Registry: "http://" + addr + "/"}, ClientOptions{Attempts: 3}).Packument(t.Context(), "sharp")
+	_, err = newTestClient(t, Config{Registry: "http://" + addr + "/"}, ClientOptions{Attempts: 3}).Packument(t.Context(), "sharp", true)
 	var fe *FetchError
 	if !errors.As(err, &fe) || fe.Attempts != 3 || fe.URL != "http://"+addr+"/sharp" {
 		t.Fatalf("error = %#v", err)
@@ -408,7 +477,7 @@ func TestCancelDuringBackoff(t *testing.T) {
 		return true
 	}
 	start := time.Now()
-	_, err := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{Backoff: time.Hour}).Packument(ctx, "sharp")
+	_, err := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{Backoff: time.Hour}).Packument(ctx, "sharp", true)
 	if !errors.Is(err, context.Canceled) || time.Since(start) > 10*time.Second {
 		t.Errorf("error = %v after %v, want context.Canceled at once", err, time.Since(start))
 	}
@@ -436,7 +505,7 @@ func TestMaxInFlight(t *testing.T) {
 	c := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{MaxInFlight: 2})
 	var wg sync.WaitGroup
 	for i := range 8 {
-		wg.Go(func() { _, _ = c.Packument(t.Context(), fmt.Sprintf("p%d", i)) })
+		wg.Go(func() { _, _ = c.Packument(t.Context(), fmt.Sprintf("p%d", i), true) })
 	}
 	wg.Wait()
 	if most.Load() > 2 || len(reg.seen()) != 8 {
@@ -459,8 +528,7 @@ func TestByteLimit(t *testing.T) {
 				return true
 			}
 			c := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{MaxBytes: int64(size) - 1})
-			c.Need("sharp", true)
-			_, err := c.Packument(t.Context(), "sharp")
+			_, err := c.Packument(t.Context(), "sharp", true)
 			if !errors.Is(err, ErrTooLarge) {
 				t.Errorf("error = %v, want ErrTooLarge", err)
 			}
@@ -468,8 +536,7 @@ func TestByteLimit(t *testing.T) {
 				t.Errorf("a document over the limit was retried: %v", reg.seen())
 			}
 			exact := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{MaxBytes: int64(size)})
-			exact.Need("sharp", true)
-			if _, err := exact.Packument(t.Context(), "sharp"); err != nil {
+			if _, err := exact.Packument(t.Context(), "sharp", true); err != nil {
 				t.Errorf("a document of exactly the limit: %v", err)
 			}
 		})
@@ -482,7 +549,7 @@ func TestMalformedDocumentNotRetried(t *testing.T) {
 		_, _ = w.Write([]byte(`{"name":"sharp","versions":{"1.0.0":{}},}`))
 		return true
 	}
-	_, err := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{}).Packument(t.Context(), "sharp")
+	_, err := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{}).Packument(t.Context(), "sharp", true)
 	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "offset") {
 		t.Errorf("error = %v, want ErrMalformed with an offset", err)
 	}
@@ -495,7 +562,7 @@ func TestInvalidNames(t *testing.T) {
 	reg := newFakeRegistry(t)
 	c := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{})
 	for _, name := range []string{"", "../etc/passwd", "a/b", "@scope", "@/x", "@s/", "sp ace", ".hidden", "a?b=c", "a%2fb", strings.Repeat("x", 215)} {
-		if _, err := c.Packument(t.Context(), name); !errors.Is(err, ErrInvalidName) {
+		if _, err := c.Packument(t.Context(), name, true); !errors.Is(err, ErrInvalidName) {
 			t.Errorf("%q: error = %v, want ErrInvalidName", name, err)
 		}
 	}
@@ -519,10 +586,10 @@ func TestExtraCACerts(t *testing.T) {
 	writeFile(t, caFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsReg.Certificate().Raw})))
 
 	c := newTestClient(t, Config{Registry: tlsReg.URL + "/", ExtraCAFile: caFile}, ClientOptions{})
-	if _, err := c.Packument(t.Context(), "sharp"); err != nil {
+	if _, err := c.Packument(t.Context(), "sharp", true); err != nil {
 		t.Fatalf("with NODE_EXTRA_CA_CERTS: %v", err)
 	}
-	_, err := newTestClient(t, Config{Registry: tlsReg.URL + "/"}, ClientOptions{}).Packument(t.Context(), "sharp")
+	_, err := newTestClient(t, Config{Registry: tlsReg.URL + "/"}, ClientOptions{}).Packument(t.Context(), "sharp", true)
 	var fe *FetchError
 	if !errors.As(err, &fe) || fe.Attempts != 1 || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("without the CA: %v, want one failed attempt for the certificate", err)
@@ -540,14 +607,14 @@ func TestExtraCACerts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
-		if _, err := c.Packument(t.Context(), "sharp"); err != nil {
+		if _, err := c.Packument(t.Context(), "sharp", true); err != nil {
 			t.Errorf("%s, a registry without TLS: %v", file, err)
 		}
 		c, err = NewClient(Config{Registry: tlsReg.URL + "/", ExtraCAFile: file}, ClientOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = c.Packument(t.Context(), "sharp")
+		_, err = c.Packument(t.Context(), "sharp", true)
 		if err == nil || !strings.Contains(err.Error(), "certificate") || !strings.Contains(err.Error(), "NODE_EXTRA_CA_CERTS="+file+" was ignored") ||
 			!strings.Contains(err.Error(), why) {
 			t.Errorf("%s, a registry whose certificate fails: %v", file, err)
@@ -565,7 +632,7 @@ func TestDeadline(t *testing.T) {
 	}
 	c := newTestClient(t, Config{Registry: reg.url()}, ClientOptions{Attempts: 1000, Timeout: 300 * time.Millisecond, Deadline: time.Second})
 	start := time.Now()
-	_, err := c.Packument(t.Context(), "sharp")
+	_, err := c.Packument(t.Context(), "sharp", true)
 	took := time.Since(start)
 	var fe *FetchError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "no answer within 1s, the limit for one package") || took > 5*time.Second {
@@ -604,7 +671,7 @@ func TestProxyFromEnvironment(t *testing.T) {
 
 func proxyChild(t *testing.T) {
 	c := newTestClient(t, Config{Registry: "http://registry.example/"}, ClientOptions{Attempts: 1})
-	if _, err := c.Packument(t.Context(), "sharp"); err != nil {
+	if _, err := c.Packument(t.Context(), "sharp", true); err != nil {
 		t.Fatalf("through the proxy: %v", err)
 	}
 	proxy := c.hc.Transport.(authTransport).base.(*http.Transport).Proxy

@@ -42,8 +42,8 @@ func (e *FetchError) Error() string {
 func (e *FetchError) Unwrap() error { return e.Err }
 
 // ErrNotFull is the error for a question only the full document answers (publish times,
-// libc) asked of an abbreviated one: the package was declared with Need(name, false).
-var ErrNotFull = errors.New("the abbreviated registry document has no publish times or libc: declare Need(name, true) before fetching")
+// libc) asked of an abbreviated one: Client.Packument was called with full false.
+var ErrNotFull = errors.New("the abbreviated registry document has no publish times or libc: ask Client.Packument for the full one")
 
 // NoMatchError is a range that no selectable version satisfies.
 type NoMatchError struct {

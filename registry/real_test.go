@@ -2,14 +2,33 @@ package registry
 
 import (
 	"errors"
+	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// TestRealRegistry resolves sharp on the registry npm on this machine uses. Where it
+// acceptRecorder records the Accept header of each request it sends.
+type acceptRecorder struct {
+	base    http.RoundTripper
+	mu      sync.Mutex
+	accepts []string
+}
+
+func (a *acceptRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	a.mu.Lock()
+	a.accepts = append(a.accepts, req.Header.Get("Accept"))
+	a.mu.Unlock()
+	return a.base.RoundTrip(req)
+}
+
+// TestRealRegistry resolves sharp on the registry npm on this machine uses: versions
+// from the abbreviated document, npm_package from the full one, which is asked for
+// only when the abbreviated request was not answered with it. Where the registry
 // cannot be reached the test skips, unless MATRIX_REQUIRE_REGISTRY=1 (CI), where it
 // fails.
 func TestRealRegistry(t *testing.T) {
@@ -23,12 +42,14 @@ func TestRealRegistry(t *testing.T) {
 			cfg.Registry = strings.TrimSuffix(r, "/") + "/"
 		}
 	}
-	c, err := NewClient(cfg, ClientOptions{Attempts: 2, Timeout: time.Minute})
+	hc, _ := environmentHTTPClient(cfg.ExtraCAFile)
+	rec := &acceptRecorder{base: hc.Transport}
+	hc.Transport = rec
+	c, err := NewClient(cfg, ClientOptions{Attempts: 2, Timeout: time.Minute, HTTPClient: hc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Need("sharp", true)
-	p, err := c.Packument(t.Context(), "sharp")
+	p, err := c.Packument(t.Context(), "sharp", false)
 	var fe *FetchError
 	if errors.As(err, &fe) && os.Getenv("MATRIX_REQUIRE_REGISTRY") != "1" {
 		t.Skipf("the registry cannot be reached (MATRIX_REQUIRE_REGISTRY=1 makes this a failure): %v", err)
@@ -45,11 +66,27 @@ func TestRealRegistry(t *testing.T) {
 	if len(got) != 2 || got[0] != "0.33.5" || !strings.HasPrefix(got[1], "0.34.") {
 		t.Errorf("sharp >=0.33.0 <0.35.0 per minor = %v, want [0.33.5 0.34.x]", got)
 	}
-	info, err := Package(p, "0.33.5")
+	full, err := c.Packument(t.Context(), "sharp", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := Package(full, "0.33.5")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(info.Integrity, "sha512-") || info.Published.IsZero() || info.Engines["node"] == "" {
 		t.Errorf("sharp 0.33.5 = %+v", info)
+	}
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	asked := slices.Compact(slices.Clone(rec.accepts)) // a retry asks the same again
+	want := []string{abbreviatedAccept, fullAccept}
+	if p.Full {
+		t.Log("the registry answered the abbreviated request with the full document")
+		want = want[:1]
+	}
+	if !slices.Equal(asked, want) {
+		t.Errorf("Accept headers of the requests = %q, want %q", rec.accepts, want)
 	}
 }

@@ -31,6 +31,12 @@ func PackageCall(pkg, version string) Call {
 	return Call{Function: lock.FuncPackage, Package: pkg, Version: version}
 }
 
+// needsFull tells whether the call's answer needs the package's full document:
+// npm_package's published and libc, min_age's publish times.
+func (c Call) needsFull() bool {
+	return c.Function == lock.FuncPackage || c.Options.MinAge > 0
+}
+
 // String is the call as a matrix file would write it with these values: the key of
 // its pin in matrix.lock.json. Options are written in a fixed order and only where
 // they differ from their defaults, so equal calls give equal strings.

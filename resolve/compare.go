@@ -37,7 +37,8 @@ type Change struct {
 
 // Added is a version a call gains.
 type Added struct {
-	Version   string    `json:"version"`
+	Version string `json:"version"`
+	// Published is zero when the package was fetched abbreviated, without publish times.
 	Published time.Time `json:"published,omitzero"`
 }
 
@@ -58,9 +59,10 @@ type Field struct {
 // today, the calls today's plan made and their answers (fresh.Used() right after that
 // plan): each of them is current, changed (and how) or not pinned yet; each pin not
 // among them is unused, whether or not the plan with the pins made it, since update
-// pins exactly today's calls. It uses fresh's Registry for publish times and reasons,
-// which asks nothing new of a registry.Client that answered today's plan. The result
-// is sorted by call.
+// pins exactly today's calls. It uses fresh's Registry for publish times (where the
+// package's document is the full one) and reasons, asking for the documents today's
+// answers came from, which asks nothing new of a registry.Client that answered today's
+// plan. The result is sorted by call.
 func Compare(ctx context.Context, fresh *Resolver, today []lock.Resolution) ([]Change, error) {
 	called := map[string]lock.Resolution{}
 	for _, res := range today {
@@ -110,7 +112,8 @@ func (r *Resolver) compare(ctx context.Context, pin, today lock.Resolution) (Cha
 }
 
 func (r *Resolver) versionChanges(ctx context.Context, c Call, pinned, today []string) ([]Added, []Removed, error) {
-	p, err := r.reg.Packument(ctx, c.Package)
+	// The document today's answer came from: publish times only where it is full.
+	p, err := r.reg.Packument(ctx, c.Package, r.needsFull(c))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -66,7 +66,7 @@ func publishedOf(t *testing.T, v string) time.Time {
 	if v == "0.34.6" {
 		return time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 	}
-	p, err := client(t, fakeregistry.New(t)).Packument(t.Context(), "sharp")
+	p, err := client(t, fakeregistry.New(t)).Packument(t.Context(), "sharp", true)
 	if err != nil {
 		t.Fatal(err)
 	}

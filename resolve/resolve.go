@@ -35,12 +35,13 @@ const (
 )
 
 // Registry is where calls that are not pinned are answered: a *registry.Client,
-// which fetches a package's document once per command. The resolver declares no
-// needs (Client.Need): a package fetched without a declaration is fetched in full,
-// which answers npm_package and min_age as well as npm_versions, and pinned calls
-// never reach the registry at all.
+// which fetches each document of a package at most once per command. full asks for
+// the full document, which alone has publish times and libc; the abbreviated one,
+// much smaller, has all that npm_versions without min_age reads. The Resolver asks
+// for the full one where the package's pins say a call will need it (needsFull), so
+// that a package costs one request.
 type Registry interface {
-	Packument(ctx context.Context, name string) (*registry.Packument, error)
+	Packument(ctx context.Context, name string, full bool) (*registry.Packument, error)
 }
 
 // Options configure a Resolver.
@@ -57,6 +58,9 @@ type Resolver struct {
 	mode Mode
 	now  time.Time
 	pins map[string]lock.Resolution
+	// full tells, for each package pinned, whether a pin needs its full document:
+	// see needsFull.
+	full map[string]bool
 
 	mu    sync.Mutex
 	calls map[string]*outcome
@@ -77,7 +81,7 @@ type outcome struct {
 // that call (see checkPin). An error names the entry and its call. reg may be nil for
 // a Locked resolver.
 func New(reg Registry, pins []lock.Resolution, opts Options) (*Resolver, error) {
-	r := &Resolver{reg: reg, mode: opts.Mode, now: opts.Now, pins: map[string]lock.Resolution{}, calls: map[string]*outcome{}}
+	r := &Resolver{reg: reg, mode: opts.Mode, now: opts.Now, pins: map[string]lock.Resolution{}, full: map[string]bool{}, calls: map[string]*outcome{}}
 	if r.now.IsZero() {
 		r.now = time.Now()
 	}
@@ -91,7 +95,26 @@ func New(reg Registry, pins []lock.Resolution, opts Options) (*Resolver, error) 
 		}
 		r.pins[p.Call] = p
 	}
+	// A package's pins tell what its calls need: the file made them last time.
+	for _, p := range r.pins {
+		c, _ := callOf(p) // checked above
+		r.full[c.Package] = r.full[c.Package] || c.needsFull()
+	}
 	return r, nil
+}
+
+// needsFull tells whether a call's package is fetched in full. A call that reads what
+// only the full document has (npm_package, min_age) needs it. So that a package costs
+// one request, the pins declare the rest: a package with an npm_package or min_age
+// pin, or with no pin at all (nothing says what its calls need), is fetched in full
+// for every call; one whose pins are all npm_versions without min_age is fetched
+// abbreviated, and a later call that needs the full document fetches it again.
+func (r *Resolver) needsFull(c Call) bool {
+	if c.needsFull() {
+		return true
+	}
+	full, pinned := r.full[c.Package]
+	return full || !pinned
 }
 
 // checkPin checks that a pin's answer is one the registry could have given for its
@@ -190,7 +213,7 @@ func (r *Resolver) fetch(ctx context.Context, c Call) (lock.Resolution, error) {
 	if r.reg == nil {
 		return lock.Resolution{}, fmt.Errorf("%s: no registry to resolve it from", c)
 	}
-	p, err := r.reg.Packument(ctx, c.Package)
+	p, err := r.reg.Packument(ctx, c.Package, r.needsFull(c))
 	if err != nil {
 		return lock.Resolution{}, err
 	}

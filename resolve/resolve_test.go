@@ -294,3 +294,111 @@ func TestHostilePins(t *testing.T) {
 		t.Errorf("more than last: %v", err)
 	}
 }
+
+// recorder is a Registry that records what each call asked of the one under it.
+type recorder struct {
+	Registry
+	mu    sync.Mutex
+	asked []string
+}
+
+func (r *recorder) Packument(ctx context.Context, name string, full bool) (*registry.Packument, error) {
+	r.mu.Lock()
+	r.asked = append(r.asked, fmt.Sprintf("%s full=%v", name, full))
+	r.mu.Unlock()
+	return r.Registry.Packument(ctx, name, full)
+}
+
+// documentOf names the document a request's Accept header asks for.
+func documentOf(accept string) string {
+	if strings.HasPrefix(accept, "application/vnd.npm.install-v1+json") {
+		return "abbreviated"
+	}
+	if accept == "application/json" {
+		return "full"
+	}
+	return "Accept: " + accept
+}
+
+// TestFullOrAbbreviated: a call asks for the full document where its answer needs it
+// (npm_package, min_age) and where the package's pins say a call of the file will
+// (an npm_package or min_age pin, or no pin at all); otherwise the abbreviated one.
+// Each case costs one request. The fake registry answers every request with the full
+// document, as the registry reachable here does: a full answer to an abbreviated
+// request answers a later npm_package call too.
+func TestFullOrAbbreviated(t *testing.T) {
+	minAge := VersionsCall("sharp", ">=0.33.0 <0.35.0", registry.Options{Per: "minor", MinAge: 24 * time.Hour})
+	pkgCall := PackageCall("sharp", "0.34.5")
+	tests := []struct {
+		name  string
+		pins  []Call
+		mode  Mode
+		calls []Call
+		asked []string // what the calls asked of the Registry
+		want  string   // the document of the one request
+	}{
+		{"the root file's shape, pinned", []Call{minorsCall, pkgCall}, Fresh, []Call{minorsCall, pkgCall},
+			[]string{"sharp full=true", "sharp full=true"}, "full"},
+		{"the root file's shape, nothing pinned", nil, Pinned, []Call{minorsCall, pkgCall},
+			[]string{"sharp full=true", "sharp full=true"}, "full"},
+		{"npm_versions only", []Call{minorsCall}, Fresh, []Call{minorsCall},
+			[]string{"sharp full=false"}, "abbreviated"},
+		{"npm_versions only, a new npm_package call after it", []Call{minorsCall}, Fresh, []Call{minorsCall, pkgCall},
+			[]string{"sharp full=false", "sharp full=true"}, "abbreviated"},
+		{"a min_age pin", []Call{minAge}, Fresh, []Call{minAge},
+			[]string{"sharp full=true"}, "full"},
+		{"a min_age pin, an npm_versions call", []Call{minAge}, Pinned, []Call{minorsCall},
+			[]string{"sharp full=true"}, "full"},
+		{"another package pinned", []Call{VersionsCall("uuid", "*", registry.Options{})}, Pinned, []Call{minorsCall},
+			[]string{"sharp full=true"}, "full"},
+		{"an npm_package call, npm_versions pinned", []Call{minorsCall}, Pinned, []Call{minorsCall, pkgCall},
+			[]string{"sharp full=true"}, "full"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pins := pinsFromRegistry(t, tc.pins...)
+			fake := fakeregistry.New(t)
+			rec := &recorder{Registry: client(t, fake)}
+			r := newResolver(t, rec, pins, tc.mode)
+			for _, c := range tc.calls {
+				if _, err := r.Resolve(t.Context(), c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !reflect.DeepEqual(rec.asked, tc.asked) {
+				t.Errorf("asked %q, want %q", rec.asked, tc.asked)
+			}
+			var got []string
+			for _, a := range fake.Headers("Accept") {
+				got = append(got, documentOf(a))
+			}
+			if len(got) != 1 || got[0] != tc.want || fake.Requests()["sharp"] != 1 {
+				t.Errorf("requests %v, for the documents %q, want one for the %s document", fake.Requests(), got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCompareAsksNothingNew: outdated's comparison of a package that today's answers
+// asked abbreviated asks for the same document, and so makes no request.
+func TestCompareAsksNothingNew(t *testing.T) {
+	pins := pinsFromRegistry(t, minorsCall)
+	fake := fakeregistry.New(t)
+	fake.Publish("sharp", "0.34.5", "0.34.6", "2026-11-26T08:00:00.000Z")
+	rec := &recorder{Registry: client(t, fake)}
+	r := newResolver(t, rec, pins, Fresh)
+	if _, err := r.Resolve(t.Context(), minorsCall); err != nil {
+		t.Fatal(err)
+	}
+	changes, err := Compare(t.Context(), r, r.Used())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 1 || len(changes[0].Added) != 1 || changes[0].Added[0].Version != "0.34.6" {
+		t.Fatalf("changes = %+v", changes)
+	}
+	want := []string{"sharp full=false", "sharp full=false"}
+	if !reflect.DeepEqual(rec.asked, want) || fake.Requests()["sharp"] != 1 {
+		t.Errorf("asked %q, requests %v", rec.asked, fake.Requests())
+	}
+}

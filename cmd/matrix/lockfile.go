@@ -84,7 +84,8 @@ func newRegistry(specPath string) *lazyRegistry {
 	return &lazyRegistry{dir: filepath.Dir(specPath)}
 }
 
-func (l *lazyRegistry) Packument(ctx context.Context, name string) (*registry.Packument, error) {
+// Packument is registry.Client.Packument: full asks for the full document.
+func (l *lazyRegistry) Packument(ctx context.Context, name string, full bool) (*registry.Packument, error) {
 	l.once.Do(func() {
 		cfg, err := registry.LoadConfig(l.dir)
 		if err == nil {
@@ -95,7 +96,7 @@ func (l *lazyRegistry) Packument(ctx context.Context, name string) (*registry.Pa
 	if l.err != nil {
 		return nil, l.err
 	}
-	return l.client.Packument(ctx, name)
+	return l.client.Packument(ctx, name, full)
 }
 
 // lockedFiles checks, for --locked, every cell's lock entry before anything is built,

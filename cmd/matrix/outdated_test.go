@@ -115,6 +115,10 @@ func TestOutdatedAndUpdate(t *testing.T) {
 	if n := fake.Requests()["sharp"]; n != 8 {
 		t.Errorf("%d requests for sharp in 8 commands that resolve afresh, want one each", n)
 	}
+	// The file calls npm_package: every request is for the full document.
+	if got := documents(fake.Headers("Accept")); slices.ContainsFunc(got, func(d string) bool { return d != "full" }) {
+		t.Errorf("requests for the documents %q, want the full one each time", got)
+	}
 }
 
 func TestOutdatedAndUpdateUsage(t *testing.T) {
