@@ -32,8 +32,9 @@ type cellBuild struct {
 	cell   plan.Cell
 	exec   executor.Executor // the engine, retrying transient errors
 	log    *cellLog
-	lines  *lineWriter // the container's and the tool's lines, to the log and the progress output
+	lines  *lineWriter // the container's and the tool's lines, redacted, to the log and the progress output
 	last   *tail       // the log's last lines, for the error of a failed script
+	redact *redactor   // the cell's pass_env values, for its output and its error
 	env    []string
 	inputs executor.Files   // the locked files, under --locked
 	staged *atomicfile.File // the packed artifact until it is published
@@ -84,24 +85,30 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 	return art, lockFiles, nil
 }
 
-// openCell opens the cell's log and the line writer that feeds it.
+// openCell opens the cell's log and the line writer that feeds it. A pass_env value
+// too short to redact fails the cell before anything of it runs.
 func (r *run) openCell(engine executor.Executor, cell plan.Cell) (*cellBuild, error) {
 	log, err := createLog(r.opts.OutDir, cell)
 	if err != nil {
 		return nil, err
 	}
-	env, secrets := containerEnv(cell, r.opts.Environ)
+	env, secrets, err := containerEnv(cell, r.opts.Environ)
+	if err != nil {
+		if lerr := log.end(fmt.Sprintf("matrix: cell failed: %v\n", err)); lerr != nil {
+			err = fmt.Errorf("%w; and its log: %v", err, lerr)
+		}
+		return nil, err
+	}
 	if r.opts.Locked != nil {
 		env = append(env, "MATRIX_LOCKED=1")
 	}
-	b := &cellBuild{run: r, cell: cell, log: log, last: &tail{n: tailLines}, env: env, inputs: r.opts.Locked[cell.Artifact]}
+	b := &cellBuild{run: r, cell: cell, log: log, last: &tail{n: tailLines}, env: env, inputs: r.opts.Locked[cell.Artifact], redact: redactorFor(secrets)}
 	prefix := []byte("[" + cell.Artifact + "] ")
-	b.lines = &lineWriter{emit: func(line []byte) {
-		line = redactor(secrets).apply(line)
+	b.lines = newLineWriter(b.redact, func(line []byte) {
 		b.last.add(line)
 		log.Write(append(append([]byte{}, line...), '\n'))
 		r.progress.Write(append(append(append([]byte{}, prefix...), line...), '\n'))
-	}}
+	})
 	b.exec = executor.Retry(engine, cell.Retries, b.lines)
 	return b, nil
 }
@@ -129,7 +136,8 @@ func (b *cellBuild) fail(ctx, gctx, cctx context.Context, err error) error {
 		// which, not "context canceled".
 		err = notBuilt(ctx)
 	}
-	why := fmt.Sprintf("matrix: cell failed: %v\n", err) // a script's last lines are just above it in the log
+	// The error may quote the container: an entry's name, an engine's message.
+	why := fmt.Sprintf("matrix: cell failed: %s\n", b.redact.String(err.Error())) // a script's last lines are just above it in the log
 	var exit *executor.ExitError
 	if errors.As(err, &exit) {
 		if t := b.last.String(); t != "" {
@@ -139,7 +147,7 @@ func (b *cellBuild) fail(ctx, gctx, cctx context.Context, err error) error {
 	if lerr := b.log.end(why); lerr != nil && !errors.Is(err, lerr) {
 		err = fmt.Errorf("%w; and its log: %v", err, lerr)
 	}
-	return err
+	return b.redact.error(err)
 }
 
 // resolve resolves the build image and, when the cell is tested, the test image, and
@@ -243,8 +251,9 @@ func (b *cellBuild) publish() error {
 }
 
 // containerEnv is the cell's environment followed by the pass-through variables that
-// are set on the host; the second result holds their values, to redact from logs.
-func containerEnv(cell plan.Cell, environ []string) (env, secrets []string) {
+// are set on the host; the second result holds their values, to redact from the
+// cell's output and error. A value too short to redact is refused (checkSecret).
+func containerEnv(cell plan.Cell, environ []string) (env, secrets []string, err error) {
 	for _, e := range cell.Env {
 		env = append(env, e.Name+"="+e.Value)
 	}
@@ -256,13 +265,14 @@ func containerEnv(cell plan.Cell, environ []string) (env, secrets []string) {
 	}
 	for _, name := range cell.PassEnv {
 		if v, ok := host[name]; ok {
-			env = append(env, name+"="+v)
-			if len(v) >= 4 {
-				secrets = append(secrets, v)
+			if err := checkSecret(name, v); err != nil {
+				return nil, nil, err
 			}
+			env = append(env, name+"="+v)
+			secrets = append(secrets, v)
 		}
 	}
-	return env, secrets
+	return env, secrets, nil
 }
 
 // samePlatform compares "os/arch[/variant]" strings, treating a missing variant as any.

@@ -19,41 +19,55 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-// lineWriter splits a stream into lines and hands each complete line (without its
-// newline) to emit; Close flushes an unterminated last line. Lines longer than
-// maxLine are cut, so a script printing without newlines cannot grow memory. It is
-// safe for concurrent use: the engine's output copier may still be writing when the
-// runner adds its own lines after a cancellation.
+// lineWriter redacts a stream, then splits it into lines and hands each complete
+// line (without its newline) to emit; Flush emits an unterminated last line. The
+// redaction works on the bytes before they are split (redactor), so a secret value
+// is found whatever lines it spans, however the writes cut it and wherever a long line
+// is cut. Lines longer than maxLine are cut, so a script printing without newlines
+// cannot grow memory. It is safe for concurrent use: the engine's output copier may
+// still be writing when the runner adds its own lines after a cancellation.
 type lineWriter struct {
-	mu   sync.Mutex
-	buf  []byte
-	emit func(line []byte)
+	mu     sync.Mutex
+	redact filter
+	max    int // longest line
+	buf    []byte
+	emit   func(line []byte)
 }
 
 const maxLine = 64 << 10
 
+// newLineWriter returns a lineWriter that replaces the values of r, which may be nil.
+func newLineWriter(r *redactor, emit func(line []byte)) *lineWriter {
+	return &lineWriter{redact: filter{r: r}, max: maxLine, emit: emit}
+}
+
 func (l *lineWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n := len(p)
+	l.redact.write(p, l.split)
+	return len(p), nil
+}
+
+// split cuts redacted bytes into lines. A line is cut at max bytes whether or not its
+// newline is in the same write, so the lines do not depend on how the stream was
+// written.
+func (l *lineWriter) split(p []byte) {
 	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			room := maxLine - len(l.buf)
-			if len(p) > room {
-				l.buf = append(l.buf, p[:room]...)
-				l.flush()
-				p = p[room:]
-				continue
-			}
+		room := l.max - len(l.buf)
+		switch i := bytes.IndexByte(p[:min(len(p), room+1)], '\n'); {
+		case i >= 0:
+			l.buf = append(l.buf, p[:i]...)
+			l.flush()
+			p = p[i+1:]
+		case len(p) <= room:
 			l.buf = append(l.buf, p...)
-			break
+			return
+		default:
+			l.buf = append(l.buf, p[:room]...)
+			l.flush()
+			p = p[room:]
 		}
-		l.buf = append(l.buf, p[:i]...)
-		l.flush()
-		p = p[i+1:]
 	}
-	return n, nil
 }
 
 func (l *lineWriter) flush() {
@@ -61,11 +75,13 @@ func (l *lineWriter) flush() {
 	l.buf = l.buf[:0]
 }
 
-// Flush emits an unterminated last line, so that what the tool writes next starts a
-// line of its own instead of being appended to the container's output.
+// Flush passes on what the redaction holds back and emits an unterminated last line,
+// so that what the tool writes next starts a line of its own instead of being
+// appended to the container's output.
 func (l *lineWriter) Flush() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.redact.flush(l.split)
 	if len(l.buf) > 0 {
 		l.flush()
 	}
@@ -97,16 +113,4 @@ func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return strings.Join(t.lines, "\n")
-}
-
-// redactor replaces secret values in a line with "***".
-type redactor []string
-
-func (r redactor) apply(line []byte) []byte {
-	for _, s := range r {
-		if s != "" && bytes.Contains(line, []byte(s)) {
-			line = bytes.ReplaceAll(line, []byte(s), []byte("***"))
-		}
-	}
-	return line
 }

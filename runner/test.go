@@ -43,7 +43,7 @@ func (b *cellBuild) test(ctx context.Context, imgs images) (*manifest.Test, erro
 	fmt.Fprintf(b.lines, "matrix: testing %s in %s (%s)\n", cell.Artifact, imgs.test.Ref, imgs.test.ID)
 	// The test's own last lines, for the manifest; the cell's log gets them too.
 	own := &tail{n: tailLines}
-	ownLines := &lineWriter{emit: own.add}
+	ownLines := newLineWriter(b.redact, own.add)
 	err := b.exec.Test(ctx, executor.TestJob{
 		RunID: b.id,
 		Cell:  cell,
