@@ -214,39 +214,75 @@ func TestTestCopiesTreeIn(t *testing.T) {
 	assertNoContainers(t, e, runID)
 }
 
+// TestRemoveLeftovers: RemoveLeftovers removes a container of a run whose process is
+// gone and returns it with its run and cell, and keeps a live run's. Another process
+// may sweep the same leftover first (each `matrix run` of the integration tests, in
+// the same `go test ./...`, does): then the leftover must be gone all the same and
+// this call must not list it, and the test tries again with a new leftover, until
+// this call is the one that removed it.
 func TestRemoveLeftovers(t *testing.T) {
 	e := connect(t, PullNever)
-	runID := newRunID(t)
-	lbl := labels(runID, "killed cell")
-	lbl[LabelPID] = "999999999" // no such process: the run that made it is gone
 	ctx := context.Background()
-	resp, err := e.cli.ContainerCreate(ctx, &container.Config{Image: testImage(), Cmd: []string{"true"}, Labels: lbl}, nil, nil, nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := labels(runID+"-live", "live cell") // this process: must be kept
-	resp2, err := e.cli.ContainerCreate(ctx, &container.Config{Image: testImage(), Cmd: []string{"true"}, Labels: live}, nil, nil, nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.remove(resp2.ID)
-	removed, err := e.RemoveLeftovers(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for _, l := range removed {
-		if l.ID == resp.ID && l.Run == runID && l.Cell == "killed cell" {
-			found = true
+	create := func(lbl map[string]string) string {
+		t.Helper()
+		resp, err := e.cli.ContainerCreate(ctx, &container.Config{Image: testImage(), Cmd: []string{"true"}, Labels: lbl}, nil, nil, nil, "")
+		if err != nil {
+			t.Fatal(err)
 		}
-		if l.ID == resp2.ID {
-			t.Error("removed a container of a live run")
+		return resp.ID
+	}
+	live := create(labels(newRunID(t)+"-live", "live cell")) // this process: must be kept
+	defer e.remove(live)
+	const attempts = 5
+	for attempt := 1; ; attempt++ {
+		runID := newRunID(t)
+		lbl := labels(runID, "killed cell")
+		lbl[LabelPID] = "999999999" // no such process: the run that made it is gone
+		id := create(lbl)
+		removed, err := e.RemoveLeftovers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, l := range removed {
+			if l.ID == id {
+				found = true
+				if l.Run != runID || l.Cell != "killed cell" {
+					t.Errorf("leftover %+v: run and cell not from its labels", l)
+				}
+			}
+			if l.ID == live {
+				t.Fatal("removed a container of a live run")
+			}
+		}
+		// Whoever removed it, it is gone (another client's removal may still be under way).
+		waitNoContainers(t, e, runID)
+		if found {
+			return
+		}
+		if attempt == attempts {
+			t.Fatalf("another process removed the leftover before RemoveLeftovers did, %d times in a row", attempts)
+		}
+		t.Logf("attempt %d: another process removed the leftover first; RemoveLeftovers rightly did not list it", attempt)
+	}
+}
+
+// waitNoContainers fails when a container labelled with runID is still there after
+// a few seconds.
+func waitNoContainers(t *testing.T, e *Engine, runID string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		ids, err := e.RunContainers(context.Background(), runID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("leftover not removed: %v", ids)
 		}
 	}
-	if !found {
-		t.Errorf("leftover not removed: %+v", removed)
-	}
-	assertNoContainers(t, e, runID)
 }
 
 // foreignImage loads an image that claims linux/arm64 and whose /bin/sh is an arm64
