@@ -121,6 +121,28 @@ func TestOutdatedAndUpdate(t *testing.T) {
 	}
 }
 
+// TestREADMEOutdatedExample: the README's example of matrix outdated is the output
+// TestOutdatedAndUpdate pins, run in the matrix file's directory.
+func TestREADMEOutdatedExample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start = "```\n$ matrix outdated\n"
+	_, example, ok := strings.Cut(string(readme), start)
+	example, _, ok2 := strings.Cut(example, "```\n")
+	if !ok || !ok2 {
+		t.Fatalf("README.md has no block that starts %q", start)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "outdated.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.ReplaceAll(string(want), "DIR/", ""); example != w {
+		t.Errorf("README.md's example of matrix outdated:\n%s\nwant testdata/outdated.golden without DIR/:\n%s", example, w)
+	}
+}
+
 func TestOutdatedAndUpdateUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"outdated", "a.hcl", "b.hcl"},
