@@ -13,6 +13,7 @@ import (
 
 	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/internal/atomicfile"
+	"github.com/matrixbuild/matrix/internal/terminal"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/pack"
 	"github.com/matrixbuild/matrix/plan"
@@ -107,7 +108,8 @@ func (r *run) openCell(engine executor.Executor, cell plan.Cell) (*cellBuild, er
 	b.lines = newLineWriter(b.redact, func(line []byte) {
 		b.last.add(line)
 		log.Write(append(append([]byte{}, line...), '\n'))
-		r.progress.Write(append(append(append([]byte{}, prefix...), line...), '\n'))
+		// The terminal gets the line escaped: the container's output must not steer it.
+		r.progress.Write(append(terminal.AppendEscaped(append([]byte{}, prefix...), line), '\n'))
 	})
 	b.exec = executor.Retry(engine, cell.Retries, b.lines)
 	return b, nil

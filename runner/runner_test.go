@@ -945,3 +945,28 @@ func TestCellLogKeepsTheFirstWriteError(t *testing.T) {
 	}
 	assertClean(t, filepath.Join(dir, logDir))
 }
+
+func TestRunEscapesContainerOutputOnTheTerminal(t *testing.T) {
+	const hostile = "\x1b]0;PWNED\x07\x1b[2J\r\x1b[Kfake ok line \u009b \xff"
+	exec := &fakeExec{behave: func(ctx context.Context, job executor.Job, _ int) error {
+		fmt.Fprintf(job.Log, "%s\n", hostile)
+		return nil
+	}}
+	opts := options(t)
+	var progress bytes.Buffer
+	opts.Progress = &progress
+	if _, err := readAndRun(context.Background(), []executor.Executor{exec}, cells("a.tar.gz"), opts); err != nil {
+		t.Fatal(err)
+	}
+	want := `[a.tar.gz] \x1b]0;PWNED\x07\x1b[2J\x0d\x1b[Kfake ok line \u009b \xff` + "\n"
+	if !strings.Contains(progress.String(), want) || strings.ContainsAny(progress.String(), "\x1b\x07\r") {
+		t.Errorf("progress output: %q", progress.String())
+	}
+	log, err := os.ReadFile(filepath.Join(opts.OutDir, "logs/a.tar.gz.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(log, []byte(hostile+"\n")) {
+		t.Errorf("the log does not keep the raw bytes: %q", log)
+	}
+}

@@ -1,0 +1,48 @@
+// Package terminal holds the one rule for showing text that is not ours (a container's
+// output, a value from the environment) on a terminal: what a terminal would act on
+// instead of showing is written as an escape, so such text can neither move the
+// cursor, clear or retitle the screen, nor forge a line of its own.
+package terminal
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// Escape returns s with each C0 control but the tab, DEL and each C1 control (U+0080
+// to U+009F) written as \xNN (\u0085 and such for C1), and each byte that is not
+// valid UTF-8 as \xNN. Everything else, printable Unicode included, is kept as is.
+func Escape(s string) string {
+	if !needsEscape(s) {
+		return s
+	}
+	return string(AppendEscaped(nil, []byte(s)))
+}
+
+// AppendEscaped appends p, escaped as Escape escapes, to dst.
+func AppendEscaped(dst, p []byte) []byte {
+	for len(p) > 0 {
+		r, n := utf8.DecodeRune(p)
+		switch {
+		case r == utf8.RuneError && n == 1:
+			dst = fmt.Appendf(dst, `\x%02x`, p[0])
+		case r < 0x20 && r != '\t', r == 0x7f:
+			dst = fmt.Appendf(dst, `\x%02x`, r)
+		case r >= 0x80 && r <= 0x9f:
+			dst = fmt.Appendf(dst, `\u%04x`, r)
+		default:
+			dst = append(dst, p[:n]...)
+		}
+		p = p[n:]
+	}
+	return dst
+}
+
+func needsEscape(s string) bool {
+	for _, r := range s {
+		if r < 0x20 && r != '\t' || r >= 0x7f && r <= 0x9f || r == utf8.RuneError {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,20 @@
+package terminal
+
+import "testing"
+
+func TestEscape(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text, ünïcode ✓": "plain text, ünïcode ✓",
+		"a\tb":                  "a\tb",
+		"\x1b]0;PWNED\x07\x1b[2J\r\x1b[Kfake ok line": `\x1b]0;PWNED\x07\x1b[2J\x0d\x1b[Kfake ok line`,
+		"new\nline":                       `new\x0aline`,
+		"del\x7f":                         `del\x7f`,
+		"c1 \u009b2J":                     `c1 \u009b2J`,
+		"bad \xff\xc2 utf8":               `bad \xff\xc2 utf8`,
+		"\ufffd literal replacement char": "\ufffd literal replacement char",
+	} {
+		if got := Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
