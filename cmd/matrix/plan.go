@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/matrixbuild/matrix/internal/terminal"
 	"github.com/matrixbuild/matrix/plan"
 	"github.com/spf13/cobra"
 )
@@ -86,7 +87,7 @@ func writePlanTable(w io.Writer, cells []plan.Cell) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	header := append(append([]string{"#", "TARGET"}, upper(axes)...), "IMAGE", "PLATFORM", "ARTIFACT")
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	fmt.Fprintln(tw, tableRow(header))
 	n := 0
 	for _, c := range cells {
 		if c.Skip != "" {
@@ -98,13 +99,13 @@ func writePlanTable(w io.Writer, cells []plan.Cell) error {
 			platform = "-"
 		}
 		row := append(axisRow(strconv.Itoa(n), c, axes), c.Image, platform, c.Artifact)
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
+		fmt.Fprintln(tw, tableRow(row))
 	}
 	for _, c := range cells {
 		if c.Skip != "" {
 			// The reason is the row's last cell, so its length widens no column.
 			row := append(axisRow("-", c, axes), "skipped: "+c.Skip)
-			fmt.Fprintln(tw, strings.Join(row, "\t"))
+			fmt.Fprintln(tw, tableRow(row))
 		}
 	}
 	return tw.Flush()
@@ -121,6 +122,17 @@ func axisRow(number string, c plan.Cell, axes []string) []string {
 		row = append(row, v)
 	}
 	return row
+}
+
+// tableRow joins a row's cells with tabs, each escaped: values may come from --var or
+// MATRIX_VAR_* (a CI branch name), and must neither steer the terminal nor, by a tab,
+// shift the columns.
+func tableRow(cells []string) string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = strings.ReplaceAll(terminal.Escape(c), "\t", `\t`)
+	}
+	return strings.Join(out, "\t")
 }
 
 func upper(names []string) []string {

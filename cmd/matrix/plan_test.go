@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/matrixbuild/matrix/plan"
 )
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -297,5 +299,24 @@ target "sharp" {
 	}
 	if code, out, stderr := runCmd(t, "validate", file); code != 0 || out != "valid: 1 target, 4 cells, 1 skipped\n" {
 		t.Errorf("validate: exit %d, %q %s", code, out, stderr)
+	}
+}
+
+func TestPlanTableEscapesControls(t *testing.T) {
+	cells := []plan.Cell{{
+		Target:   "t",
+		Axes:     []plan.Axis{{Name: "branch", Value: "\x1b]0;PWNED\x07\x1b[2J\r\x1b[Kfake\tok\n\xff"}},
+		Image:    "node:22",
+		Artifact: "a.zip",
+	}}
+	var out bytes.Buffer
+	if err := writePlanTable(&out, cells); err != nil {
+		t.Fatal(err)
+	}
+	const want = `#  TARGET  BRANCH                                             IMAGE    PLATFORM  ARTIFACT
+1  t       \x1b]0;PWNED\x07\x1b[2J\x0d\x1b[Kfake\tok\x0a\xff  node:22  -         a.zip
+`
+	if out.String() != want {
+		t.Errorf("table:\n%s\nwant\n%s", out.String(), want)
 	}
 }
