@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -33,7 +35,7 @@ func ConnectHost(ctx context.Context, host string, pull PullPolicy) (*Engine, er
 	}
 	cli, err := client.NewClientWithOpts(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("docker client for %q: %w", host, err)
+		return nil, fmt.Errorf("docker client for %q: %w", RedactHost(host), scrub(err, host, err.Error()))
 	}
 	return open(ctx, cli, pull)
 }
@@ -43,17 +45,64 @@ func ConnectHost(ctx context.Context, host string, pull PullPolicy) (*Engine, er
 func open(ctx context.Context, cli dockerAPI, pull PullPolicy) (*Engine, error) {
 	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
+	host := cli.DaemonHost()
 	if _, err := cli.Ping(pctx); err != nil {
 		cli.Close()
-		return nil, &NotRunningError{Host: cli.DaemonHost(), Err: err}
+		// NotRunningError shows only the root cause: the scrubbed error's message is it.
+		return nil, &NotRunningError{Host: RedactHost(host), Err: scrub(err, host, rootCause(err).Error())}
 	}
 	info, err := cli.Info(pctx)
 	if err != nil {
 		cli.Close()
-		return nil, engineErr("asking the engine at "+cli.DaemonHost()+" for its platform", err)
+		return nil, engineErr("asking the engine at "+RedactHost(host)+" for its platform", scrub(err, host, err.Error()))
 	}
 	return newEngine(cli, pull, goArch(info.Architecture)), nil
 }
+
+// RedactHost returns an engine address fit to show: the password of its user info,
+// if any, replaced by "xxxxx" as url.URL.Redacted does. It also takes forms that are
+// no URL ("user:pass@host:port"), since the address comes from the environment.
+func RedactHost(host string) string {
+	rest := host
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+len("://"):]
+	}
+	authority := rest
+	if i := strings.IndexAny(authority, "/?#"); i >= 0 {
+		authority = authority[:i]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return host
+	}
+	colon := strings.Index(authority[:at], ":")
+	if colon < 0 {
+		return host
+	}
+	start := len(host) - len(rest) + colon + 1
+	return host[:start] + "xxxxx" + host[len(host)-len(rest)+at:]
+}
+
+// scrub returns err with the message msg, host in it shown redacted; errors.Is and
+// errors.As still see err and its chain.
+func scrub(err error, host, msg string) error {
+	shown := RedactHost(host)
+	if shown == host || !strings.Contains(msg, host) {
+		return err
+	}
+	return &scrubbedError{msg: strings.ReplaceAll(msg, host, shown), err: err}
+}
+
+// scrubbedError has no Unwrap, so that code walking the chain for a message (rootCause)
+// stops at the redacted one.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string        { return e.msg }
+func (e *scrubbedError) Is(target error) bool { return errors.Is(e.err, target) }
+func (e *scrubbedError) As(target any) bool   { return errors.As(e.err, target) }
 
 // goArch turns the kernel's machine name that the engine reports into the name images use.
 func goArch(machine string) string {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/docker/docker/client"
 )
 
 func TestOpen(t *testing.T) {
@@ -51,5 +53,42 @@ func TestParsePullPolicy(t *testing.T) {
 	}
 	if _, err := ParsePullPolicy("sometimes"); err == nil || !strings.Contains(err.Error(), "want missing, always or never") {
 		t.Errorf("ParsePullPolicy(sometimes): %v", err)
+	}
+}
+
+func TestEngineAddressesShowNoPassword(t *testing.T) {
+	const password = "s3cr3tpass"
+	for in, want := range map[string]string{
+		"tcp://user:s3cr3tpass@127.0.0.1:1":      "tcp://user:xxxxx@127.0.0.1:1",
+		"ssh://user:s3cr3tpass@host/path?x=a@b":  "ssh://user:xxxxx@host/path?x=a@b",
+		"user:s3cr3tpass@127.0.0.1:1":            "user:xxxxx@127.0.0.1:1",
+		"tcp://user@127.0.0.1:1":                 "tcp://user@127.0.0.1:1",
+		"unix:///var/run/docker.sock":            "unix:///var/run/docker.sock",
+		"tcp://us:er:s3cr3t:pass@127.0.0.1:2376": "tcp://us:xxxxx@127.0.0.1:2376",
+	} {
+		if got := RedactHost(in); got != want {
+			t.Errorf("RedactHost(%q) = %q, want %q", in, got, want)
+		}
+	}
+
+	t.Setenv("DOCKER_HOST", "tcp://user:"+password+"@127.0.0.1:1")
+	t.Setenv("DOCKER_CONTEXT", "")
+	_, err := Connect(context.Background(), PullMissing)
+	var nr *NotRunningError
+	if err == nil || strings.Contains(err.Error(), password) || !strings.Contains(err.Error(), "tcp://user:xxxxx@127.0.0.1:1") {
+		t.Errorf("Connect: %v", err)
+	} else if !errors.As(err, &nr) || !client.IsErrConnectionFailed(err) {
+		t.Errorf("Connect: %v is not a NotRunningError of a failed connection", err)
+	}
+	if _, err := ConnectHost(context.Background(), "user:"+password+"@127.0.0.1:1", PullMissing); err == nil || strings.Contains(err.Error(), password) {
+		t.Errorf("ConnectHost: %v", err)
+	}
+	var cli *client.Client
+	cli, err = client.NewClientWithOpts(client.WithHost("tcp://user:" + password + "@127.0.0.1:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name := newEngine(cli, PullMissing, "amd64").Name(); name != "tcp://user:xxxxx@127.0.0.1:1" {
+		t.Errorf("Name() = %q", name)
 	}
 }

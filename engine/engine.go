@@ -115,7 +115,7 @@ func newEngine(cli dockerAPI, pull PullPolicy, arch string) *Engine {
 func (e *Engine) Close() error { return e.cli.Close() }
 
 // Name implements executor.Executor: the engine's address.
-func (e *Engine) Name() string { return e.cli.DaemonHost() }
+func (e *Engine) Name() string { return RedactHost(e.cli.DaemonHost()) }
 
 // Arch implements executor.Executor: the engine's CPU, as images name it.
 func (e *Engine) Arch() string { return e.arch }

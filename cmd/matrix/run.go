@@ -219,7 +219,7 @@ func connectEngines(ctx context.Context, hosts []string, pull engine.PullPolicy)
 		e, err := engine.ConnectHost(ctx, h, pull)
 		if err == nil && seen[e.Name()] {
 			e.Close()
-			err = usageError{fmt.Errorf("--engine %s: given twice", h)}
+			err = usageError{fmt.Errorf("--engine %s: given twice", engine.RedactHost(h))}
 		}
 		if err != nil {
 			for _, e := range engines {
