@@ -113,6 +113,11 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		defer os.RemoveAll(tmp)
 		f.out, f.skipTests = tmp, true
 	}
+	// OUT a file (the matrix file, say) is a slip of the command line: saying so beats
+	// the records' advice to remove what is in the way.
+	if fi, err := os.Stat(f.out); err == nil && !fi.IsDir() {
+		return fmt.Errorf("--out %s: not a directory", f.out)
+	}
 	// Before anything is connected, swept or written: a manifest that cannot be read
 	// stops the run with the output directory as it was.
 	records, err := runner.ReadRecords(f.out)

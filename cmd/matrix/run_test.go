@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
@@ -176,4 +177,20 @@ func listing(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+func TestRunOutNotADirectory(t *testing.T) {
+	spec := oneTargetFile(t)
+	before, err := os.ReadFile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_HOST", "unix:///tmp/no-such-engine.sock")
+	code, _, stderr := runCmd(t, "run", "--out", spec, spec)
+	if want := "--out " + spec + ": not a directory"; code != 1 || !strings.Contains(stderr, want) || strings.Contains(stderr, "remove") || strings.Contains(stderr, "--help") {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q, no advice to remove it", code, stderr, want)
+	}
+	if after, _ := os.ReadFile(spec); !bytes.Equal(after, before) {
+		t.Errorf("the file given as --out changed")
+	}
 }
