@@ -22,6 +22,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -145,6 +146,9 @@ func PathFor(specPath string) string {
 	return filepath.Join(filepath.Dir(specPath), FileName)
 }
 
+// noVersion marks a lock_version that the file does not give.
+const noVersion = math.MinInt
+
 // Read reads a lock file; a missing file gives an empty File and an error that
 // satisfies errors.Is(err, os.ErrNotExist). A file that is not a regular file or is
 // larger than MaxSize is refused before it is read.
@@ -154,8 +158,14 @@ func Read(path string) (*File, error) {
 	if err != nil {
 		return f, err
 	}
+	// Other JSON has no lock_version: with the default kept, it would read as an
+	// empty lock file, and the next write would replace it.
+	f.Version = noVersion
 	if err := json.Unmarshal(data, f); err != nil {
 		return f, fmt.Errorf("%s: not a lock file: %w", path, err)
+	}
+	if f.Version == noVersion {
+		return f, fmt.Errorf("%s: not a lock file: no lock_version (this tool reads %d to %d); move it away to start a new one", path, versionCells, Version)
 	}
 	if f.Version < versionCells || f.Version > Version {
 		return f, fmt.Errorf("%s: lock_version %d, this tool reads %d to %d", path, f.Version, versionCells, Version)

@@ -253,3 +253,16 @@ func TestIndentedSizeBoundsIndent(t *testing.T) {
 		}
 	}
 }
+
+func TestReadRefusesJSONWithoutLockVersion(t *testing.T) {
+	dir := t.TempDir()
+	for _, content := range []string{`{"keep":"me"}`, `null`, `{}`, `{"cells":{}}`} {
+		path := filepath.Join(dir, FileName)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Read(path); err == nil || !strings.Contains(err.Error(), path+": not a lock file: no lock_version") {
+			t.Errorf("Read of %s: %v", content, err)
+		}
+	}
+}
