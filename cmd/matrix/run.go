@@ -195,7 +195,7 @@ func (f runFlags) check(lockOnly bool) (engine.PullPolicy, time.Time, error) {
 	}
 	epochTime, err := pack.EpochFromEnv(os.Environ())
 	if err != nil {
-		return "", time.Time{}, usageError{err}
+		return "", time.Time{}, err // the environment's fault, not the command line's: no usage hint
 	}
 	return pull, epochTime, nil
 }

@@ -45,8 +45,8 @@ func TestRunBadFlags(t *testing.T) {
 		{"out empty", "", []string{"run", "--out", ""}, 2, "--out: empty"},
 		{"unknown flag", "", []string{"run", "--fast"}, 2, "unknown flag: --fast"},
 		{"var without value", "", []string{"run", "--var"}, 2, "flag needs an argument"},
-		{"source date epoch", "SOURCE_DATE_EPOCH=yesterday", []string{"run"}, 2, "SOURCE_DATE_EPOCH"},
-		{"source date epoch negative", "SOURCE_DATE_EPOCH=-5", []string{"run"}, 2, "SOURCE_DATE_EPOCH"},
+		{"source date epoch", "SOURCE_DATE_EPOCH=yesterday", []string{"run"}, 1, "SOURCE_DATE_EPOCH"},
+		{"source date epoch negative", "SOURCE_DATE_EPOCH=-5", []string{"run"}, 1, "SOURCE_DATE_EPOCH"},
 		{"verify two dirs", "", []string{"verify", "a", "b"}, 2, "accepts at most 1 arg"},
 		{"validate two files", "", []string{"validate", "a", "b"}, 2, "accepts at most 1 arg"},
 		{"unknown command", "", []string{"build"}, 2, "unknown command \"build\""},
@@ -192,5 +192,15 @@ func TestRunOutNotADirectory(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(spec); !bytes.Equal(after, before) {
 		t.Errorf("the file given as --out changed")
+	}
+}
+
+func TestRunBadSourceDateEpochIsNoUsageError(t *testing.T) {
+	spec := oneTargetFile(t)
+	t.Setenv("DOCKER_HOST", "unix:///tmp/no-such-engine.sock")
+	t.Setenv("SOURCE_DATE_EPOCH", "yesterday")
+	code, _, stderr := runCmd(t, "run", "--out", filepath.Join(t.TempDir(), "out"), spec)
+	if code != 1 || !strings.Contains(stderr, `SOURCE_DATE_EPOCH="yesterday" is not a number`) || strings.Contains(stderr, "--help") {
+		t.Errorf("exit %d, stderr %q; want exit 1, the variable named and no usage hint", code, stderr)
 	}
 }
