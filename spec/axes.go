@@ -30,6 +30,7 @@ type entry struct {
 	value cty.Value
 	str   string
 	rng   hcl.Range
+	key   int // the index of name in target.keys; -1 in an exclude naming no axis
 }
 
 // loadAxes reads the matrix attribute: an object constructor whose keys, in written
@@ -39,6 +40,9 @@ func (f *File) loadAxes(t *target, attr *hcl.Attribute, sc scope) hcl.Diagnostic
 	pairs, more := hcl.ExprMap(attr.Expr)
 	if more.HasErrors() {
 		return hcl.Diagnostics{errorWithin(attr.Expr.Range(), attr.Range, "Invalid matrix", "The matrix must be written as an object constructor, { axis = [values...], ... }, so that its axes keep the order they are written in. A variable or function result cannot be used as the whole matrix; use one for an axis's values instead.")}
+	}
+	if len(pairs) > maxKeys {
+		return hcl.Diagnostics{tooManyKeys(t.name, attr.Expr.Range())}
 	}
 	seen := map[string]hcl.Range{}
 	for _, p := range pairs {
@@ -71,12 +75,22 @@ func (f *File) loadAxis(name string, expr hcl.Expression, sc scope) (*axis, hcl.
 		return nil, hcl.Diagnostics{sensitiveCellsDiag("matrix", expr.Range())}
 	}
 	val, diags := expr.Value(sc.eval)
-	if diags.HasErrors() || !val.IsWhollyKnown() {
+	if diags.HasErrors() || !val.IsKnown() {
 		return nil, diags
 	}
 	ty := val.Type()
 	if val.IsNull() || !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
+		if !val.IsWhollyKnown() {
+			return nil, diags
+		}
 		return nil, append(diags, errorAt(expr.Range().Ptr(), "Invalid axis values", fmt.Sprintf("The values of axis %q must be a list of strings, numbers or bools, not %s.", name, friendly(val))))
+	}
+	// Counted before anything else walks it.
+	if n := val.LengthInt(); n > maxCells {
+		return nil, append(diags, errorAt(expr.Range().Ptr(), "Matrix too large", fmt.Sprintf("The axis %q has %d values, more than a plan has cells (%d). %s", name, n, maxCells, tooLargeHint)))
+	}
+	if !val.IsWhollyKnown() {
+		return nil, diags
 	}
 	ax, more := axisValues(name, val, expr)
 	diags = append(diags, more...)
@@ -145,9 +159,10 @@ func keyString(expr hcl.Expression) string {
 	return val.AsString()
 }
 
-// loadKeysets reads exclude or include: a list of objects of key = value. When written
-// as literals, keys keep their written order and each has its own range.
-func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnostics) {
+// loadKeysets reads exclude or include of t: a list of objects of key = value. When
+// written as literals, keys keep their written order and each has its own range. A
+// list of more objects than a plan has cells is refused before its objects are read.
+func (f *File) loadKeysets(t *target, attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnostics) {
 	if diags := sc.check(attr.Expr, false); diags.HasErrors() {
 		return nil, diags
 	}
@@ -156,12 +171,15 @@ func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnos
 	}
 	elems, notList := hcl.ExprList(attr.Expr)
 	if notList.HasErrors() {
-		return f.computedKeysets(attr, sc.eval)
+		return f.computedKeysets(t, attr, sc.eval)
+	}
+	if d := t.keysetsTooMany(attr, len(elems)); d != nil {
+		return nil, hcl.Diagnostics{d}
 	}
 	var diags hcl.Diagnostics
 	var sets []keyset
 	for _, el := range elems {
-		ks, more := f.loadKeyset(attr.Name, el, sc.eval)
+		ks, more := f.loadKeyset(t, attr.Name, el, sc.eval)
 		diags = append(diags, more...)
 		if ks != nil {
 			sets = append(sets, *ks)
@@ -170,17 +188,29 @@ func (f *File) loadKeysets(attr *hcl.Attribute, sc scope) ([]keyset, hcl.Diagnos
 	return sets, diags
 }
 
-// loadKeyset reads one element of exclude or include (attrName): an object
+// keysetsTooMany is the error for an exclude or include (attr) of n objects, when that
+// is more than a plan has cells; nil when it is not.
+func (t *target) keysetsTooMany(attr *hcl.Attribute, n int) *hcl.Diagnostic {
+	if n <= maxCells {
+		return nil
+	}
+	if attr.Name == "include" { // each may add a cell
+		return errorWithin(attr.Expr.Range(), attr.Range, "Matrix too large", fmt.Sprintf("The include of target %q has %d objects, more than a plan has cells (%d), and each one that matches no cell of the matrix adds one. %s", t.name, n, maxCells, tooLargeHint))
+	}
+	return errorWithin(attr.Expr.Range(), attr.Range, "Exclude too large", fmt.Sprintf("The exclude of target %q has %d objects, more than a plan has cells (%d). %s", t.name, n, maxCells, tooLargeHint))
+}
+
+// loadKeyset reads one element of exclude or include (attrName) of t: an object
 // constructor keeps its keys' order and ranges, another expression is evaluated. nil
 // when the element is not usable (reported).
-func (f *File) loadKeyset(attrName string, el hcl.Expression, eval *hcl.EvalContext) (*keyset, hcl.Diagnostics) {
+func (f *File) loadKeyset(t *target, attrName string, el hcl.Expression, eval *hcl.EvalContext) (*keyset, hcl.Diagnostics) {
 	pairs, notMap := hcl.ExprMap(el)
 	if notMap.HasErrors() {
 		val, diags := el.Value(eval)
 		if diags.HasErrors() || !val.IsWhollyKnown() {
 			return nil, diags
 		}
-		ks, more := objectKeyset(attrName, val, el.Range())
+		ks, more := objectKeyset(t, attrName, val, el.Range())
 		if more.HasErrors() {
 			return nil, append(diags, more...)
 		}
@@ -188,6 +218,9 @@ func (f *File) loadKeyset(attrName string, el hcl.Expression, eval *hcl.EvalCont
 	}
 	if len(pairs) == 0 {
 		return nil, hcl.Diagnostics{emptyKeysetDiag(attrName, el.Range())}
+	}
+	if len(pairs) > maxKeys {
+		return nil, hcl.Diagnostics{tooManyKeys(t.name, el.Range())}
 	}
 	var diags hcl.Diagnostics
 	ks := &keyset{rng: el.Range()}
@@ -211,25 +244,35 @@ func (f *File) loadKeyset(attrName string, el hcl.Expression, eval *hcl.EvalCont
 			diags = append(diags, keyValueDiag(attrName, name, val, p.Value.Range()))
 			continue
 		}
-		ks.entries = append(ks.entries, entry{name: name, value: normalNumber(val), str: s, rng: p.Key.Range()})
+		ks.entries = append(ks.entries, entry{name: name, value: normalNumber(val), str: s, rng: p.Key.Range(), key: -1})
 	}
 	return ks, diags
 }
 
-// computedKeysets reads exclude or include written as one expression, not a list.
-func (f *File) computedKeysets(attr *hcl.Attribute, eval *hcl.EvalContext) ([]keyset, hcl.Diagnostics) {
+// computedKeysets reads exclude or include of t written as one expression, not a list.
+func (f *File) computedKeysets(t *target, attr *hcl.Attribute, eval *hcl.EvalContext) ([]keyset, hcl.Diagnostics) {
 	val, diags := attr.Expr.Value(eval)
-	if diags.HasErrors() || !val.IsWhollyKnown() {
+	if diags.HasErrors() || !val.IsKnown() {
 		return nil, diags
 	}
 	ty := val.Type()
 	if val.IsNull() || !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
+		if !val.IsWhollyKnown() {
+			return nil, diags
+		}
 		return nil, append(diags, errorAt(attr.Expr.Range().Ptr(), "Invalid "+attr.Name, fmt.Sprintf("%s must be a list of objects, not %s.", attr.Name, friendly(val))))
+	}
+	// Counted before anything else walks it.
+	if d := t.keysetsTooMany(attr, val.LengthInt()); d != nil {
+		return nil, append(diags, d)
+	}
+	if !val.IsWhollyKnown() {
+		return nil, diags
 	}
 	var sets []keyset
 	for it := val.ElementIterator(); it.Next(); {
 		_, ev := it.Element()
-		ks, more := objectKeyset(attr.Name, ev, attr.Expr.Range())
+		ks, more := objectKeyset(t, attr.Name, ev, attr.Expr.Range())
 		diags = append(diags, more...)
 		if !more.HasErrors() {
 			sets = append(sets, ks)
@@ -238,15 +281,19 @@ func (f *File) computedKeysets(attr *hcl.Attribute, eval *hcl.EvalContext) ([]ke
 	return sets, diags
 }
 
-// objectKeyset reads one computed object of exclude or include; its keys come sorted.
-func objectKeyset(attrName string, val cty.Value, rng hcl.Range) (keyset, hcl.Diagnostics) {
+// objectKeyset reads one computed object of exclude or include of t; its keys come
+// sorted.
+func objectKeyset(t *target, attrName string, val cty.Value, rng hcl.Range) (keyset, hcl.Diagnostics) {
 	ks := keyset{rng: rng}
 	ty := val.Type()
 	if val.IsNull() || !(ty.IsObjectType() || ty.IsMapType()) {
 		return ks, hcl.Diagnostics{errorAt(rng.Ptr(), "Invalid "+attrName, fmt.Sprintf("Each element of %s must be an object like { axis = value }, not %s.", attrName, friendly(val)))}
 	}
-	if val.LengthInt() == 0 {
+	switch n := val.LengthInt(); {
+	case n == 0:
 		return ks, hcl.Diagnostics{emptyKeysetDiag(attrName, rng)}
+	case n > maxKeys:
+		return ks, hcl.Diagnostics{tooManyKeys(t.name, rng)}
 	}
 	var diags hcl.Diagnostics
 	for it := val.ElementIterator(); it.Next(); {
@@ -261,7 +308,7 @@ func objectKeyset(attrName string, val cty.Value, rng hcl.Range) (keyset, hcl.Di
 			diags = append(diags, keyValueDiag(attrName, name, v, rng))
 			continue
 		}
-		ks.entries = append(ks.entries, entry{name: name, value: normalNumber(v), str: s, rng: rng})
+		ks.entries = append(ks.entries, entry{name: name, value: normalNumber(v), str: s, rng: rng, key: -1})
 	}
 	return ks, diags
 }

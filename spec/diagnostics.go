@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -114,19 +115,18 @@ func (f *File) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool) 
 		width = 100
 	}
 	var buf bytes.Buffer
-	dw := hcl.NewDiagnosticTextWriter(&buf, f.files, width, color)
-	bare := hcl.NewDiagnosticTextWriter(&buf, nil, width, color) // no source shown
 	for _, d := range diags {
 		d := f.sens.redact(d)
 		buf.Reset()
-		dw, files := dw, f.files
-		if f.hides(d) {
-			dw, files = bare, nil
+		files := f.files
+		if f.hides(d) || longLine(d.Subject, f.files) {
+			files = nil // no source shown
 		}
-		if err := dw.WriteDiagnostic(d); err != nil {
+		shown, window, before := snippet(d, files)
+		if err := hcl.NewDiagnosticTextWriter(&buf, window, width, color).WriteDiagnostic(shown); err != nil {
 			return err
 		}
-		out := buf.String()
+		out := renumber(buf.String(), before)
 		if d.Subject != nil {
 			out = decorate(out, d.Subject, files)
 		}
@@ -135,6 +135,83 @@ func (f *File) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool) 
 		}
 	}
 	return nil
+}
+
+// snippet gives HCL's writer only the lines of its source that d shows, as a file of
+// their own, with d's byte offsets moved into it; before is how many lines of the
+// source come before them. (The writer reads its file from the start, line by line,
+// for each diagnostic: a file of 100,000 lines with many errors took minutes.)
+func snippet(d *hcl.Diagnostic, files map[string]*hcl.File) (shown *hcl.Diagnostic, window map[string]*hcl.File, before int) {
+	if d.Subject == nil || files[d.Subject.Filename] == nil || files[d.Subject.Filename].Bytes == nil {
+		return d, files, 0
+	}
+	file := files[d.Subject.Filename]
+	src := file.Bytes
+	snip := *d.Subject
+	if d.Context != nil && d.Context.Filename == snip.Filename {
+		snip = hcl.RangeOver(snip, *d.Context)
+	}
+	if snip.Start.Byte < 0 || snip.Start.Byte > snip.End.Byte || snip.End.Byte > len(src) || snip.Start.Line < 1 {
+		return d, files, 0
+	}
+	start := bytes.LastIndexByte(src[:snip.Start.Byte], '\n') + 1
+	end := min(max(snip.End.Byte, d.Subject.End.Byte+1), len(src)) // an empty subject is shown one byte long
+	if i := bytes.IndexByte(src[end:], '\n'); i >= 0 {
+		end += i + 1
+	} else {
+		end = len(src)
+	}
+	move := func(r *hcl.Range) *hcl.Range {
+		if r == nil || r.Filename != snip.Filename {
+			return r
+		}
+		m := *r
+		m.Start.Byte -= start
+		m.End.Byte -= start
+		return &m
+	}
+	c := *d
+	c.Subject, c.Context = move(d.Subject), move(d.Context)
+	part := &hcl.File{Bytes: src[start:end], Nav: movedNav{file.Nav, start}}
+	return &c, map[string]*hcl.File{snip.Filename: part}, snip.Start.Line - 1
+}
+
+// movedNav answers HCL's writer's "in target ..." for a part of a file that starts at
+// offset in it.
+type movedNav struct {
+	nav    any
+	offset int
+}
+
+func (n movedNav) ContextString(offset int) string {
+	if c, ok := n.nav.(interface{ ContextString(int) string }); ok {
+		return c.ContextString(offset + n.offset)
+	}
+	return ""
+}
+
+// renumber adds before to the line numbers of the source lines HCL's writer printed
+// ("%4d: " after the "  on FILE line N" line, up to the blank line).
+func renumber(out string, before int) string {
+	if before == 0 {
+		return out
+	}
+	lines := strings.SplitAfter(out, "\n")
+	inSource := false
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "  on "):
+			inSource = true
+		case inSource && strings.TrimSpace(l) == "":
+			return strings.Join(lines, "")
+		case inSource:
+			num, rest, ok := strings.Cut(l, ": ")
+			if n, err := strconv.Atoi(strings.TrimSpace(num)); ok && err == nil {
+				lines[i] = fmt.Sprintf("%4d: %s", n+before, rest)
+			}
+		}
+	}
+	return strings.Join(lines, "")
 }
 
 // hides reports whether rendering d would show a line of a place in f.hidden.
@@ -148,6 +225,27 @@ func (f *File) hides(d *hcl.Diagnostic) bool {
 		}
 	}
 	return false
+}
+
+// maxShownLine is the longest source line a diagnostic shows: a generated or hostile
+// file may be one line of megabytes (100,000 brackets), which helps no reader.
+const maxShownLine = 1000
+
+// longLine reports whether the subject's first line is longer than maxShownLine.
+func longLine(subj *hcl.Range, files map[string]*hcl.File) bool {
+	if subj == nil || files[subj.Filename] == nil {
+		return false
+	}
+	src := files[subj.Filename].Bytes
+	if subj.Start.Byte > len(src) {
+		return false
+	}
+	start := bytes.LastIndexByte(src[:subj.Start.Byte], '\n') + 1
+	end := bytes.IndexByte(src[subj.Start.Byte:], '\n')
+	if end < 0 {
+		end = len(src) - subj.Start.Byte
+	}
+	return subj.Start.Byte+end-start > maxShownLine
 }
 
 // decorate turns HCL's "  on FILE line N" into "  on FILE:N:C" and adds a caret line

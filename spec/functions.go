@@ -13,7 +13,9 @@ import (
 // which File.bind adds for each Load or Plan call. All of these are pure: none reads a
 // file, the environment, the clock or the network, so a plan depends only on the file,
 // the variable values given to it and the registry's answers, which matrix.lock.json
-// pins.
+// pins. The functions whose result can grow past their arguments' size (by a width, a
+// count of spaces, a product) are bounded (functions_bounds.go); range is bounded by
+// cty itself, at 1,024 numbers.
 var functions = map[string]function.Function{
 	"abs":               stdlib.AbsoluteFunc,
 	"can":               tryfunc.CanFunc,
@@ -30,11 +32,11 @@ var functions = map[string]function.Function{
 	"endswith":          endsWithFunc,
 	"flatten":           stdlib.FlattenFunc,
 	"floor":             stdlib.FloorFunc,
-	"format":            stdlib.FormatFunc,
-	"formatlist":        stdlib.FormatListFunc,
-	"indent":            stdlib.IndentFunc,
+	"format":            boundedFormatFunc,
+	"formatlist":        boundedFormatListFunc,
+	"indent":            boundedIndentFunc,
 	"index":             stdlib.IndexFunc,
-	"join":              stdlib.JoinFunc,
+	"join":              boundedJoinFunc,
 	"jsondecode":        stdlib.JSONDecodeFunc,
 	"jsonencode":        stdlib.JSONEncodeFunc,
 	"keys":              stdlib.KeysFunc,
@@ -50,8 +52,8 @@ var functions = map[string]function.Function{
 	"range":             stdlib.RangeFunc,
 	"regex":             stdlib.RegexFunc,
 	"regexall":          stdlib.RegexAllFunc,
-	"regex_replace":     stdlib.RegexReplaceFunc,
-	"replace":           stdlib.ReplaceFunc,
+	"regex_replace":     boundedRegexReplaceFunc,
+	"replace":           boundedReplaceFunc,
 	"reverse":           stdlib.ReverseListFunc,
 	"semver_intersects": semverIntersectsFunc,
 	"semver_major":      semverMajorFunc,
@@ -60,7 +62,7 @@ var functions = map[string]function.Function{
 	"semver_satisfies":  semverSatisfiesFunc,
 	"semver_sort":       semverSortFunc,
 	"setintersection":   stdlib.SetIntersectionFunc,
-	"setproduct":        stdlib.SetProductFunc,
+	"setproduct":        boundedSetProductFunc,
 	"setsubtract":       stdlib.SetSubtractFunc,
 	"setunion":          stdlib.SetUnionFunc,
 	"signum":            stdlib.SignumFunc,

@@ -11,7 +11,8 @@ import (
 )
 
 // FuzzLoadPlan loads and expands arbitrary bytes as LoadPlan does (planning what loaded
-// after errors too): it may report anything, but must never panic, must render what it
+// after errors too): it may report anything, but must never panic or overflow the
+// stack (seeds nest deeply), must render what it
 // reports, and every cell it returns must have a plain artifact file name, or be
 // skipped with a reason and nothing else evaluated. Registry functions are answered by
 // the fake Resolver.
@@ -23,6 +24,11 @@ func FuzzLoadPlan(f *testing.F) {
 			f.Add(src)
 		}
 	}
+	for name, shape := range deep { // past the nesting limit, and just within it
+		f.Add([]byte("locals {\n  " + name + " = " + shape(maxNesting+50) + "\n}\n"))
+		f.Add([]byte("target \"t\" {\n  env = { X = " + shape(maxNesting/4) + " }" + cellBody + "}\n"))
+	}
+	f.Add([]byte("locals {\n  x = " + strings.Repeat("[", 100_000) + "\n}\n"))
 	f.Add([]byte("target \"t\" {\n" + `matrix = { a = [1, 2], b = ["x"] }
 include = [{ a = 1, c = true }, { d = "n" }]
 exclude = [{ b = "x", a = 2 }]` + cellBody + "}\n"))

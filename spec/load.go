@@ -6,12 +6,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/matrixbuild/matrix/plan"
@@ -41,6 +41,8 @@ type File struct {
 	hidden []hcl.Range
 	// resolver answers the registry functions, which bind binds to a call's context.
 	resolver Resolver
+	// incomplete: loading stopped (its ctx was done) before every target was read.
+	incomplete bool
 }
 
 // Path is the matrix file's path as given to Load.
@@ -90,7 +92,7 @@ func LoadPlan(ctx context.Context, path string, opts Options, targets ...string)
 
 // planLoaded is the rule of LoadPlan, for a File Load or LoadSource returned with diags.
 func (f *File) planLoaded(ctx context.Context, diags hcl.Diagnostics, targets []string) ([]plan.Cell, hcl.Diagnostics) {
-	if diags.HasErrors() && len(f.targets) == 0 {
+	if diags.HasErrors() && len(f.targets) == 0 || f.incomplete {
 		return nil, diags
 	}
 	cells, more := f.Plan(ctx, targets...)
@@ -104,7 +106,7 @@ func LoadSource(ctx context.Context, name string, src []byte, opts Options) (*Fi
 	f := newFile(name, src)
 	// From here on the iterators it judged are only read: Plan evaluates cells in parallel.
 	defer func() { f.sens.learning = false }()
-	file, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	file, diags := parseConfig(src, name)
 	if file != nil {
 		f.files[name] = file
 	} else {
@@ -112,6 +114,15 @@ func LoadSource(ctx context.Context, name string, src []byte, opts Options) (*Fi
 	}
 	if diags.HasErrors() {
 		return f, diags
+	}
+	// Between its steps, a load stops when ctx is done (SIGINT): the File is then
+	// incomplete, and Plan refuses it.
+	stop := func(diags hcl.Diagnostics) (*File, hcl.Diagnostics) {
+		f.incomplete = true
+		return f, append(explain(diags), stoppedDiag(ctx, "Loading"))
+	}
+	if ctx.Err() != nil {
+		return stop(diags)
 	}
 	content, more := file.Body.Content(fileSchema)
 	diags = append(diags, more...)
@@ -128,18 +139,33 @@ func LoadSource(ctx context.Context, name string, src []byte, opts Options) (*Fi
 	}
 	f.resolver = opts.Resolver
 	eval := f.bind(ctx)
+	if ctx.Err() != nil {
+		return stop(diags)
+	}
 	diags = append(diags, f.checkValidations(vars, eval)...)
 
-	locals, more := f.loadLocals(content.Blocks, eval)
+	locals, more, err := f.loadLocals(ctx, content.Blocks, eval)
 	diags = append(diags, more...)
+	if err != nil {
+		return stop(diags)
+	}
 	f.ctx.Variables["local"] = cty.ObjectVal(locals)
 
-	diags = append(diags, f.loadTargets(content.Blocks, scope{eval: eval, sens: f.sens, vars: varObj, locals: locals, files: f.files})...)
+	more, err = f.loadTargets(ctx, content.Blocks, f.newScope(eval, varObj, locals))
+	diags = append(diags, more...)
+	if err != nil {
+		return stop(diags)
+	}
 	explain(diags)
 	if len(f.targets) == 0 && !diags.HasErrors() {
 		diags = append(diags, errorAt(file.Body.MissingItemRange().Ptr(), "No target", `A matrix file declares at least one target "NAME" { ... } block.`))
 	}
 	return f, diags
+}
+
+// stoppedDiag is the error of a load or a plan (what) that stopped because ctx is done.
+func stoppedDiag(ctx context.Context, what string) *hcl.Diagnostic {
+	return errorAt(nil, what+" stopped", fmt.Sprintf("%s the matrix file stopped before it finished: %v.", what, context.Cause(ctx)))
 }
 
 func newFile(name string, src []byte) *File {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/matrixbuild/matrix/registry"
 )
 
 // registryEverywhere calls the registry functions wherever an expression may be: a
@@ -112,8 +114,8 @@ target "t" {
 	}
 }
 
-// TestRegistryFunctionsCanceled: a cancelled Plan's registry calls fail at the call,
-// and name the cancellation.
+// TestRegistryFunctionsCanceled: a Plan cancelled while a registry call waits fails
+// that call, naming the cancellation, and stops.
 func TestRegistryFunctionsCanceled(t *testing.T) {
 	src := `
 target "t" {
@@ -123,14 +125,26 @@ target "t" {
   env      = { V = join(",", npm_versions("sharp", "*")) }
 }
 `
-	f := loadString(t, src, Options{Resolver: &fakeResolver{}})
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
+	defer cancel()
+	f := loadString(t, src, Options{Resolver: cancelingResolver{&fakeResolver{}, cancel}})
 	cells, diags := f.Plan(ctx)
 	out := render(f, diags)
-	if len(cells) != 0 || !strings.Contains(out, `Call to function "npm_versions" failed: context canceled.`) || !strings.Contains(out, "test.hcl:6:30") {
+	if len(cells) != 0 || !strings.Contains(out, `Call to function "npm_versions" failed: context canceled.`) || !strings.Contains(out, "test.hcl:6:30") || !strings.Contains(out, "Planning stopped") {
 		t.Errorf("cells %v, diagnostics:\n%s", names(cells), out)
 	}
+}
+
+// cancelingResolver cancels the plan when asked, as a SIGINT during a registry request
+// would.
+type cancelingResolver struct {
+	*fakeResolver
+	cancel context.CancelFunc
+}
+
+func (r cancelingResolver) Versions(ctx context.Context, pkg, rng string, opts registry.Options) ([]string, error) {
+	r.cancel()
+	return r.fakeResolver.Versions(ctx, pkg, rng, opts)
 }
 
 // TestSensitiveRegistryArgumentsNotSent: a registry call refused for a sensitive

@@ -52,6 +52,9 @@ func (f *File) Plan(ctx context.Context, targets ...string) ([]plan.Cell, hcl.Di
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	if f.incomplete {
+		return nil, append(diags, errorAt(nil, "Incomplete matrix file", "Loading the matrix file stopped before it finished, so it cannot be planned. Load it again."))
+	}
 	var cells []located
 	dc := newDiagCollector(f)
 	eval := f.bind(ctx)
@@ -60,7 +63,11 @@ func (f *File) Plan(ctx context.Context, targets ...string) ([]plan.Cell, hcl.Di
 			continue
 		}
 		var tooMany bool
-		if cells, tooMany = f.planTarget(t, cells, dc, eval); tooMany {
+		var err error
+		if cells, tooMany, err = f.planTarget(ctx, t, cells, dc, eval); err != nil {
+			return nil, append(append(diags, dc.result()...), stoppedDiag(ctx, "Planning"))
+		}
+		if tooMany {
 			break
 		}
 	}
@@ -96,11 +103,28 @@ func (c located) shownArtifact() string {
 }
 
 // planTarget appends the cells of t, evaluated in eval, to cells; tooMany reports that
-// the plan would exceed maxCells (and is reported), so that planning stops.
-func (f *File) planTarget(t *target, cells []located, dc *diagCollector, eval *hcl.EvalContext) (_ []located, tooMany bool) {
-	if d := t.checkSize(len(cells)); d != nil {
-		dc.add(d, "")
-		return cells, true
+// the plan would exceed maxCells (and is reported), so that planning stops. It stops
+// with ctx's error when ctx is done: between the steps of the expansion, and between
+// cells.
+func (f *File) planTarget(ctx context.Context, t *target, cells []located, dc *diagCollector, eval *hcl.EvalContext) (_ []located, tooMany bool, _ error) {
+	// The product is counted before it is made; the includes are at most maxCells
+	// (loadKeysets), so that what expand makes is bounded before the total is checked.
+	if _, tooLarge := t.productSize(); tooLarge {
+		dc.add(t.tooLarge(fmt.Sprintf("The matrix of target %q has more than %d cells (the product of its axes' lengths).", t.name, maxCells)), "")
+		return cells, true, nil
+	}
+	combos, err := t.expand(ctx)
+	if err != nil {
+		return cells, false, err
+	}
+	if planned := len(cells); planned+len(combos) > maxCells {
+		dc.add(t.tooLarge(fmt.Sprintf("With the %d cells of the targets before it, target %q (%d cells) makes the plan larger than %d cells. Plan fewer targets at once (matrix plan FILE TARGET...).", planned, t.name, len(combos), maxCells)), "")
+		return cells, true, nil
+	}
+	if len(combos) == 0 {
+		// Axes are never empty, so only exclude can have removed every cell.
+		dc.add(t.errorAtFirst([]string{"exclude"}, "Every cell excluded", fmt.Sprintf("The exclude of target %q removes every cell of its matrix, so the target would build nothing. Remove the target or loosen the exclude.", t.name)), "")
+		return cells, false, nil
 	}
 	content := t.content
 	if t.hasDynamic && !t.dynamicPerCell {
@@ -110,7 +134,7 @@ func (f *File) planTarget(t *target, cells []located, dc *diagCollector, eval *h
 		content, diags = dynblock.Expand(t.body, eval).Content(targetSchema)
 		if diags.HasErrors() {
 			dc.addAll(diags, "")
-			return cells, false
+			return cells, false, nil
 		}
 	}
 	cache := blockContents{}
@@ -119,43 +143,19 @@ func (f *File) planTarget(t *target, cells []located, dc *diagCollector, eval *h
 		cache.fill(content)
 	}
 
-	combos := t.expand()
-	if len(combos) == 0 {
-		// Axes are never empty, so only exclude can have removed every cell.
-		dc.add(t.errorAtFirst([]string{"exclude"}, "Every cell excluded", fmt.Sprintf("The exclude of target %q removes every cell of its matrix, so the target would build nothing. Remove the target or loosen the exclude.", t.name)), "")
-		return cells, false
-	}
 	// Cells are independent: evaluate them on every CPU, then report in order.
 	results := make([]evaluator, len(combos))
-	parallel(len(combos), func(i int) {
+	err = parallel(ctx, len(combos), func(i int) {
 		results[i] = f.evalCell(t, combos[i], content, cache, eval)
 	})
-	for i := range results {
+	for i := range results { // when stopped, those not evaluated are empty
 		e := &results[i]
 		dc.addAll(e.diags, e.name)
-		if !e.failed && !e.diags.HasErrors() {
+		if err == nil && !e.failed && !e.diags.HasErrors() {
 			cells = append(cells, e.result)
 		}
 	}
-	return cells, false
-}
-
-// checkSize is the "Matrix too large" diagnostic when the cells of t, alone or after
-// the planned ones, are more than maxCells; nil when they fit.
-func (t *target) checkSize(planned int) *hcl.Diagnostic {
-	n := 1
-	for _, a := range t.axes {
-		n *= len(a.values)
-		if n > maxCells {
-			return t.tooLarge(fmt.Sprintf("The matrix of target %q has more than %d cells (the product of its axes' lengths).", t.name, maxCells))
-		}
-	}
-	if planned+n+len(t.include) > maxCells {
-		if combos := len(t.expand()); planned+combos > maxCells {
-			return t.tooLarge(fmt.Sprintf("With the %d cells of the targets before it, target %q (%d cells) makes the plan larger than %d cells. Plan fewer targets at once (matrix plan FILE TARGET...).", planned, t.name, combos, maxCells))
-		}
-	}
-	return nil
+	return cells, false, err
 }
 
 // evalCell evaluates the cell of combination c in a child of eval, from content (the
@@ -183,33 +183,37 @@ func (f *File) evalCell(t *target, c combo, content *hcl.BodyContent, cache bloc
 }
 
 // parallel calls fn for every index below n: on every CPU, in chunks, when n is large
-// enough for that to pay.
-func parallel(n int, fn func(i int)) {
+// enough for that to pay. It stops with ctx's error when ctx is done, between calls.
+func parallel(ctx context.Context, n int, fn func(i int)) error {
 	workers := runtime.GOMAXPROCS(0)
 	if n < 256 || workers < 2 {
-		for i := range n {
+		for i := 0; i < n && ctx.Err() == nil; i++ {
 			fn(i)
 		}
-		return
+		return ctx.Err()
 	}
 	var wg sync.WaitGroup
 	chunk := (n + workers - 1) / workers
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
 		wg.Go(func() {
-			for i := lo; i < hi; i++ {
+			for i := lo; i < hi && ctx.Err() == nil; i++ {
 				fn(i)
 			}
 		})
 	}
 	wg.Wait()
+	return ctx.Err()
 }
 
 // tooLarge is the "Matrix too large" diagnostic, at the matrix attribute when there is
 // one (else at what made the cells: include, or the block).
 func (t *target) tooLarge(detail string) *hcl.Diagnostic {
-	return t.errorAtFirst([]string{"matrix", "include"}, "Matrix too large", detail+" A typo like range(1e6) does this; a real plan this large would not fit in memory.")
+	return t.errorAtFirst([]string{"matrix", "include"}, "Matrix too large", detail+" "+tooLargeHint)
 }
+
+// tooLargeHint ends the "Matrix too large" diagnostics.
+const tooLargeHint = "A typo like range(1e6) does this; a real plan this large would not fit in memory."
 
 // errorAtFirst is an error at the first of the named attributes that t has, else at
 // the target block.

@@ -16,15 +16,28 @@ type scope struct {
 	// command's context (File.bind): one per Load or Plan call.
 	eval *hcl.EvalContext
 	// sens judges the arguments of registry calls and skip reasons.
-	sens       sensitivity
-	vars       map[string]cty.Value
-	locals     map[string]cty.Value // nil: locals are not available here (validations)
-	matrixKeys []string             // nil: matrix is not available here
-	anyMatrix  bool                 // every matrix key is accepted (the matrix itself is invalid)
-	target     string
-	extra      map[string]bool // iterator names of enclosing dynamic blocks
+	sens   sensitivity
+	vars   map[string]cty.Value
+	locals map[string]cty.Value // nil: locals are not available here (validations)
+	// varNames and localNames are the keys of vars and locals, sorted once for
+	// messages (newScope): a file may declare 20,000 locals, and refer wrongly to each.
+	varNames, localNames []string
+	matrixKeys           []string // nil: matrix is not available here
+	anyMatrix            bool     // every matrix key is accepted (the matrix itself is invalid)
+	target               string
+	extra                map[string]bool // iterator names of enclosing dynamic blocks
 	// files are the parsed sources, where reservedForNames finds a for expression's names.
 	files map[string]*hcl.File
+}
+
+// newScope is the scope of the file's variables and locals (nil: none available),
+// evaluated in eval.
+func (f *File) newScope(eval *hcl.EvalContext, vars, locals map[string]cty.Value) scope {
+	sc := scope{eval: eval, sens: f.sens, vars: vars, locals: locals, files: f.files, varNames: sortedKeys(vars)}
+	if locals != nil {
+		sc.localNames = sortedKeys(locals)
+	}
+	return sc
 }
 
 // check reports every reference in expr to something that does not exist, with its
@@ -39,7 +52,7 @@ func (s scope) check(expr hcl.Expression, withMatrix bool) hcl.Diagnostics {
 		case "var":
 			if name, ok := attrName(tr, "var"); ok {
 				if _, ok := s.vars[name]; !ok {
-					diags = append(diags, errorAt(rng.Ptr(), "Reference to undeclared variable", fmt.Sprintf("No variable named %q is declared.%s", name, declaredList("Declared variables", sortedKeys(s.vars)))))
+					diags = append(diags, errorAt(rng.Ptr(), "Reference to undeclared variable", fmt.Sprintf("No variable named %q is declared.%s", name, declaredList("Declared variables", s.varNames))))
 				}
 			}
 		case "local":
@@ -49,7 +62,7 @@ func (s scope) check(expr hcl.Expression, withMatrix bool) hcl.Diagnostics {
 					continue
 				}
 				if _, ok := s.locals[name]; !ok {
-					diags = append(diags, errorAt(rng.Ptr(), "Reference to undeclared local value", fmt.Sprintf("No local value named %q is defined.%s", name, declaredList("Local values", sortedKeys(s.locals)))))
+					diags = append(diags, errorAt(rng.Ptr(), "Reference to undeclared local value", fmt.Sprintf("No local value named %q is defined.%s", name, declaredList("Local values", s.localNames))))
 				}
 			}
 		case "matrix":
@@ -147,10 +160,16 @@ func attrName(tr hcl.Traversal, root string) (string, bool) {
 	return "", false
 }
 
+// maxListed is how many names declaredList shows: a file may declare 20,000 locals.
+const maxListed = 30
+
 // declaredList renders " What: a, b, c." or " There are none." for detail messages.
 func declaredList(what string, names []string) string {
 	if len(names) == 0 {
 		return fmt.Sprintf(" %s: none.", what)
+	}
+	if len(names) > maxListed {
+		return fmt.Sprintf(" %s: %s and %d more.", what, strings.Join(names[:maxListed], ", "), len(names)-maxListed)
 	}
 	return fmt.Sprintf(" %s: %s.", what, strings.Join(names, ", "))
 }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -100,13 +101,17 @@ type target struct {
 	broken         bool     // Load reported an error about it: Plan skips it
 }
 
-// loadTargets reads every target block, in file order.
-func (f *File) loadTargets(blocks hcl.Blocks, sc scope) hcl.Diagnostics {
+// loadTargets reads every target block, in file order. It stops with ctx's error when
+// ctx is done, between two targets.
+func (f *File) loadTargets(ctx context.Context, blocks hcl.Blocks, sc scope) (hcl.Diagnostics, error) {
 	var diags hcl.Diagnostics
 	seen := map[string]*hcl.Block{}
 	for _, b := range blocks {
 		if b.Type != "target" {
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return diags, err
 		}
 		name := b.Labels[0]
 		if prev, dup := seen[name]; dup {
@@ -121,7 +126,7 @@ func (f *File) loadTargets(blocks hcl.Blocks, sc scope) hcl.Diagnostics {
 		diags = append(diags, more...)
 		f.targets = append(f.targets, t)
 	}
-	return diags
+	return diags, nil
 }
 
 func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
@@ -136,45 +141,77 @@ func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
 		_, notObject := hcl.ExprMap(attr.Expr)
 		matrixOK = !notObject.HasErrors()
 	}
-	axisNames := t.declared
-	for _, a := range t.axes {
+	axisNames := slices.Clone(t.declared)
+	keyIndex := make(map[string]int, len(t.axes))
+	for i, a := range t.axes {
 		t.keys = append(t.keys, a.name)
+		keyIndex[a.name] = i
 	}
 	if attr, ok := content.Attributes["exclude"]; ok {
-		sets, more := f.loadKeysets(attr, sc)
+		sets, more := f.loadKeysets(t, attr, sc)
 		diags = append(diags, more...)
 		for _, ks := range sets {
-			for _, e := range ks.entries {
+			for i, e := range ks.entries {
 				if !slices.Contains(axisNames, e.name) {
 					diags = append(diags, errorAt(e.rng.Ptr(), "Exclude names an unknown axis", fmt.Sprintf("Target %q has no axis named %q.%s", t.name, e.name, declaredList("Its axes are", axisNames))))
+				}
+				if k, ok := keyIndex[e.name]; ok {
+					ks.entries[i].key = k
 				}
 			}
 		}
 		t.exclude = sets
 	}
+	includeOK := true
 	if attr, ok := content.Attributes["include"]; ok {
-		sets, more := f.loadKeysets(attr, sc)
+		sets, more := f.loadKeysets(t, attr, sc)
 		diags = append(diags, more...)
-		for _, ks := range sets {
-			for _, e := range ks.entries {
-				if !slices.Contains(t.keys, e.name) {
-					t.keys = append(t.keys, e.name)
-				}
-				if !slices.Contains(t.declared, e.name) {
-					t.declared = append(t.declared, e.name)
-				}
-			}
-		}
+		diags = append(diags, t.includeKeys(attr, sets, keyIndex)...)
 		t.include = sets
+		includeOK = sets != nil || !more.HasErrors()
 	}
 
 	cellScope := sc
 	cellScope.matrixKeys = t.declared
-	cellScope.anyMatrix = !matrixOK // its keys are unknown: do not guess
+	cellScope.anyMatrix = !matrixOK || !includeOK // its keys are unknown: do not guess
 	cellScope.target = t.name
 	diags = append(diags, t.checkBody(content, cellScope, "")...)
 	t.broken = diags.HasErrors()
 	return t, diags
+}
+
+// includeKeys adds the keys of the include objects sets to t.keys and t.declared, in
+// the order they first appear, and sets each entry's key; more than maxKeys in all are
+// an error.
+func (t *target) includeKeys(attr *hcl.Attribute, sets []keyset, keyIndex map[string]int) hcl.Diagnostics {
+	declared := make(map[string]bool, len(t.declared))
+	for _, name := range t.declared {
+		declared[name] = true
+	}
+	for _, ks := range sets {
+		for i, e := range ks.entries {
+			k, ok := keyIndex[e.name]
+			if !ok {
+				if len(t.keys) == maxKeys {
+					return hcl.Diagnostics{tooManyKeys(t.name, attr.Expr.Range())}
+				}
+				k = len(t.keys)
+				t.keys = append(t.keys, e.name)
+				keyIndex[e.name] = k
+			}
+			ks.entries[i].key = k
+			if !declared[e.name] {
+				declared[e.name] = true
+				t.declared = append(t.declared, e.name)
+			}
+		}
+	}
+	return nil
+}
+
+// tooManyKeys is the error for a matrix or include that makes more than maxKeys keys.
+func tooManyKeys(target string, rng hcl.Range) *hcl.Diagnostic {
+	return errorAt(rng.Ptr(), "Too many matrix keys", fmt.Sprintf("Target %q has more than %d matrix keys (its axes and the keys its includes add); every cell holds a value for each. Put values that belong together in one axis, or in locals looked up by one key.", target, maxKeys))
 }
 
 // checkBody checks the references of a target's (or its test's) per-cell attributes and

@@ -11,7 +11,7 @@ import (
 // checkValidations runs every variable's validation blocks against the final values.
 func (f *File) checkValidations(vars []*variable, eval *hcl.EvalContext) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	sc := scope{eval: eval, sens: f.sens, vars: f.ctx.Variables["var"].AsValueMap(), files: f.files}
+	sc := f.newScope(eval, f.ctx.Variables["var"].AsValueMap(), nil)
 	for _, v := range vars {
 		if !v.value.IsWhollyKnown() {
 			continue // its problem is already reported

@@ -127,7 +127,7 @@ func (f *File) varFileValues(path string, byName map[string]*variable) hcl.Diagn
 	if err != nil {
 		return hcl.Diagnostics{errorAt(nil, "Cannot read variable file", err.Error())}
 	}
-	file, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	file, diags := parseConfig(src, path)
 	if diags.HasErrors() && namesSensitive(src, path, byName) {
 		for i, d := range diags {
 			diags[i] = redacted(d)
@@ -207,7 +207,7 @@ func (f *File) rawValue(v *variable, raw, from, name string) (cty.Value, hcl.Dia
 	if !v.sensitive { // diagnostics show the source they point into
 		f.files[name] = &hcl.File{Bytes: src}
 	}
-	expr, diags := hclsyntax.ParseExpression(src, name, hcl.InitialPos)
+	expr, diags := parseExpression(src, name)
 	if diags.HasErrors() {
 		return cty.DynamicVal, v.hide(diags)
 	}
