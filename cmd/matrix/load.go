@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -121,7 +122,10 @@ func (f *specFlags) loadProject(cmd *cobra.Command, path string, targets []strin
 // (nil: not at all); the returned error is then a reportedError.
 func (f *specFlags) evaluate(cmd *cobra.Command, path string, targets []string, res spec.Resolver, diagOut io.Writer) (*spec.File, []plan.Cell, error) {
 	opts := spec.Options{Vars: f.vars, VarFiles: f.varFiles, Environ: os.Environ(), Resolver: res}
-	file, cells, diags := spec.LoadPlan(cmd.Context(), path, opts, targets...)
+	file, cells, diags, err := loadPlan(cmd.Context(), path, opts, targets)
+	if err != nil {
+		return nil, nil, err
+	}
 	if len(diags) > 0 && diagOut != nil {
 		if err := file.WriteDiagnostics(diagOut, diags, isTerminal(diagOut)); err != nil {
 			return nil, nil, err
@@ -131,6 +135,33 @@ func (f *specFlags) evaluate(cmd *cobra.Command, path string, targets []string, 
 		return nil, nil, reportedError{diagnosticsError{path: path, errors: countErrors(diags)}}
 	}
 	return file, cells, nil
+}
+
+// loadPlan is spec.LoadPlan, which stops between its steps once ctx is done (SIGINT,
+// SIGTERM); then its error is ctx's cause, and its diagnostics, of a load cut short,
+// are not worth showing. A step that is one long HCL expression cannot stop halfway,
+// so loadPlan does not wait for it: the command returns, and the process exits with
+// the signal's code while the load is left to die with it.
+func loadPlan(ctx context.Context, path string, opts spec.Options, targets []string) (*spec.File, []plan.Cell, hcl.Diagnostics, error) {
+	type loaded struct {
+		file  *spec.File
+		cells []plan.Cell
+		diags hcl.Diagnostics
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		file, cells, diags := spec.LoadPlan(ctx, path, opts, targets...)
+		done <- loaded{file, cells, diags}
+	}()
+	select {
+	case l := <-done:
+		if ctx.Err() != nil {
+			return nil, nil, nil, context.Cause(ctx)
+		}
+		return l.file, l.cells, l.diags, nil
+	case <-ctx.Done():
+		return nil, nil, nil, context.Cause(ctx)
+	}
 }
 
 // diagnosticsError is a matrix file with errors, whose diagnostics were rendered.
