@@ -56,7 +56,9 @@ func TestWriteIsOneUnit(t *testing.T) {
 			}
 			dir, err := writePair(t)
 			atomicfile.Fault = nil
-			name := func() string { return "step " + step + " " + filepath.Base(stepPath) + map[bool]string{false: " failing", true: " crashing"}[crash] }
+			name := func() string {
+				return "step " + step + " " + filepath.Base(stepPath) + map[bool]string{false: " failing", true: " crashing"}[crash]
+			}
 
 			rec, rerr := ReadRecord(dir)
 			if rerr != nil {
