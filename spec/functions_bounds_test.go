@@ -57,10 +57,12 @@ func TestFunctionBounds(t *testing.T) {
 		eval := &hcl.EvalContext{Functions: functions}
 		start := time.Now()
 		got, diags := expr.Value(eval)
-		if d := time.Since(start); d > time.Second {
-			t.Errorf("%s took %v", tt.expr, d)
-		}
 		if tt.err != "" {
+			// A refusal comes before the work: the unbounded functions would spend
+			// seconds and gigabytes on these. A hang guard, not a speed test.
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("%s took %v to refuse", tt.expr, d)
+			}
 			if out := render(f, diags); !strings.Contains(out, tt.err) {
 				t.Errorf("%s: diagnostics lack %q:\n%s", tt.expr, tt.err, out)
 			}
