@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/matrixbuild/matrix/internal/atomicfile"
 )
 
 // dockerConfigDir is where the Docker CLI keeps its configuration and contexts.
@@ -18,6 +20,10 @@ func dockerConfigDir() string {
 	home, _ := os.UserHomeDir()
 	return filepath.Join(home, ".docker")
 }
+
+// maxConfigFile bounds the Docker CLI files read for a context (config.json,
+// meta.json): kilobytes in practice, read whole.
+const maxConfigFile = 4 << 20
 
 // contextHost returns the engine address of the Docker CLI context in use, as the
 // CLI chooses it: DOCKER_HOST wins (the client reads it itself, so "" is returned),
@@ -31,7 +37,7 @@ func contextHost(getenv func(string) string, configDir string) (string, error) {
 	}
 	name := getenv("DOCKER_CONTEXT")
 	if name == "" {
-		data, err := os.ReadFile(filepath.Join(configDir, "config.json"))
+		data, err := atomicfile.ReadFile(filepath.Join(configDir, "config.json"), maxConfigFile)
 		if errors.Is(err, os.ErrNotExist) {
 			return "", nil
 		}
@@ -52,7 +58,7 @@ func contextHost(getenv func(string) string, configDir string) (string, error) {
 	// The CLI stores a context's metadata under the sha256 of its name.
 	sum := sha256.Sum256([]byte(name))
 	path := filepath.Join(configDir, "contexts", "meta", hex.EncodeToString(sum[:]), "meta.json")
-	data, err := os.ReadFile(path)
+	data, err := atomicfile.ReadFile(path, maxConfigFile)
 	if err != nil {
 		return "", fmt.Errorf("docker context %q: %w", name, err)
 	}

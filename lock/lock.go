@@ -19,11 +19,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"maps"
 	"math"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -154,7 +151,7 @@ const noVersion = math.MinInt
 // larger than MaxSize is refused before it is read.
 func Read(path string) (*File, error) {
 	f := &File{Version: Version, Cells: map[string]*Entry{}}
-	data, err := readRegular(path, MaxSize)
+	data, err := atomicfile.ReadFile(path, MaxSize)
 	if err != nil {
 		return f, err
 	}
@@ -174,63 +171,6 @@ func Read(path string) (*File, error) {
 		f.Cells = map[string]*Entry{}
 	}
 	return f, nil
-}
-
-// readRegular reads the regular file at path (a symlink is followed), at most limit
-// bytes. Its type is checked before it is opened: opening a named pipe would block.
-func readRegular(path string, limit int64) ([]byte, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := regularWithin(path, info, limit); err != nil {
-		return nil, err
-	}
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	// The file opened may not be the one looked at.
-	if info, err = fh.Stat(); err != nil {
-		return nil, err
-	}
-	if err := regularWithin(path, info, limit); err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(fh, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: grew past %d bytes while it was read", path, limit)
-	}
-	return data, nil
-}
-
-func regularWithin(path string, info fs.FileInfo, limit int64) error {
-	if !info.Mode().IsRegular() {
-		return fmt.Errorf("%s: not a regular file but %s", path, fileType(info.Mode()))
-	}
-	if info.Size() > limit {
-		return fmt.Errorf("%s: %d bytes, more than the %d MiB a lock file may have", path, info.Size(), limit>>20)
-	}
-	return nil
-}
-
-// fileType names the type of a file that is not a regular file.
-func fileType(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "a file of mode " + m.Type().String()
 }
 
 // Write writes the lock file atomically, as Marshal gives it.

@@ -10,7 +10,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/matrixbuild/matrix/internal/atomicfile"
 )
+
+// maxNpmrc bounds an .npmrc file, which is read whole: real ones are a few lines.
+const maxNpmrc = 1 << 20
 
 // DefaultRegistry is npm's public registry, used when no configuration names another.
 const DefaultRegistry = "https://registry.npmjs.org/"
@@ -97,7 +102,7 @@ func loadConfig(projectDir, home string, env func(string) (string, bool)) (Confi
 		files = append(files, userconfig)
 	}
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := atomicfile.ReadFile(f, maxNpmrc)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

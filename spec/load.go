@@ -7,13 +7,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/plan"
 )
 
@@ -60,6 +60,12 @@ func (f *File) TargetNames() []string {
 	return names
 }
 
+// MaxFileSize bounds a matrix file and a --var-file, which are read whole: real ones
+// are kilobytes, and every byte of a larger one would be parsed and kept for
+// diagnostics. A named pipe or a device is refused before it is read (it could block
+// or never end).
+const MaxFileSize = 4 << 20
+
 var fileSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "variable", LabelNames: []string{"name"}},
@@ -72,7 +78,7 @@ var fileSchema = &hcl.BodySchema{
 // WriteDiagnostics can render the diagnostics (it holds the parsed sources), even on
 // error.
 func Load(ctx context.Context, path string, opts Options) (*File, hcl.Diagnostics) {
-	src, err := os.ReadFile(path)
+	src, err := atomicfile.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return newFile(path, nil), hcl.Diagnostics{errorAt(nil, "Cannot read the matrix file", err.Error())}
 	}

@@ -2,13 +2,13 @@ package spec
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -123,7 +123,7 @@ func (f *File) envValues(environ []string, byName map[string]*variable) hcl.Diag
 // but not where it sets a sensitive variable (f.hidden); of a file that does not parse,
 // none when it names a sensitive variable (where it sets one is not known then).
 func (f *File) varFileValues(path string, byName map[string]*variable) hcl.Diagnostics {
-	src, err := os.ReadFile(path)
+	src, err := atomicfile.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return hcl.Diagnostics{errorAt(nil, "Cannot read variable file", err.Error())}
 	}

@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 
+	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/lock"
 	"github.com/spf13/cobra"
 )
@@ -51,7 +51,7 @@ func update(cmd *cobra.Command, flags *specFlags, path string, dryRun bool) erro
 	if err != nil {
 		return err
 	}
-	old, err := os.ReadFile(lf.path)
+	old, err := atomicfile.ReadFile(lf.path, lock.MaxSize)
 	unchanged := (err == nil && bytes.Equal(old, data)) || (!lf.exists && len(used) == 0)
 	pins := plural(len(used), "registry call") + counts
 	switch {

@@ -128,3 +128,65 @@ func ReadRegular(root *os.Root, name string, max int64) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// ReadFile reads the file at path that a user named (a matrix file, a variable file,
+// a lock file, a configuration file), of at most max bytes. Unlike OpenRegular it
+// follows links, which the user chose; like it, it reads only a regular file: a fifo
+// would block the read until somebody writes, and a device such as /dev/zero would
+// never end. The type is checked before opening and again on the opened file, which
+// is opened without blocking. A larger file is an error, read no further than max+1
+// bytes. Errors are *fs.PathError naming path.
+func ReadFile(path string, max int64) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := within(path, info, max); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|nonblock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	opened, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !os.SameFile(info, opened) {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: errors.New("replaced while it was being opened")}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("grew past %d bytes while it was read", max)}
+	}
+	return data, nil
+}
+
+// within refuses what ReadFile must not read: a file that is not regular, or is larger
+// than max bytes.
+func within(path string, info fs.FileInfo, max int64) error {
+	if !info.Mode().IsRegular() {
+		return &fs.PathError{Op: "open", Path: path, Err: notRegularError{info.Mode()}}
+	}
+	if info.Size() > max {
+		return &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%d bytes, more than the %s this file may have", info.Size(), sizeString(max))}
+	}
+	return nil
+}
+
+// sizeString is max in the largest binary unit that divides it: "16 MiB", "4097 bytes".
+func sizeString(max int64) string {
+	for _, u := range []struct {
+		shift int
+		name  string
+	}{{30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+		if max >= 1<<u.shift && max%(1<<u.shift) == 0 {
+			return fmt.Sprintf("%d %s", max>>u.shift, u.name)
+		}
+	}
+	return fmt.Sprintf("%d bytes", max)
+}

@@ -135,3 +135,47 @@ func TestReadRegularIsBounded(t *testing.T) {
 		t.Errorf("1 GiB, bound 64 MiB: err = %v", err)
 	}
 }
+
+// TestReadFile: a file a user names is read through links, whole up to its bound;
+// a fifo (without blocking), a device, a directory or a larger file are refused,
+// naming the path.
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("12345678"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(file, filepath.Join(dir, "link"))
+	os.Symlink("/dev/zero", filepath.Join(dir, "zero"))
+	os.Mkdir(filepath.Join(dir, "dir"), 0o755)
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		max  int64
+		want string // the content, or a part of the error
+		ok   bool
+	}{
+		{"file", 8, "12345678", true},
+		{"link", 8, "12345678", true},
+		{"file", 7, "file: 8 bytes, more than the 7 bytes this file may have", false},
+		{"file", 4, "more than the 4 bytes", false},
+		{"zero", 1 << 20, "zero: not a regular file but a character device", false},
+		{"fifo", 1 << 20, "fifo: not a regular file but a named pipe (fifo)", false},
+		{"dir", 1 << 20, "dir: not a regular file but a directory", false},
+		{"missing", 8, "missing: no such file or directory", false},
+	}
+	for _, tt := range tests {
+		data, err := ReadFile(filepath.Join(dir, tt.name), tt.max)
+		switch {
+		case tt.ok && (err != nil || string(data) != tt.want):
+			t.Errorf("ReadFile(%s, %d) = %q, %v; want %q", tt.name, tt.max, data, err, tt.want)
+		case !tt.ok && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), dir)):
+			t.Errorf("ReadFile(%s, %d) = %q, %v; want an error naming the path with %q", tt.name, tt.max, data, err, tt.want)
+		}
+	}
+	if got := sizeString(4 << 20); got != "4 MiB" {
+		t.Errorf("sizeString(4 MiB) = %q", got)
+	}
+}

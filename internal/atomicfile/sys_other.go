@@ -8,6 +8,8 @@ import "io/fs"
 // of OpenRegular refuse the others.
 const openFlags = 0
 
+const nonblock = 0
+
 // isUnsupported: syncing a directory is not possible on these systems at all.
 func isUnsupported(error) bool { return true }
 

@@ -10,7 +10,10 @@ import (
 
 // openFlags keep OpenRegular from following a link in the last element of a name and
 // from blocking on a fifo (or a device) before its type is known.
-const openFlags = syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+const openFlags = syscall.O_NOFOLLOW | nonblock
+
+// nonblock opens a fifo without waiting for a writer (ReadFile refuses it after).
+const nonblock = syscall.O_NONBLOCK
 
 func isUnsupported(err error) bool {
 	return errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP)
