@@ -162,6 +162,10 @@ target "t" {
 			if d := time.Since(sent); d > 5*time.Second {
 				t.Errorf("took %v to stop", d)
 			}
+			// A load starts no container: the signal's message must not say it removes some.
+			if strings.Contains(p.stderr.String(), "containers") {
+				t.Errorf("stderr speaks of containers:\n%s", p.stderr.String())
+			}
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -87,7 +88,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		for s := range sigs {
 			if got == nil {
 				got = s
-				fmt.Fprintf(stderr, "matrix: %v: stopping, removing this run's containers\n", s)
+				what := "stopping"
+				if enginesConnected.Load() {
+					what += ", removing this run's containers"
+				}
+				fmt.Fprintf(stderr, "matrix: %v: %s\n", s, what)
 				stop(errInterrupted{s})
 			}
 		}
@@ -104,6 +109,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	return exitCode(err, stderr)
 }
+
+// enginesConnected is set once a command connects to an engine, from when a signal has
+// containers to remove: validate, plan or outdated stopped by one have none.
+var enginesConnected atomic.Bool
 
 type errInterrupted struct{ sig os.Signal }
 

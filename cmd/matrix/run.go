@@ -211,6 +211,7 @@ func engineList(engines []*engine.Engine) string {
 
 // connectEngines connects to the --engine hosts, or to the environment's engine.
 func connectEngines(ctx context.Context, hosts []string, pull engine.PullPolicy) ([]*engine.Engine, error) {
+	enginesConnected.Store(true)
 	if len(hosts) == 0 {
 		e, err := engine.Connect(ctx, pull)
 		if err != nil {
