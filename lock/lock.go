@@ -76,12 +76,17 @@ type Entry struct {
 // Content is a file's bytes, kept as JSON when they are JSON (readable diffs).
 type Content []byte
 
-// MarshalJSON embeds JSON content as JSON and anything else as a string.
+// MarshalJSON embeds JSON content as JSON when UnmarshalJSON gives its bytes back
+// exactly (indented as npm writes it), and anything else as a string: what --locked
+// puts back is always the bytes the build left.
 func (c Content) MarshalJSON() ([]byte, error) {
 	if json.Valid(c) {
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, c); err == nil {
-			return buf.Bytes(), nil
+		var compact, indented bytes.Buffer
+		if json.Compact(&compact, c) == nil && json.Indent(&indented, compact.Bytes(), "", "  ") == nil {
+			indented.WriteByte('\n')
+			if bytes.Equal(indented.Bytes(), c) {
+				return compact.Bytes(), nil
+			}
 		}
 	}
 	return json.Marshal(string(c))
@@ -279,13 +284,22 @@ func inWorkdir(name string) bool {
 	return name != "" && !path.IsAbs(name) && path.Clean(name) != "." && !slices.Contains(strings.Split(name, "/"), "..")
 }
 
-// Record sets the entry of a cell from the files its build left in the workdir.
-func (f *File) Record(c plan.Cell, artifactSHA256 string, files map[string][]byte) {
+// Record sets the entry of a cell from the files its build left in the workdir. A
+// file named *.json that is not JSON (a truncated package-lock.json) is refused, and
+// the cell's entry left as it was: npm ci could not install from it.
+func (f *File) Record(c plan.Cell, artifactSHA256 string, files map[string][]byte) error {
 	e := &Entry{Target: c.Target, Axes: c.Axes, Definition: Definition(c), ArtifactSHA256: artifactSHA256, Files: map[string]Content{}}
-	for name, data := range files {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		data := files[name]
+		if strings.HasSuffix(name, ".json") && !json.Valid(data) {
+			var v any
+			err := json.Unmarshal(data, &v)
+			return fmt.Errorf("%s: the build left %s that is not JSON (%v); its lock entry is not recorded", c.Artifact, name, err)
+		}
 		e.Files[name] = Content(data)
 	}
 	f.Cells[c.Artifact] = e
+	return nil
 }
 
 // Names returns the recorded artifact names, sorted.

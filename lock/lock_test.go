@@ -150,8 +150,14 @@ func TestLookupRefusesUnsafeEntries(t *testing.T) {
 		{"too large", with("package-lock.json", make([]byte, MaxFileSize+1)), `"package-lock.json", 16777217 bytes, more than the 16777216`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// An edited lock file, not what Record would make.
 			f := &File{Cells: map[string]*Entry{}}
-			f.Record(cell("npm install"), "", tc.files)
+			if err := f.Record(cell("npm install"), "", declared); err != nil {
+				t.Fatal(err)
+			}
+			for name, data := range tc.files {
+				f.Cells["a.tar.gz"].Files[name] = Content(data)
+			}
 			_, err := f.Lookup(cell("npm install"))
 			_, ierr := f.Inputs(cell("npm install"))
 			if tc.want == "" {
@@ -264,5 +270,42 @@ func TestReadRefusesJSONWithoutLockVersion(t *testing.T) {
 		if _, err := Read(path); err == nil || !strings.Contains(err.Error(), path+": not a lock file: no lock_version") {
 			t.Errorf("Read of %s: %v", content, err)
 		}
+	}
+}
+
+// TestRecordKeepsBytesAndRefusesBrokenJSON: what --locked puts back is the bytes the
+// build left, JSON or not, indented as npm does or not; a *.json file that is not JSON
+// is refused naming the cell and the file, and the earlier entry kept.
+func TestRecordKeepsBytesAndRefusesBrokenJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	c := cell("npm install")
+	c.LockFiles = []string{"package.json", "package-lock.json", "yarn.lock"}
+	files := map[string][]byte{
+		"package.json":      []byte("{\"a\":1}"),          // compact, no newline
+		"package-lock.json": []byte("{\n\t\"a\": 1\n}\n"), // tabs
+		"yarn.lock":         []byte("# yarn lockfile v1\n"),
+	}
+	f := &File{Cells: map[string]*Entry{}}
+	if err := f.Record(c, "", files); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	g, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range files {
+		if got := g.Cells[c.Artifact].Files[name]; string(got) != string(want) {
+			t.Errorf("%s came back as %q, want %q", name, got, want)
+		}
+	}
+	err = g.Record(c, "", map[string][]byte{"package.json": []byte("{}\n"), "package-lock.json": []byte("{\"truncated\": ")})
+	if err == nil || !strings.Contains(err.Error(), "a.tar.gz: the build left package-lock.json that is not JSON") {
+		t.Errorf("Record of a broken package-lock.json: %v", err)
+	}
+	if got := g.Cells[c.Artifact].Files["package.json"]; string(got) != "{\"a\":1}" {
+		t.Errorf("the earlier entry was replaced: package.json %q", got)
 	}
 }

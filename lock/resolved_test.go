@@ -53,7 +53,7 @@ func TestResolvedGolden(t *testing.T) {
 		pkg("0.34.5", "", day1.Add(1500*time.Millisecond)),
 		pkg("0.33.5", "", day1),
 	})
-	f.Record(plan.Cell{Target: "t", Artifact: "a.tar.gz"}, "abc", map[string][]byte{"package.json": []byte("{}")})
+	f.Record(plan.Cell{Target: "t", Artifact: "a.tar.gz"}, "abc", map[string][]byte{"package.json": []byte("{}\n")})
 	got, err := f.Marshal()
 	if err != nil {
 		t.Fatal(err)

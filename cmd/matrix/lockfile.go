@@ -130,17 +130,25 @@ func lockedFiles(l *lockFile, cells []plan.Cell, locked bool) (map[string]execut
 
 // recordLocks writes the lock files of the cells that succeeded into the lock file,
 // keeping the entries of other cells.
+// A cell whose files cannot be recorded keeps its earlier entry, and the error says so
+// after the others are written.
 func recordLocks(l *lockFile, results []runner.Result) (int, error) {
 	n := 0
+	var problems []error
 	for _, r := range results {
 		if r.Err != nil || r.Skipped() || len(r.LockFiles) == 0 {
 			continue
 		}
-		l.file.Record(r.Cell, r.Artifact.SHA256, r.LockFiles)
+		if err := l.file.Record(r.Cell, r.Artifact.SHA256, r.LockFiles); err != nil {
+			problems = append(problems, err)
+			continue
+		}
 		n++
 	}
-	if n == 0 {
-		return 0, nil
+	if n > 0 {
+		if err := l.save(); err != nil {
+			return 0, err
+		}
 	}
-	return n, l.save()
+	return n, errors.Join(problems...)
 }

@@ -164,10 +164,12 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		printSummary(cmd.OutOrStdout(), f.out, runID, results)
 	}
 	if !f.spec.locked && ctx.Err() == nil {
-		if n, lerr := recordLocks(p.lock, results); lerr != nil {
-			return errors.Join(err, lerr)
-		} else if n > 0 {
+		n, lerr := recordLocks(p.lock, results)
+		if n > 0 {
 			fmt.Fprintf(stderr, "matrix: recorded the lock_files of %d cell(s) in %s\n", n, p.lock.path)
+		}
+		if lerr != nil {
+			return errors.Join(err, lerr)
 		}
 	}
 	var runErr *runner.RunError
