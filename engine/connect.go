@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,8 +28,16 @@ func Connect(ctx context.Context, pull PullPolicy) (*Engine, error) {
 }
 
 // ConnectHost connects to the engine at host (unix://, tcp://, ssh:// ...; "" for the
-// environment's), with the environment's TLS settings, and checks that it answers.
+// environment's DOCKER_HOST), with the environment's TLS settings (none for ssh://),
+// and checks that it answers.
 func ConnectHost(ctx context.Context, host string, pull PullPolicy) (*Engine, error) {
+	if addr := cmp.Or(host, os.Getenv("DOCKER_HOST")); isSSH(addr) {
+		cli, err := newSSHClient(addr)
+		if err != nil {
+			return nil, fmt.Errorf("docker client for %q: %w", RedactHost(addr), scrub(err, addr, err.Error()))
+		}
+		return open(ctx, cli, pull)
+	}
 	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
 	if host != "" {
 		opts = append(opts, client.WithHost(host))
@@ -48,8 +57,10 @@ func open(ctx context.Context, cli dockerAPI, pull PullPolicy) (*Engine, error) 
 	host := cli.DaemonHost()
 	if _, err := cli.Ping(pctx); err != nil {
 		cli.Close()
-		// NotRunningError shows only the root cause: the scrubbed error's message is it.
-		return nil, &NotRunningError{Host: RedactHost(host), Err: scrub(err, host, rootCause(err).Error())}
+		// NotRunningError shows only the root cause: the scrubbed error's message is it,
+		// without the carriage returns and the last newline of ssh's stderr in it.
+		cause := strings.TrimSpace(strings.ReplaceAll(rootCause(err).Error(), "\r", ""))
+		return nil, &NotRunningError{Host: RedactHost(host), Err: scrub(err, host, cause)}
 	}
 	info, err := cli.Info(pctx)
 	if err != nil {
@@ -86,11 +97,13 @@ func RedactHost(host string) string {
 // scrub returns err with the message msg, host in it shown redacted; errors.Is and
 // errors.As still see err and its chain.
 func scrub(err error, host, msg string) error {
-	shown := RedactHost(host)
-	if shown == host || !strings.Contains(msg, host) {
+	if shown := RedactHost(host); shown != host {
+		msg = strings.ReplaceAll(msg, host, shown)
+	}
+	if msg == err.Error() {
 		return err
 	}
-	return &scrubbedError{msg: strings.ReplaceAll(msg, host, shown), err: err}
+	return &scrubbedError{msg: msg, err: err}
 }
 
 // scrubbedError has no Unwrap, so that code walking the chain for a message (rootCause)

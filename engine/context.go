@@ -30,7 +30,8 @@ const maxConfigFile = 4 << 20
 // then DOCKER_CONTEXT, then the currentContext of config.json. The context "default",
 // or none, also gives "": the client's default socket. Only the host is taken from a
 // context; a context's TLS material is not read (use DOCKER_TLS_VERIFY and
-// DOCKER_CERT_PATH for a TLS engine).
+// DOCKER_CERT_PATH for a TLS engine). An ssh:// host is reached over ssh by
+// ConnectHost, as any other ssh:// address.
 func contextHost(getenv func(string) string, configDir string) (string, error) {
 	if getenv("DOCKER_HOST") != "" {
 		return "", nil

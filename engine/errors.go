@@ -20,6 +20,10 @@ type NotRunningError struct {
 }
 
 func (e *NotRunningError) Error() string {
+	if isSSH(e.Host) {
+		return fmt.Sprintf("no Docker engine answers at %s (%v); the ssh login must need no prompt (a key or an agent, the host key known) and the remote user must reach a running engine with the docker CLI",
+			e.Host, rootCause(e.Err))
+	}
 	return fmt.Sprintf("no Docker engine answers at %s (%v); start one (scripts/engine.sh, or 'sudo systemctl start docker') or point DOCKER_HOST at one",
 		e.Host, rootCause(e.Err))
 }

@@ -1,10 +1,30 @@
 #!/usr/bin/env bash
 # Everything a fresh machine needs before matrix can build or be tested: a Docker
-# engine and, where no image registry is reachable, the local stand-in images.
+# engine, OpenSSH's server for the ssh:// engine tests and, where no image registry
+# is reachable, the local stand-in images.
 # Idempotent; on a laptop where Docker runs and the images exist it does nothing.
 # Usage: scripts/setup.sh [NODE_MAJOR...]   (default: 20 22 24)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH=/usr/local/go/bin:$PATH
+export PATH=/usr/local/go/bin:$PATH:/usr/sbin
 scripts/engine.sh
+# The ssh:// engine tests start an sshd of their own on a loopback port; only the
+# program is needed. The package's own service is not started: a policy-rc.d that
+# forbids it is put in place for the install when the machine has none.
+if ! command -v sshd >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup.sh: sshd is missing and this is not root: install OpenSSH's server (Debian: openssh-server) and retry" >&2
+    exit 1
+  fi
+  echo "setup.sh: installing OpenSSH's server from Debian's packages (openssh-server), its service left stopped" >&2
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends openssh-server >/dev/null
+fi
 scripts/images.sh "$@"
