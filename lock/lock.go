@@ -143,9 +143,13 @@ func indentedSize(data []byte) int64 {
 	return n
 }
 
-// PathFor is the lock file that belongs to a matrix file.
+// PathFor is the lock file that belongs to a matrix file: NAME.lock.json beside
+// NAME.hcl, so matrix.lock.json for matrix.hcl; a file not named *.hcl gets
+// ".lock.json" after its whole name. Each matrix file owns its lock: two files of one
+// directory never share entries.
 func PathFor(specPath string) string {
-	return filepath.Join(filepath.Dir(specPath), FileName)
+	dir, base := filepath.Split(specPath)
+	return filepath.Join(dir, strings.TrimSuffix(base, ".hcl")+".lock.json")
 }
 
 // noVersion marks a lock_version that the file does not give.
@@ -300,6 +304,30 @@ func (f *File) Record(c plan.Cell, artifactSHA256 string, files map[string][]byt
 	}
 	f.Cells[c.Artifact] = e
 	return nil
+}
+
+// Prune drops the entries of cells the plan no longer builds, and returns their
+// artifact names, sorted. planned are the cells of the plan (a skipped cell builds
+// nothing); whole says that every target of the file was planned, so that an entry of
+// a target the file no longer has goes too. Otherwise only entries of the planned
+// targets are considered: the others were not looked at.
+func (f *File) Prune(planned []plan.Cell, whole bool) []string {
+	targets, builds := map[string]bool{}, map[string]bool{}
+	for _, c := range planned {
+		targets[c.Target] = true
+		if c.Skip == "" {
+			builds[c.Artifact] = true
+		}
+	}
+	var gone []string
+	for name, e := range f.Cells {
+		if !builds[name] && (whole || targets[e.Target]) {
+			gone = append(gone, name)
+			delete(f.Cells, name)
+		}
+	}
+	sort.Strings(gone)
+	return gone
 }
 
 // Names returns the recorded artifact names, sorted.

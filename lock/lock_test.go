@@ -309,3 +309,66 @@ func TestRecordKeepsBytesAndRefusesBrokenJSON(t *testing.T) {
 		t.Errorf("the earlier entry was replaced: package.json %q", got)
 	}
 }
+
+// TestPathFor: each matrix file owns its lock file, beside it.
+func TestPathFor(t *testing.T) {
+	for spec, want := range map[string]string{
+		"matrix.hcl":           "matrix.lock.json",
+		"dir/arm.hcl":          "dir/arm.lock.json",
+		"/abs/layers.v2.hcl":   "/abs/layers.v2.lock.json",
+		"noext":                "noext.lock.json",
+		"dir.hcl/matrix":       "dir.hcl/matrix.lock.json",
+		"dir/.hcl":             "dir/.lock.json",
+		"weird.HCL":            "weird.HCL.lock.json",
+		"dir/matrix.hcl.draft": "dir/matrix.hcl.draft.lock.json",
+	} {
+		if got := PathFor(spec); got != want {
+			t.Errorf("PathFor(%q) = %q, want %q", spec, got, want)
+		}
+	}
+}
+
+// TestPrune: an entry goes when the plan no longer builds its cell: dropped from an
+// axis, skipped now, or of a target the file no longer has (only when the whole file
+// was planned); entries of targets not planned stay otherwise.
+func TestPrune(t *testing.T) {
+	entries := func() *File {
+		f := &File{Cells: map[string]*Entry{}}
+		for _, c := range []struct{ target, artifact string }{
+			{"a", "a-1.tgz"}, {"a", "a-2.tgz"}, {"a", "a-3.tgz"}, {"b", "b-1.tgz"}, {"gone", "gone-1.tgz"},
+		} {
+			f.Cells[c.artifact] = &Entry{Target: c.target}
+		}
+		return f
+	}
+	planned := []plan.Cell{
+		{Target: "a", Artifact: "a-1.tgz"},
+		{Target: "a", Artifact: "a-2.tgz", Skip: "no longer supported"},
+		{Target: "b", Artifact: "b-1.tgz"},
+	}
+	tests := []struct {
+		name    string
+		planned []plan.Cell
+		whole   bool
+		gone    []string
+	}{
+		{"whole file", planned, true, []string{"a-2.tgz", "a-3.tgz", "gone-1.tgz"}},
+		{"target a named", planned[:2], false, []string{"a-2.tgz", "a-3.tgz"}},
+		{"target b named", planned[2:], false, nil},
+	}
+	for _, tt := range tests {
+		f := entries()
+		gone := f.Prune(tt.planned, tt.whole)
+		if !slices.Equal(gone, tt.gone) {
+			t.Errorf("%s: pruned %v, want %v", tt.name, gone, tt.gone)
+		}
+		for _, name := range tt.gone {
+			if f.Cells[name] != nil {
+				t.Errorf("%s: %s still has an entry", tt.name, name)
+			}
+		}
+		if len(f.Cells) != 5-len(tt.gone) {
+			t.Errorf("%s: %d entries left", tt.name, len(f.Cells))
+		}
+	}
+}

@@ -50,14 +50,17 @@ type Options struct {
 	// Now is the time of resolution: min_age counts from it and new pins record it.
 	// Zero: the time New is called.
 	Now time.Time
+	// LockFile names the lock file in errors; "" for lock.FileName.
+	LockFile string
 }
 
 // Resolver answers registry calls for one command.
 type Resolver struct {
-	reg  Registry
-	mode Mode
-	now  time.Time
-	pins map[string]lock.Resolution
+	reg      Registry
+	mode     Mode
+	now      time.Time
+	lockFile string
+	pins     map[string]lock.Resolution
 	// full tells, for each package pinned, whether a pin needs its full document:
 	// see needsFull.
 	full map[string]bool
@@ -81,7 +84,10 @@ type outcome struct {
 // that call (see checkPin). An error names the entry and its call. reg may be nil for
 // a Locked resolver.
 func New(reg Registry, pins []lock.Resolution, opts Options) (*Resolver, error) {
-	r := &Resolver{reg: reg, mode: opts.Mode, now: opts.Now, pins: map[string]lock.Resolution{}, full: map[string]bool{}, calls: map[string]*outcome{}}
+	r := &Resolver{reg: reg, mode: opts.Mode, now: opts.Now, lockFile: opts.LockFile, pins: map[string]lock.Resolution{}, full: map[string]bool{}, calls: map[string]*outcome{}}
+	if r.lockFile == "" {
+		r.lockFile = lock.FileName
+	}
 	if r.now.IsZero() {
 		r.now = time.Now()
 	}
@@ -151,10 +157,10 @@ func checkPin(p lock.Resolution) error {
 }
 
 // NotPinnedError is a call that a Locked resolver found no pin for.
-type NotPinnedError struct{ Call string }
+type NotPinnedError struct{ Call, LockFile string }
 
 func (e *NotPinnedError) Error() string {
-	return fmt.Sprintf("%s is not in %s and --locked forbids resolving it; run matrix update", e.Call, lock.FileName)
+	return fmt.Sprintf("%s is not in %s and --locked forbids resolving it; run matrix update", e.Call, e.LockFile)
 }
 
 // Versions is npm_versions(pkg, rng, opts).
@@ -202,7 +208,7 @@ func (r *Resolver) answer(ctx context.Context, c Call, key string) (lock.Resolut
 		return p, false, nil
 	}
 	if r.mode == Locked {
-		return lock.Resolution{}, false, &NotPinnedError{Call: key}
+		return lock.Resolution{}, false, &NotPinnedError{Call: key, LockFile: r.lockFile}
 	}
 	res, err := r.fetch(ctx, c)
 	return res, err == nil, err

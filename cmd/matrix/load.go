@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/matrixbuild/matrix/lock"
 	"github.com/matrixbuild/matrix/plan"
 	"github.com/matrixbuild/matrix/resolve"
 	"github.com/matrixbuild/matrix/spec"
@@ -22,12 +22,13 @@ type specFlags struct {
 	vars     []string
 	varFiles []string
 	locked   bool
+	lockFile string
 }
 
 // register adds --var, --var-file and --locked.
 func (f *specFlags) register(cmd *cobra.Command) {
 	f.registerVars(cmd)
-	cmd.Flags().BoolVar(&f.locked, "locked", false, "answer npm_versions and npm_package only from "+lock.FileName+": a call not pinned there is an error")
+	cmd.Flags().BoolVar(&f.locked, "locked", false, "answer npm_versions and npm_package only from the lock file: a call not pinned there is an error")
 }
 
 // registerVars adds --var and --var-file: the flags of commands that resolve every
@@ -35,6 +36,7 @@ func (f *specFlags) register(cmd *cobra.Command) {
 func (f *specFlags) registerVars(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.vars, "var", nil, "set a variable: NAME=VALUE (repeatable; later wins; -var works too)")
 	cmd.Flags().StringArrayVar(&f.varFiles, "var-file", nil, "read variable values from an HCL file (repeatable; -var-file works too)")
+	cmd.Flags().StringVar(&f.lockFile, "lock-file", "", "the lock file to read and write (default: NAME.lock.json beside NAME.hcl)")
 }
 
 // singleDashVarArgs rewrites exactly -var, -var=..., -var-file and -var-file=... to
@@ -94,7 +96,7 @@ func (f *specFlags) load(cmd *cobra.Command, path string, targets []string) (*sp
 // them under --locked) and from the registry for the others. After a load without
 // errors, the calls the registry answered are pinned in the lock, and stderr says so.
 func (f *specFlags) loadProject(cmd *cobra.Command, path string, targets []string) (*project, error) {
-	lf, err := readLock(path)
+	lf, err := readLock(path, f.lockFile)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +104,7 @@ func (f *specFlags) loadProject(cmd *cobra.Command, path string, targets []strin
 	if f.locked {
 		mode = resolve.Locked
 	}
-	res, err := resolve.New(newRegistry(path), lf.file.Resolved, resolve.Options{Mode: mode})
+	res, err := resolve.New(newRegistry(path), lf.file.Resolved, resolve.Options{Mode: mode, LockFile: filepath.Base(lf.path)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", lf.path, err)
 	}

@@ -26,9 +26,13 @@ type lockFile struct {
 	exists bool
 }
 
-// readLock reads the lock file of a matrix file; a missing one is empty.
-func readLock(specPath string) (*lockFile, error) {
+// readLock reads the lock file of a matrix file (lock.PathFor, or the --lock-file
+// given, when not ""); a missing one is empty.
+func readLock(specPath, given string) (*lockFile, error) {
 	path := lock.PathFor(specPath)
+	if given != "" {
+		path = given
+	}
 	f, err := lock.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &lockFile{path: path, file: f}, nil
@@ -129,12 +133,16 @@ func lockedFiles(l *lockFile, cells []plan.Cell, locked bool) (map[string]execut
 }
 
 // recordLocks writes the lock files of the cells that succeeded into the lock file,
-// keeping the entries of other cells.
-// A cell whose files cannot be recorded keeps its earlier entry, and the error says so
-// after the others are written.
-func recordLocks(l *lockFile, results []runner.Result) (int, error) {
+// keeping the entries of other cells, and returns how many it recorded. A cell whose files cannot be recorded keeps its earlier entry, and the error says so
+// after the others are written. Entries of cells the plan no longer has are dropped
+// (lock.File.Prune; whole: no target was named), and stderr says which.
+func recordLocks(l *lockFile, cells []plan.Cell, results []runner.Result, whole bool, stderr io.Writer) (int, error) {
 	n := 0
 	var problems []error
+	gone := l.file.Prune(cells, whole)
+	if len(gone) > 0 {
+		fmt.Fprintf(stderr, "matrix: %s: dropped the entries of %s the plan no longer builds: %s\n", l.path, plural(len(gone), "cell"), strings.Join(gone, ", "))
+	}
 	for _, r := range results {
 		if r.Err != nil || r.Skipped() || len(r.LockFiles) == 0 {
 			continue
@@ -145,7 +153,7 @@ func recordLocks(l *lockFile, results []runner.Result) (int, error) {
 		}
 		n++
 	}
-	if n > 0 {
+	if n > 0 || len(gone) > 0 {
 		if err := l.save(); err != nil {
 			return 0, err
 		}

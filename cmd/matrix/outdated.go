@@ -72,7 +72,7 @@ type comparison struct {
 // those of the plan with the pins are only counted, since updating the pins is what
 // mends them.
 func (f *specFlags) compareToday(cmd *cobra.Command, path string) (*comparison, error) {
-	lf, err := readLock(path)
+	lf, err := readLock(path, f.lockFile)
 	if err != nil {
 		return nil, err
 	}

@@ -164,7 +164,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		printSummary(cmd.OutOrStdout(), f.out, runID, results)
 	}
 	if !f.spec.locked && ctx.Err() == nil {
-		n, lerr := recordLocks(p.lock, results)
+		n, lerr := recordLocks(p.lock, cells, results, len(targets) == 0, stderr)
 		if n > 0 {
 			fmt.Fprintf(stderr, "matrix: recorded the lock_files of %d cell(s) in %s\n", n, p.lock.path)
 		}

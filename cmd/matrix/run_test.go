@@ -54,7 +54,8 @@ func TestRunBadFlags(t *testing.T) {
 		{"undeclared var", "", []string{"run", "--out", "OUT", "--var", "nope=1", good}, 1, "nope"},
 		{"no engine", "DOCKER_HOST=unix:///tmp/no-such-engine.sock", []string{"run", "--out", "OUT", good}, 1,
 			"no Docker engine answers at unix:///tmp/no-such-engine.sock"},
-		{"locked without lock file", "", []string{"run", "--out", "OUT", "--locked", good}, 1, "matrix.lock.json does not exist"},
+		{"locked without lock file", "", []string{"run", "--out", "OUT", "--locked", good}, 1, "m.lock.json does not exist"},
+		{"locked without the given lock file", "", []string{"run", "--out", "OUT", "--locked", "--lock-file", "other.json", good}, 1, "other.json does not exist"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
