@@ -63,10 +63,13 @@ func singleDashVarArgs(args []string) []string {
 }
 
 // fileAndTargets splits positional arguments into the matrix file (default
-// ./matrix.hcl) and target names.
+// ./matrix.hcl; a directory stands for its matrix.hcl) and target names.
 func fileAndTargets(args []string) (string, []string) {
 	if len(args) == 0 {
 		return defaultFile, nil
+	}
+	if info, err := os.Stat(args[0]); err == nil && info.IsDir() {
+		return filepath.Join(args[0], defaultFile), args[1:]
 	}
 	return args[0], args[1:]
 }

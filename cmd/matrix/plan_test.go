@@ -172,6 +172,14 @@ func TestValidateDefaultFile(t *testing.T) {
 	if code, out, stderr := runCmd(t, "validate"); code != 0 || out != "valid: 1 target, 1 cell\n" {
 		t.Errorf("exit %d, %q %s", code, out, stderr)
 	}
+	// A directory stands for its matrix.hcl ("is a directory" before).
+	t.Chdir(t.TempDir())
+	if code, out, stderr := runCmd(t, "validate", dir); code != 0 || out != "valid: 1 target, 1 cell\n" {
+		t.Errorf("validate DIR: exit %d, %q %s", code, out, stderr)
+	}
+	if code, out, stderr := runCmd(t, "plan", dir, "t"); code != 0 || !strings.Contains(out, "a.zip") {
+		t.Errorf("plan DIR TARGET: exit %d, %q %s", code, out, stderr)
+	}
 }
 
 // TestSingleDashVarFlags: Terraform's spellings -var and -var-file, which messages and
