@@ -139,9 +139,10 @@ target "sharp-lambda" {
 
   # --cpu, --os and --libc make npm pick sharp's prebuilt binaries for the cell's
   # platform even when the build container runs on another one.
-  # A plain run resolves sharp's dependencies anew and records package.json and
-  # package-lock.json in matrix.lock.json; `matrix run --locked` puts them back in the
-  # workdir (with MATRIX_LOCKED=1) and npm ci installs exactly that tree.
+  # A cell without a current entry in matrix.lock.json resolves sharp's dependencies
+  # anew and records package.json and package-lock.json there; one with a current
+  # entry (and every cell under --locked) gets them back in the workdir (with
+  # MATRIX_LOCKED=1) and npm ci installs exactly that tree.
   # npm's lock lists the optional binaries of every platform, and npm 10 cannot tell
   # the musl ones apart when it installs from a lock (its lock has no libc field), so
   # the lock is first cut down to the packages this install chose.

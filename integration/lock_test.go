@@ -11,7 +11,11 @@ import (
 
 // TestLockAndLocked: `matrix lock` records the lock_files a build leaves and keeps no
 // artifact; `matrix run --locked` hands them back to the script (MATRIX_LOCKED=1);
-// a changed script makes the entry stale and --locked refuses before building.
+// a changed script makes the entry stale and --locked refuses before building. The
+// lock is used as Cargo uses Cargo.lock: a plain run installs a cell whose entry is
+// current from it and leaves the entry alone, `matrix lock` builds nothing when every
+// entry is current, `matrix lock --upgrade` resolves anew, and a plain run resolves
+// and records a cell whose entry went stale.
 func TestLockAndLocked(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
@@ -46,6 +50,27 @@ func TestLockAndLocked(t *testing.T) {
 		t.Fatalf("lock entry = %+v", entry)
 	}
 	recorded := string(entry.Files["package-lock.json"])
+	lockPath := filepath.Join(w.dir, lock.FileName)
+	lockText := func() string { data, _ := os.ReadFile(lockPath); return string(data) }
+	first := lockText()
+
+	res = w.matrix(t, nil, "lock", specPath)
+	if res.code != 0 || !strings.Contains(res.stderr, "every cell's entry is current") || lockText() != first {
+		t.Errorf("matrix lock with a current entry: exit %d, the lock changed: %v\n%s", res.code, lockText() != first, res.stderr)
+	}
+	res = w.matrix(t, nil, "run", "--out", filepath.Join(w.dir, "plain"), specPath)
+	if res.code != 0 || !strings.Contains(res.stderr, "installing 1 cell from") {
+		t.Fatalf("a plain run: exit %d\n%s", res.code, res.stderr)
+	}
+	if got := untar(t, filepath.Join(w.dir, "plain", "locked.tar.gz"))["out/installed-from-lock.json"]; got != recorded || lockText() != first {
+		t.Errorf("a plain run installed %q (the lock records %q); the lock changed: %v", got, recorded, lockText() != first)
+	}
+	res = w.matrix(t, nil, "lock", "--upgrade", specPath)
+	upgraded, _ := lock.Read(lockPath)
+	if res.code != 0 || upgraded == nil || upgraded.Cells["locked.tar.gz"] == nil || string(upgraded.Cells["locked.tar.gz"].Files["package-lock.json"]) == recorded {
+		t.Fatalf("matrix lock --upgrade did not resolve anew: exit %d\n%s", res.code, res.stderr)
+	}
+	recorded = string(upgraded.Cells["locked.tar.gz"].Files["package-lock.json"])
 
 	res = w.matrix(t, nil, "run", "--locked", "--out", w.out, specPath)
 	if res.code != 0 {
@@ -67,5 +92,11 @@ func TestLockAndLocked(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(filepath.Join(w.dir, lock.FileName)); string(after) != string(before) {
 		t.Error("a --locked run changed the lock file")
+	}
+	res = w.matrix(t, nil, "run", "--out", filepath.Join(w.dir, "out3"), specPath)
+	again, _ := lock.Read(lockPath)
+	if res.code != 0 || again == nil || again.Cells["locked.tar.gz"] == nil || string(again.Cells["locked.tar.gz"].Files["package-lock.json"]) == recorded ||
+		!strings.Contains(res.stderr, "recorded the lock_files of 1 cell") {
+		t.Errorf("a plain run with a stale entry did not resolve and record anew: exit %d\n%s", res.code, res.stderr)
 	}
 }

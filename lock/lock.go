@@ -263,7 +263,7 @@ func (f *File) Lookup(c plan.Cell) (*Entry, error) {
 		}
 	}
 	if len(unsafe) > 0 {
-		return nil, fmt.Errorf("%s: %w: it holds %s; record it again with `matrix lock`", c.Artifact, ErrUnsafe, strings.Join(unsafe, "; "))
+		return nil, fmt.Errorf("%s: %w: it holds %s; record it again with `matrix lock --upgrade`", c.Artifact, ErrUnsafe, strings.Join(unsafe, "; "))
 	}
 	return e, nil
 }

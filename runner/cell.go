@@ -100,7 +100,7 @@ func (r *run) openCell(engine executor.Executor, cell plan.Cell) (*cellBuild, er
 		}
 		return nil, err
 	}
-	if r.opts.Locked != nil {
+	if _, locked := r.opts.Locked[cell.Artifact]; locked {
 		env = append(env, "MATRIX_LOCKED=1")
 	}
 	b := &cellBuild{run: r, cell: cell, log: log, last: &tail{n: tailLines}, env: env, inputs: r.opts.Locked[cell.Artifact], redact: redactorFor(secrets)}

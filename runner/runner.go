@@ -45,8 +45,9 @@ type Options struct {
 	// Reuse skips a cell whose artifact in OutDir was built from the same inputs (its
 	// input hash, and the same passing test) and still hashes as recorded.
 	Reuse bool
-	// Locked, when not nil, holds per artifact name the files to put into the workdir
-	// before the script starts (matrix run --locked); containers then see MATRIX_LOCKED=1.
+	// Locked holds per artifact name the files to put into the workdir before the
+	// script starts (the cell's lock entry); the containers of those cells see
+	// MATRIX_LOCKED=1, the others resolve anew.
 	Locked map[string]executor.Files
 	Now    func() time.Time // for tests; nil: time.Now
 }

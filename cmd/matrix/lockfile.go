@@ -103,40 +103,67 @@ func (l *lazyRegistry) Packument(ctx context.Context, name string, full bool) (*
 	return l.client.Packument(ctx, name, full)
 }
 
-// lockedFiles checks, for --locked, every cell's lock entry before anything is built,
-// and lists all cells that cannot be built locked. Skipped cells need none.
-func lockedFiles(l *lockFile, cells []plan.Cell, locked bool) (map[string]executor.Files, error) {
-	if !locked {
-		return nil, nil
+// lockUse is how a command uses the cells' lock entries, as Cargo uses Cargo.lock.
+type lockUse int
+
+const (
+	// lockPrefer installs a cell from its entry when the entry is current, and
+	// resolves (and records) the others: a plain run, `matrix lock`.
+	lockPrefer lockUse = iota
+	// lockStrict installs every cell from its entry and fails before building when one
+	// is missing or stale: --locked, which never writes the lock.
+	lockStrict
+	// lockIgnore resolves every cell anew: `matrix lock --upgrade`.
+	lockIgnore
+)
+
+// lockedFiles returns, per artifact, the files to install a cell from (its entry's
+// lock_files), checking every cell before anything is built. An entry holding what no
+// build records (an edited lock) is refused in every use but lockIgnore; under
+// lockStrict a missing or stale one too, listing all such cells. Skipped cells and
+// cells without lock_files need none. The second result counts the cells that will
+// resolve anew because their entry is missing or stale.
+func lockedFiles(l *lockFile, cells []plan.Cell, use lockUse) (map[string]executor.Files, int, error) {
+	if use == lockIgnore {
+		return nil, 0, nil
 	}
-	if !l.exists {
-		return nil, fmt.Errorf("--locked: %s does not exist; record it with `matrix lock` or a run without --locked", l.path)
+	if use == lockStrict && !l.exists {
+		return nil, 0, fmt.Errorf("--locked: %s does not exist; record it with `matrix lock` or a run without --locked", l.path)
 	}
 	out := map[string]executor.Files{}
 	var problems []error
+	resolving := 0
 	for _, c := range cells {
-		if c.Skip != "" {
+		if c.Skip != "" || len(c.LockFiles) == 0 {
 			continue
 		}
 		// Exactly the cell's lock_files: an entry holding anything else is refused.
 		files, err := l.file.Inputs(c)
-		if err != nil {
+		switch {
+		case err == nil:
+			out[c.Artifact] = files
+		case use == lockPrefer && !errors.Is(err, lock.ErrUnsafe):
+			resolving++
+		default:
 			problems = append(problems, err)
-			continue
 		}
-		out[c.Artifact] = files
 	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("--locked: %s cannot be used:\n%w", l.path, errors.Join(problems...))
+		what := "--locked"
+		if use == lockPrefer {
+			what = "installing from the lock file"
+		}
+		return nil, 0, fmt.Errorf("%s: %s cannot be used:\n%w", what, l.path, errors.Join(problems...))
 	}
-	return out, nil
+	return out, resolving, nil
 }
 
-// recordLocks writes the lock files of the cells that succeeded into the lock file,
-// keeping the entries of other cells, and returns how many it recorded. A cell whose files cannot be recorded keeps its earlier entry, and the error says so
+// recordLocks writes the lock files of the cells that succeeded and were not
+// installed from the lock into the lock file, keeping the entries of other cells, and
+// returns how many it recorded. A cell whose files cannot be recorded keeps its earlier entry, and the error says so
 // after the others are written. Entries of cells the plan no longer has are dropped
 // (lock.File.Prune; whole: no target was named), and stderr says which.
-func recordLocks(l *lockFile, cells []plan.Cell, results []runner.Result, whole bool, stderr io.Writer) (int, error) {
+func recordLocks(l *lockFile, cells []plan.Cell, results []runner.Result, installed map[string]executor.Files, whole bool, stderr io.Writer) (int, error) {
 	n := 0
 	var problems []error
 	gone := l.file.Prune(cells, whole)
@@ -144,7 +171,9 @@ func recordLocks(l *lockFile, cells []plan.Cell, results []runner.Result, whole 
 		fmt.Fprintf(stderr, "matrix: %s: dropped the entries of %s the plan no longer builds: %s\n", l.path, plural(len(gone), "cell"), strings.Join(gone, ", "))
 	}
 	for _, r := range results {
-		if r.Err != nil || r.Skipped() || len(r.LockFiles) == 0 {
+		// A cell installed from its entry leaves the entry as it is, as cargo build
+		// leaves Cargo.lock.
+		if r.Err != nil || r.Skipped() || len(r.LockFiles) == 0 || installed[r.Cell.Artifact] != nil {
 			continue
 		}
 		if err := l.file.Record(r.Cell, r.Artifact.SHA256, r.LockFiles); err != nil {

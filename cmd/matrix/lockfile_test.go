@@ -11,32 +11,69 @@ import (
 	"github.com/matrixbuild/matrix/plan"
 )
 
-// TestLockedFilesAreTheDeclaredOnes: --locked hands each cell exactly its lock_files;
-// an entry holding another file (an .npmrc that redirects npm) stops the run before
-// anything is built, naming the entry and the file.
-func TestLockedFilesAreTheDeclaredOnes(t *testing.T) {
+// TestLockedFiles: each use of the lock, as Cargo uses Cargo.lock. A current entry
+// hands its cell exactly its lock_files; --locked (strict) refuses a missing or stale
+// entry, a plain run (prefer) resolves those cells anew; an entry holding another file
+// (an .npmrc that redirects npm) stops both before anything is built, naming the entry
+// and the file; matrix lock --upgrade (ignore) installs nothing from the lock.
+func TestLockedFiles(t *testing.T) {
 	cell := func(artifact string) plan.Cell {
 		return plan.Cell{Target: "t", Artifact: artifact, Script: "npm ci", Workdir: "/build", LockFiles: []string{"package.json", "package-lock.json"}}
 	}
 	declared := map[string][]byte{"package.json": []byte("{}\n"), "package-lock.json": []byte("{}\n")}
 	l := &lockFile{path: "matrix.lock.json", file: &lock.File{Cells: map[string]*lock.Entry{}}, exists: true}
-	l.file.Record(cell("good.tar.gz"), "", declared)
-
-	got, err := lockedFiles(l, []plan.Cell{cell("good.tar.gz")}, true)
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"good.tar.gz", "stale.tar.gz", "planted.tar.gz"} {
+		if err := l.file.Record(cell(name), "", declared); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if names := slices.Sorted(maps.Keys(got["good.tar.gz"])); !slices.Equal(names, []string{"package-lock.json", "package.json"}) {
-		t.Errorf("inputs of good.tar.gz = %v", names)
+	l.file.Cells["planted.tar.gz"].Files[".npmrc"] = lock.Content("registry=http://evil.example/\n")
+	stale := cell("stale.tar.gz")
+	stale.Script = "npm ci # edited"
+	noLockFiles := cell("plain.tar.gz")
+	noLockFiles.LockFiles = nil
+	skipped := cell("skipped.tar.gz")
+	skipped.Skip = "not supported"
+	tests := []struct {
+		name      string
+		use       lockUse
+		cells     []plan.Cell
+		installed []string
+		resolving int
+		err       string // a part of the error; "" for none
+	}{
+		{"strict, current", lockStrict, []plan.Cell{cell("good.tar.gz"), noLockFiles, skipped}, []string{"good.tar.gz"}, 0, ""},
+		{"strict, stale", lockStrict, []plan.Cell{cell("good.tar.gz"), stale}, nil, 0, "--locked: matrix.lock.json cannot be used:\nstale.tar.gz: the lock entry is stale"},
+		{"strict, missing", lockStrict, []plan.Cell{cell("new.tar.gz")}, nil, 0, "new.tar.gz: no entry in the lock file"},
+		{"strict, planted", lockStrict, []plan.Cell{cell("good.tar.gz"), cell("planted.tar.gz")}, nil, 0, `planted.tar.gz: the lock entry holds what a build never records: it holds ".npmrc"`},
+		{"prefer", lockPrefer, []plan.Cell{cell("good.tar.gz"), stale, cell("new.tar.gz"), noLockFiles, skipped}, []string{"good.tar.gz"}, 2, ""},
+		{"prefer, planted", lockPrefer, []plan.Cell{cell("good.tar.gz"), cell("planted.tar.gz")}, nil, 0, "installing from the lock file: matrix.lock.json cannot be used:\nplanted.tar.gz: the lock entry holds what a build never records"},
+		{"ignore", lockIgnore, []plan.Cell{cell("good.tar.gz"), cell("planted.tar.gz"), stale}, nil, 0, ""},
 	}
-
-	planted := maps.Clone(declared)
-	planted[".npmrc"] = []byte("registry=http://evil.example/\n")
-	l.file.Record(cell("planted.tar.gz"), "", planted)
-	_, err = lockedFiles(l, []plan.Cell{cell("good.tar.gz"), cell("planted.tar.gz")}, true)
-	if err == nil || !strings.Contains(err.Error(), `planted.tar.gz: the lock entry holds what a build never records: it holds ".npmrc"`) ||
-		!strings.Contains(err.Error(), "matrix.lock.json cannot be used") || strings.Contains(err.Error(), "good.tar.gz") {
-		t.Errorf("an entry with an .npmrc: %v", err)
+	for _, tt := range tests {
+		got, resolving, err := lockedFiles(l, tt.cells, tt.use)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) || strings.Contains(err.Error(), "good.tar.gz") {
+				t.Errorf("%s: err = %v, want %q not naming good.tar.gz", tt.name, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if names := slices.Sorted(maps.Keys(got)); !slices.Equal(names, tt.installed) || resolving != tt.resolving {
+			t.Errorf("%s: installs %v, resolves %d; want %v, %d", tt.name, names, resolving, tt.installed, tt.resolving)
+		}
+		for name, files := range got {
+			if names := slices.Sorted(maps.Keys(files)); !slices.Equal(names, []string{"package-lock.json", "package.json"}) {
+				t.Errorf("%s: inputs of %s = %v", tt.name, name, names)
+			}
+		}
+	}
+	l.exists = false
+	if _, _, err := lockedFiles(l, []plan.Cell{cell("good.tar.gz")}, lockStrict); err == nil || !strings.Contains(err.Error(), "matrix.lock.json does not exist") {
+		t.Errorf("strict without a lock file: %v", err)
 	}
 }
 

@@ -31,6 +31,7 @@ type runFlags struct {
 	allowDangling bool
 	quiet         bool
 	reuse         bool
+	upgrade       bool
 	engines       []string
 }
 
@@ -52,8 +53,10 @@ func newRunCmd() *cobra.Command {
 		Short: "Build every cell of the selected targets (all by default)",
 		Long: `Build every cell in a fresh Docker container, pack the collected tree into a
 reproducible artifact in the output directory, test it, and record the run in
-SHA256SUMS and manifest.json. FILE defaults to ./matrix.hcl. The cells' lock_files
-are recorded in matrix.lock.json next to FILE; --locked installs them instead.
+SHA256SUMS and manifest.json. FILE defaults to ./matrix.hcl. A cell whose entry in
+the lock file (NAME.lock.json beside NAME.hcl) is current installs from it
+(MATRIX_LOCKED=1); the others resolve anew and their lock_files are recorded.
+--locked installs every cell from the lock file and writes nothing to it.
 
 The Docker engine comes from the environment (DOCKER_HOST, DOCKER_TLS_VERIFY,
 DOCKER_CERT_PATH). SOURCE_DATE_EPOCH sets the timestamp inside artifacts.`,
@@ -67,7 +70,7 @@ DOCKER_CERT_PATH). SOURCE_DATE_EPOCH sets the timestamp inside artifacts.`,
 	fl.BoolVar(&f.allowDangling, "allow-dangling", false, "drop dangling symlinks from artifacts instead of failing the cell")
 	fl.BoolVar(&f.reuse, "reuse", false, "keep an artifact in the output directory that was built from the same inputs and still verifies (exact with --locked)")
 	// --locked, from specFlags, does more here than resolve from the lock.
-	fl.Lookup("locked").Usage = "install exactly what matrix.lock.json records (MATRIX_LOCKED=1 in the build), and answer npm_versions and npm_package from it only; fail if anything is missing or stale"
+	fl.Lookup("locked").Usage = "install every cell from the lock file (MATRIX_LOCKED=1 in the build) and answer npm_versions and npm_package from it only; fail if anything is missing or stale; never write the lock file"
 	return cmd
 }
 
@@ -75,11 +78,12 @@ func newLockCmd() *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
 		Use:   "lock [FILE] [TARGET...]",
-		Short: "Build the selected cells to record their lock_files in matrix.lock.json, keeping no artifact",
+		Short: "Record the lock_files of the selected cells whose lock entry is missing or stale (all with --upgrade), keeping no artifact",
 		Args:  wrapArgs(cobra.ArbitraryArgs),
 		RunE:  func(cmd *cobra.Command, args []string) error { return runBuild(cmd, args, f, true) },
 	}
 	f.register(cmd)
+	cmd.Flags().BoolVar(&f.upgrade, "upgrade", false, "resolve every selected cell anew, also those whose entry is current")
 	// matrix lock records what --locked would install; the flag is refused (check).
 	_ = cmd.Flags().MarkHidden("locked")
 	return cmd
@@ -101,9 +105,32 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	if len(cells) == 0 {
 		return fmt.Errorf("%s: the selected targets have no cells", path)
 	}
-	locked, err := lockedFiles(p.lock, cells, f.spec.locked)
+	use := lockPrefer
+	switch {
+	case f.spec.locked:
+		use = lockStrict
+	case f.upgrade:
+		use = lockIgnore
+	}
+	locked, resolving, err := lockedFiles(p.lock, cells, use)
 	if err != nil {
 		return err
+	}
+	if lockOnly && use == lockPrefer {
+		// matrix lock builds only what it has to record.
+		cells = slices.DeleteFunc(slices.Clone(cells), func(c plan.Cell) bool {
+			return c.Skip != "" || len(c.LockFiles) == 0 || locked[c.Artifact] != nil
+		})
+		if resolving == 0 {
+			if _, err := recordLocks(p.lock, p.cells, nil, nil, len(targets) == 0, cmd.ErrOrStderr()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "matrix: %s: every cell's entry is current (%d); `matrix lock --upgrade` resolves them anew\n", p.lock.path, len(locked))
+			return nil
+		}
+	}
+	if use == lockPrefer && len(locked) > 0 && !lockOnly {
+		fmt.Fprintf(cmd.ErrOrStderr(), "matrix: installing %s from %s (MATRIX_LOCKED=1), resolving %d anew\n", plural(len(locked), "cell"), p.lock.path, resolving)
 	}
 	if lockOnly {
 		tmp, err := os.MkdirTemp("", "matrix-lock-")
@@ -164,7 +191,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		printSummary(cmd.OutOrStdout(), f.out, runID, results)
 	}
 	if !f.spec.locked && ctx.Err() == nil {
-		n, lerr := recordLocks(p.lock, cells, results, len(targets) == 0, stderr)
+		n, lerr := recordLocks(p.lock, p.cells, results, locked, len(targets) == 0, stderr)
 		if n > 0 {
 			fmt.Fprintf(stderr, "matrix: recorded the lock_files of %d cell(s) in %s\n", n, p.lock.path)
 		}
