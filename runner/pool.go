@@ -30,6 +30,11 @@ func newPool(engines []executor.Executor, jobs int) *pool {
 func (p *pool) acquire(ctx context.Context, cell plan.Cell) (int, error) {
 	candidates := p.candidates(cell)
 	for {
+		// A stopped run starts nothing, even when a slot is free: the slot of a cell
+		// that failed is freed just before fail-fast stops the run.
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
 		p.mu.Lock()
 		best := -1
 		for _, i := range candidates {
