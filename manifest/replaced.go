@@ -26,17 +26,21 @@ type Replaced struct {
 	Stands bool
 }
 
-// String says what was found and what the next run does about it.
+// String says what was found, and what the next run (or a hand) does about it.
 func (r Replaced) String() string {
+	return r.File + ": " + r.why()
+}
+
+func (r Replaced) why() string {
 	switch {
 	case r.Stands && r.Earlier:
-		return fmt.Sprintf("%s is recorded; %s, the earlier file it replaced, is left over from a run that stopped before removing it: the next matrix run removes it", r.File, r.Entry)
+		return fmt.Sprintf("recorded as it is; %s, the earlier file it replaced, is left over: the next matrix run removes it", r.Entry)
 	case r.Stands:
-		return fmt.Sprintf("%s is recorded; %s is left over from the run that put it there: the next matrix run removes it", r.File, r.Entry)
+		return fmt.Sprintf("recorded as it is; %s is left over from the run that put it there: the next matrix run removes it", r.Entry)
 	case r.Earlier:
-		return fmt.Sprintf("%s was replaced by a run that stopped before recording it; the earlier file is %s: the next matrix run puts it back (or: mv %s %s)", r.File, r.Entry, r.Entry, r.File)
+		return fmt.Sprintf("replaced by a run that stopped before recording it; the earlier file is %s: the next matrix run puts it back (or by hand, in the directory: mv %s %s)", r.Entry, r.Entry, r.File)
 	default:
-		return fmt.Sprintf("%s was put there by a run that stopped before recording it, where there was no file before (%s says so): the next matrix run removes it (or: rm %s %s)", r.File, r.Entry, r.File, r.Entry)
+		return fmt.Sprintf("put there by a run that stopped before recording it, where there was no file before (%s says so): the next matrix run removes it (or by hand, in the directory: rm %s %s)", r.Entry, r.File, r.Entry)
 	}
 }
 

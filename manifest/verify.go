@@ -130,9 +130,9 @@ func Verify(ctx context.Context, dir string) (Report, error) {
 		// A replacement to undo over a listed artifact is why that artifact is not as
 		// recorded: a problem, with how to finish. The rest change nothing listed.
 		if !r.Stands && inManifest[r.File] {
-			rep.Problems = append(rep.Problems, Problem{r.File, r.String()})
+			rep.Problems = append(rep.Problems, Problem{r.File, r.why()})
 		} else {
-			rep.Notes = append(rep.Notes, Problem{r.File, r.String()})
+			rep.Notes = append(rep.Notes, Problem{r.File, r.why()})
 		}
 	}
 	for name := range sums {
