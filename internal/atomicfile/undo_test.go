@@ -182,3 +182,17 @@ func TestSetAsideFailing(t *testing.T) {
 		}
 	}
 }
+
+// TestUndoEntriesFitWhereTheLogTemporaryFits: the artifact name rule
+// (internal/filename.MaxLen) is made for the longest name a run derives, the
+// temporary of its log (".NAME.log.tmp-RANDOM"); an undo entry of the artifact is
+// no longer, so it fits too.
+func TestUndoEntriesFitWhereTheLogTemporaryFits(t *testing.T) {
+	const maxRandom = "4294967295"
+	logTemp := len("." + "NAME" + ".log" + tempMarker + maxRandom)
+	for _, kind := range []string{undoWas, undoNew} {
+		if n := len("." + "NAME" + tempMarker + kind + maxRandom); n > logTemp {
+			t.Errorf("undo entry %q: %d bytes, the log's temporary %d", kind, n, logTemp)
+		}
+	}
+}
