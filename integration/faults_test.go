@@ -451,3 +451,153 @@ func TestUnreadableManifestStopsRun(t *testing.T) {
 	}
 	checkRun(t, e, w, again.stderr, want{ok: []string{"good.tar.gz"}})
 }
+
+// changingTarget is a cell whose every build differs (random bytes): a rebuild
+// replaces its earlier artifact with another.
+func changingTarget() string {
+	return target("changing", `mkdir -p out; head -c 64 /dev/urandom > out/random`, "")
+}
+
+// skippedTarget is a target of n cells that are all skipped, with long reasons: they
+// take no time, and make the records some pages long.
+func skippedTarget(n int) string {
+	values := make([]string, n)
+	for i := range values {
+		values[i] = strconv.Itoa(i)
+	}
+	return fmt.Sprintf(`
+target "skipped" {
+  image    = %q
+  workdir  = "/build"
+  script   = "true"
+  collect  = "/build/out"
+  artifact = "skipped-${matrix.i}.tar.gz"
+  matrix   = { i = [%s] }
+  skip {
+    condition = true
+    reason    = "skipped so that the records of a run take pages: %s"
+  }
+}
+`, testImage, strings.Join(values, ", "), strings.Repeat("x", 200))
+}
+
+// TestDiskFullWhileReplacing is TestOutdirDiskFullWhileRecording with an artifact
+// that each run rebuilds with other bytes, and records of some 6 pages (skipped
+// cells): a 1 MiB tmpfs holding an earlier run's artifacts is filled so that each run
+// gets one page (4 KiB) more than the one before, from none, until a run gets
+// through, so that the disk fills at each step of a run, and in several runs after
+// the artifacts are published and before the records are. After each, the artifacts on disk are those the records
+// list (verify passes), an artifact a run could not record is not left (the new
+// cells' artifacts are on disk only when recorded), and no temporary is left. Before
+// undo entries, a run whose recording failed left the new changing.tar.gz beside
+// records of the earlier one.
+func TestDiskFullWhileReplacing(t *testing.T) {
+	needDocker(t)
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	t.Parallel()
+	w := newWorkspace(t)
+	os.MkdirAll(w.out, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", w.out).CombinedOutput(); err != nil {
+		t.Skipf("mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", w.out).Run() })
+
+	specPath := w.spec(t, changingTarget()+skippedTarget(50))
+	if res := w.matrixWithin(t, 2*time.Minute, "run", "--out", w.out, specPath); res.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", res.code, res.stderr)
+	}
+	filler := filepath.Join(w.out, "filler") // an unlisted file, which verify leaves alone
+	recordingFailed := 0
+	for pages := 0; ; pages++ {
+		if pages > 80 {
+			t.Fatalf("no run got through with %d free pages", pages)
+		}
+		cell := fmt.Sprintf("cell%d", pages)
+		w.spec(t, changingTarget()+target(cell, `mkdir -p out; echo `+cell+` > out/f`, "")+skippedTarget(50))
+		fill(t, filler, pages)
+		res := w.matrixWithin(t, 2*time.Minute, "run", "--out", w.out, specPath)
+		os.Remove(filler)
+		t.Logf("%d free pages: exit %d; %s", pages, res.code, lastLine(res.stderr))
+		if res.code != 0 && strings.Contains(res.stderr, "recording the run") {
+			recordingFailed++
+			if !strings.Contains(res.stderr, "no space left on device") {
+				t.Errorf("recording failed for another reason than the full disk:\n%s", res.stderr)
+			}
+		}
+		assertNoPartialFiles(t, w.out)
+		assertVerifies(t, w)
+		m := assertPair(t, w.out)
+		recorded := map[string]bool{}
+		for _, a := range m.Artifacts {
+			recorded[a.File] = true
+		}
+		if !recorded["changing.tar.gz"] {
+			t.Errorf("%d free pages: changing.tar.gz is no longer recorded", pages)
+		}
+		if _, err := os.Lstat(filepath.Join(w.out, cell+".tar.gz")); (err == nil) != recorded[cell+".tar.gz"] {
+			t.Errorf("%d free pages: %s.tar.gz recorded %v, on disk: %v", pages, cell, recorded[cell+".tar.gz"], err)
+		}
+		if res.code == 0 {
+			if m.RunID != runID(res.stderr) {
+				t.Errorf("the run got through, and the manifest is run %s's", m.RunID)
+			}
+			break
+		}
+	}
+	if recordingFailed < 2 {
+		t.Errorf("%d runs failed while recording, want several", recordingFailed)
+	}
+}
+
+// TestKilledRunBetweenPublishingAndRecording kills a run with SIGKILL after it
+// replaced changing.tar.gz and while another cell still runs, so before it recorded
+// anything: verify then reports the replacement, saying that the next run puts the
+// earlier file back, and the next run (which does not build changing.tar.gz) does so
+// and says so; the artifact is then the earlier build, recorded, and verify passes.
+func TestKilledRunBetweenPublishingAndRecording(t *testing.T) {
+	e := needDocker(t)
+	t.Parallel()
+	w := newWorkspace(t)
+	specPath := w.spec(t, changingTarget())
+	if res := w.matrix(t, nil, "run", "--out", w.out, specPath); res.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", res.code, res.stderr)
+	}
+	earlier, err := os.ReadFile(filepath.Join(w.out, "changing.tar.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	w.spec(t, changingTarget()+slowTarget())
+	p := w.start(t, nil, "run", "--out", w.out, specPath)
+	p.waitFor(t, time.Minute, "ok   changing.tar.gz", "[slow.tar.gz] sleeping-now")
+	killed := runID(p.stderr.String())
+	p.cmd.Process.Kill()
+	p.wait(t, 10*time.Second)
+	if now, _ := os.ReadFile(filepath.Join(w.out, "changing.tar.gz")); bytes.Equal(now, earlier) {
+		t.Fatal("the killed run did not replace changing.tar.gz")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := w.command(ctx, nil, "verify", w.out).CombinedOutput()
+	if want := "changing.tar.gz: replaced by a run that stopped before recording it; the earlier file is .changing.tar.gz.tmp-was-"; err == nil || !strings.Contains(string(out), want) ||
+		!strings.Contains(string(out), "the next matrix run puts it back") {
+		t.Errorf("verify after the kill: %v, output lacks %q and how to finish:\n%s", err, want, out)
+	}
+
+	w.spec(t, goodTarget())
+	res := w.matrix(t, nil, "run", "--out", w.out, specPath)
+	if res.code != 0 {
+		t.Fatalf("the next run: exit %d\n%s", res.code, res.stderr)
+	}
+	if want := "matrix: put back the earlier changing.tar.gz: its replacement was never recorded"; !strings.Contains(res.stderr, want) {
+		t.Errorf("the next run's stderr lacks %q:\n%s", want, res.stderr)
+	}
+	if now, _ := os.ReadFile(filepath.Join(w.out, "changing.tar.gz")); !bytes.Equal(now, earlier) {
+		t.Error("changing.tar.gz is not the earlier build")
+	}
+	assertNoContainers(t, e, killed)
+	checkRun(t, e, w, res.stderr, want{ok: []string{"changing.tar.gz", "good.tar.gz"}})
+}

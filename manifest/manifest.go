@@ -26,6 +26,39 @@
 // the directory puts it in place (Record.Complete) before it cleans up temporaries,
 // and Verify checks the artifacts against it. A manifest written before the field
 // existed belongs with the SHA256SUMS that Write makes of its artifacts.
+//
+// # Artifacts and records agree
+//
+// A run publishes each artifact when its cell is done and writes the records last, so
+// a run stopped in between (a full disk while recording, a kill) would leave a new
+// artifact beside records of the one it replaced. So each replacement stays undoable
+// until the records are committed: before the staged artifact is renamed over
+// OUT/NAME, the runner makes an undo entry (atomicfile.SetAside, directory synced):
+// .NAME.tmp-was-N, a second name of the earlier file (or the file itself, renamed,
+// where there are no hard links), or an empty .NAME.tmp-new-N when there was no file.
+// Once the records are written, the entries go. The record on disk decides what an
+// entry left behind means (Record.Replaced): the replacement stands when the record
+// lists NAME and the file hashes as listed; otherwise it is undone, the earlier file
+// renamed back, or NAME removed when there was none. Stopped at each step, for an
+// artifact that replaces a recorded one (R0: the earlier records, R1: this run's):
+//
+//	stopped after                          on disk                       the next run, or the run itself when recording fails
+//	staging .NAME.tmp-N                    NAME=old, R0                  removes the temporary
+//	SetAside (link, dir synced)            NAME=old, entry=old, R0       stands (R0 lists old): removes the entry
+//	renaming the staged file over NAME     NAME=new, entry=old, R0       undoes: entry renamed to NAME
+//	writing the records' temporaries       the same, and temporaries     undoes; removes the temporaries
+//	renaming SHA256SUMS                    NAME=new, R1 pending          completes R1; stands (R1 lists new): removes the entry
+//	renaming manifest.json                 NAME=new, R1                  stands: removes the entry
+//	removing the entries                   NAME=new, R1                  nothing left to do
+//
+// Without hard links, NAME is missing between SetAside and the rename; R0 lists it,
+// and the entry holds it, so it is undone. A new artifact (a .NAME.tmp-new-N entry)
+// that no committed record lists is removed: it was never recorded, and the
+// directory is then as it was before the run. The run does this itself when writing
+// its records fails, except for what the record on disk already vouches for (a new
+// record left pending: the next run completes it and removes those entries). Verify
+// changes nothing: it reports a replacement to undo over a listed artifact as a
+// problem that says what the next run does, and the other entries as notes.
 package manifest
 
 import (

@@ -52,12 +52,17 @@ type Report struct {
 	// Pending is the temporary name of the manifest the artifacts were checked
 	// against, when a writer stopped before renaming it to manifest.json (Record).
 	Pending string
+	// Notes are what a run left that is not a problem of the records: replacements
+	// it did not settle that leave every listed artifact as recorded (Replaced).
+	Notes []Problem
 }
 
 // Verify re-hashes every artifact that dir's record (ReadRecord: manifest.json and
 // SHA256SUMS, or the pending manifest) lists and returns one Problem per missing,
-// changed, not regular or inconsistently recorded file, and one for a SHA256SUMS that
-// does not belong to the manifest. The error is for a directory that cannot be
+// changed, not regular or inconsistently recorded file, one for a SHA256SUMS that
+// does not belong to the manifest, and one per replacement that a stopped run left to
+// undo over a listed artifact (Record.Replaced), saying how to finish it; the other
+// replacements it left are Notes. It changes nothing. The error is for a directory that cannot be
 // verified at all (no manifest, unreadable sums), or ctx's.
 func Verify(ctx context.Context, dir string) (Report, error) {
 	rec, err := ReadRecord(dir)
@@ -116,6 +121,19 @@ func Verify(ctx context.Context, dir string) (Report, error) {
 			rep.Problems = append(rep.Problems, Problem{a.File, err.Error()})
 		}
 		rep.Checked++
+	}
+	replaced, err := rec.replaced(ctx, root)
+	if err != nil {
+		return rep, err
+	}
+	for _, r := range replaced {
+		// A replacement to undo over a listed artifact is why that artifact is not as
+		// recorded: a problem, with how to finish. The rest change nothing listed.
+		if !r.Stands && inManifest[r.File] {
+			rep.Problems = append(rep.Problems, Problem{r.File, r.why()})
+		} else {
+			rep.Notes = append(rep.Notes, Problem{r.File, r.why()})
+		}
 	}
 	for name := range sums {
 		if !inManifest[name] {

@@ -50,11 +50,11 @@ func (r *run) reusable(ctx context.Context, file, inputHash, testDef string) *ma
 // When ctx has ended (the run was interrupted), a file not hashed yet keeps its
 // record if it is still a regular file of the recorded size: the run stops promptly
 // without forgetting what the previous run recorded, and the next run hashes it.
-func (r *run) carriedOver(ctx context.Context, built map[string]bool, skipped map[string]string) []manifest.Artifact {
+func (r *run) carriedOver(ctx context.Context, built map[string]manifest.Artifact, skipped map[string]string) []manifest.Artifact {
 	var kept []manifest.Artifact
 	for _, file := range slices.Sorted(maps.Keys(r.previous)) {
 		a := r.previous[file]
-		if built[file] || filename.Check(file) != nil {
+		if _, ok := built[file]; ok || filename.Check(file) != nil {
 			continue
 		}
 		if cell, ok := skipped[cellKey(a.Target, a.Axes)]; ok {

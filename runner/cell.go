@@ -246,7 +246,7 @@ func (b *cellBuild) publish() error {
 	if err := b.durable(b.cell.Artifact, b.log.commit()); err != nil {
 		return err
 	}
-	if err := b.durable(b.cell.Artifact, b.staged.Commit()); err != nil {
+	if err := b.durable(b.cell.Artifact, b.replace(b.staged, b.cell.Artifact)); err != nil {
 		return fmt.Errorf("publishing the artifact: %w", err)
 	}
 	return nil

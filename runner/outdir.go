@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -22,13 +23,14 @@ const claimName = ".matrix.lock"
 // prepareOutDir gets the output directory ready before anything is built: it creates
 // it, claims it for this run, makes sure that logs/ is a directory of its own, checks
 // that its record is still the one recs were read from, completes a record that an
-// interrupted run left pending, and removes what a killed run left. release gives the
+// interrupted run left pending, settles or undoes the artifacts it put in place
+// (finishReplacements), and removes what a killed run left. release gives the
 // directory up.
 //
 // Everything in the directory is opened without following links and only when it is
 // what the run expects (atomicfile.OpenRegular): the directory may come from a cache
 // or another user, and a link planted in it must not make the run write elsewhere.
-func (r *run) prepareOutDir(recs *Records) (release func(), err error) {
+func (r *run) prepareOutDir(ctx context.Context, recs *Records) (release func(), err error) {
 	dir := r.opts.OutDir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
@@ -62,11 +64,15 @@ func (r *run) prepareOutDir(recs *Records) (release func(), err error) {
 		fmt.Fprintf(r.progress, "matrix: completed the records of run %s, which stopped between writing %s and %s\n",
 			recs.rec.Manifest.RunID, manifest.SumsName, manifest.FileName)
 	}
+	r.out = root
+	if err := r.finishReplacements(ctx, recs.rec); err != nil {
+		release()
+		return nil, fmt.Errorf("finishing the artifacts an interrupted run put in place but did not record: %w", err)
+	}
 	if removed := removePartialFiles(root); len(removed) > 0 {
 		fmt.Fprintf(r.progress, "removed %d partial file(s) left by an interrupted run: %s\n",
 			len(removed), strings.Join(removed, ", "))
 	}
-	r.out = root
 	r.previous = recs.artifacts
 	return release, nil
 }
@@ -131,7 +137,8 @@ func checkLogDir(root *os.Root) error {
 // removePartialFiles deletes the temporary files of a run that was killed before it
 // could clean up (artifacts being packed or tested, logs being written, spools,
 // records being written); only called while the directory is claimed, and after a
-// pending record was completed.
+// pending record was completed. Undo entries are not partial files: they are the
+// earlier artifacts that finishReplacements puts back, and stay until it does.
 func removePartialFiles(root *os.Root) []string {
 	var removed []string
 	for _, sub := range []string{".", logDir} {
@@ -146,7 +153,8 @@ func removePartialFiles(root *os.Root) []string {
 		}
 		for _, e := range entries {
 			name := path.Join(sub, e.Name())
-			if e.Type().IsRegular() && atomicfile.IsTemp(e.Name()) && root.Remove(name) == nil {
+			_, _, undo := atomicfile.UndoOf(e.Name())
+			if e.Type().IsRegular() && atomicfile.IsTemp(e.Name()) && !undo && root.Remove(name) == nil {
 				removed = append(removed, name)
 			}
 		}

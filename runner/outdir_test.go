@@ -200,10 +200,11 @@ func TestRunDoesNotRecordTheArtifactOfASkippedCell(t *testing.T) {
 // directory again (and fails the run if that fails too).
 func TestRunRecordsAnArtifactWhoseRenameIsNotDurableYet(t *testing.T) {
 	opts := options(t)
-	failed := false
+	renamed, failed := false, false
 	atomicfile.Fault = func(step, path string) error {
-		if step == "syncdir" && path == opts.OutDir && !failed {
-			failed = true // the first sync of OUT: after the artifact's rename
+		renamed = renamed || step == "rename" && path == filepath.Join(opts.OutDir, "a.tar.gz")
+		if step == "syncdir" && path == opts.OutDir && renamed && !failed {
+			failed = true // the sync of OUT after the artifact's rename
 			return syscall.EIO
 		}
 		return nil

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -88,6 +89,9 @@ type run struct {
 	// run read it, by file name (Records).
 	previous map[string]manifest.Artifact
 	out      *os.Root // the output directory, once it is claimed
+
+	mu       sync.Mutex
+	replaced []replacement // the artifacts this run put in place, until it settles them
 }
 
 func newRun(opts Options) *run {
@@ -128,7 +132,7 @@ func Run(ctx context.Context, engines []executor.Executor, cells []plan.Cell, re
 		return nil, err
 	}
 	r := newRun(opts)
-	release, err := r.prepareOutDir(recs)
+	release, err := r.prepareOutDir(ctx, recs)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +226,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 			toBuild++
 		}
 	}
-	built := map[string]bool{}
+	built := map[string]manifest.Artifact{}
 	skipped := map[string]string{} // cellKey: the cell's name
 	for _, res := range results {
 		if res.Skipped() {
@@ -232,7 +236,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 		}
 		if res.Err == nil {
 			m.Artifacts = append(m.Artifacts, *res.Artifact)
-			built[res.Artifact.File] = true
+			built[res.Artifact.File] = *res.Artifact
 			continue
 		}
 		m.Failed = append(m.Failed, failure(res))
@@ -242,8 +246,13 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 		runErr.Failed++
 	}
 	m.Artifacts = append(m.Artifacts, r.carriedOver(ctx, built, skipped)...)
-	if err := manifest.Write(r.opts.OutDir, m); err != nil {
-		return fmt.Errorf("recording the run: %w", err)
+	werr := manifest.Write(r.opts.OutDir, m)
+	serr := r.settle(werr, built)
+	if werr != nil {
+		if serr != nil {
+			werr = fmt.Errorf("%w; %v", werr, serr)
+		}
+		return fmt.Errorf("recording the run: %w", werr)
 	}
 	if runErr != nil {
 		return runErr

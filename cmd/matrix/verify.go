@@ -29,6 +29,9 @@ func newVerifyCmd() *cobra.Command {
 				fmt.Fprintf(stderr, "%s: a run stopped between writing %s and %s: checking against the manifest it left complete, %s; the next matrix run into %s puts it in place\n",
 					dir, manifest.SumsName, manifest.FileName, rep.Pending, dir)
 			}
+			for _, n := range rep.Notes {
+				fmt.Fprintf(stderr, "%s: note: %s\n", dir, n)
+			}
 			for _, p := range rep.Problems {
 				fmt.Fprintf(stderr, "%s: %s\n", dir, p)
 			}

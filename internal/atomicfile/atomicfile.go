@@ -2,8 +2,10 @@
 // never a torn file, and so that the new content survives a crash once the call
 // returns: a temporary file in the same directory, fsync, rename, fsync of the
 // directory. It also owns the names of those temporary files, so that the clean-up of
-// an interrupted run can recognise them (IsTemp), and opens the files that are
-// already in a directory only when they are what they claim to be (OpenRegular).
+// an interrupted run can recognise them (IsTemp), keeps a replaced file undoable until
+// what vouches for its replacement is committed (SetAside, Settle, Undo), and opens
+// the files that are already in a directory only when they are what they claim to be
+// (OpenRegular).
 //
 // Every step goes through an os.Root of the directory: a temporary is created with
 // O_EXCL (never through a link planted under its name), a rename replaces a link
@@ -38,7 +40,7 @@ func IsTempOf(name, dest string) bool {
 }
 
 // Fault is for tests only. When set, every step that changes the disk first calls it
-// with the step ("create", "write", "sync", "rename", "remove", "syncdir") and the
+// with the step ("create", "write", "sync", "link", "rename", "remove", "syncdir") and the
 // path the step changes; an error it returns fails the step, undone, as a full or
 // failing disk would. A test that sets it must not run in parallel with others.
 var Fault func(step, path string) error
