@@ -12,3 +12,10 @@ type TestError struct {
 
 func (e *TestError) Error() string { return e.Err.Error() }
 func (e *TestError) Unwrap() error { return e.Err }
+
+// RecordError is a run whose records (manifest.json and SHA256SUMS) were not written:
+// the directory keeps the records it had, and Err says why.
+type RecordError struct{ Err error }
+
+func (e *RecordError) Error() string { return "recording the run: " + e.Err.Error() }
+func (e *RecordError) Unwrap() error { return e.Err }

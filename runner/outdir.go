@@ -46,9 +46,15 @@ func (r *run) prepareOutDir(recs *Records) (release func(), err error) {
 		unclaim()
 		root.Close()
 	}
-	if err := checkLogDir(root); err != nil {
+	logs, err := openLogDir(root)
+	if err != nil {
 		release()
 		return nil, err
+	}
+	release = func() {
+		logs.Close()
+		unclaim()
+		root.Close()
 	}
 	if err := recs.unchanged(); err != nil {
 		release()
@@ -62,11 +68,11 @@ func (r *run) prepareOutDir(recs *Records) (release func(), err error) {
 		fmt.Fprintf(r.progress, "matrix: completed the records of run %s, which stopped between writing %s and %s\n",
 			recs.rec.Manifest.RunID, manifest.SumsName, manifest.FileName)
 	}
-	if removed := removePartialFiles(root); len(removed) > 0 {
+	if removed := removePartialFiles(root, logs); len(removed) > 0 {
 		fmt.Fprintf(r.progress, "removed %d partial file(s) left by an interrupted run: %s\n",
 			len(removed), strings.Join(removed, ", "))
 	}
-	r.out = root
+	r.out, r.logs = root, logs
 	r.previous = recs.artifacts
 	return release, nil
 }
@@ -106,36 +112,33 @@ func claimOutDir(root *os.Root) (release func(), err error) {
 	}, nil
 }
 
-// checkLogDir makes OUT/logs, or makes sure that it is a directory: a link there
-// would send the logs, and the cells' output in them, wherever it points.
-func checkLogDir(root *os.Root) error {
-	path := filepath.Join(root.Name(), logDir)
-	err := root.Mkdir(logDir, 0o755)
-	if err == nil {
-		return nil
+// openLogDir makes OUT/logs, or makes sure that it is a directory, and opens it once
+// for the whole run (atomicfile.OpenDir): a link there, planted before the run or
+// swapped in while it runs, would send the logs, and the cells' output in them,
+// wherever it points.
+func openLogDir(root *os.Root) (*os.Root, error) {
+	if err := root.Mkdir(logDir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("output directory: %w", err)
 	}
-	if !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("output directory: %w", err)
+	logs, err := atomicfile.OpenDir(root, logDir)
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, atomicfile.ErrNotDir) && errors.As(err, &pe):
+		return nil, fmt.Errorf("%s is %v; matrix writes the logs into a directory of its own there: move it away", pe.Path, pe.Err)
+	case err != nil:
+		return nil, fmt.Errorf("output directory: %w", err)
 	}
-	info, err := root.Lstat(logDir)
-	if err != nil {
-		return fmt.Errorf("output directory: %w", err)
-	}
-	if !info.IsDir() {
-		return fmt.Errorf("%s is not a directory but %s; matrix writes the logs into a directory of its own there: move it away",
-			path, atomicfile.Kind(info.Mode()))
-	}
-	return nil
+	return logs, nil
 }
 
 // removePartialFiles deletes the temporary files of a run that was killed before it
 // could clean up (artifacts being packed or tested, logs being written, spools,
 // records being written); only called while the directory is claimed, and after a
 // pending record was completed.
-func removePartialFiles(root *os.Root) []string {
+func removePartialFiles(root, logs *os.Root) []string {
 	var removed []string
-	for _, sub := range []string{".", logDir} {
-		d, err := root.Open(sub)
+	for sub, dir := range map[string]*os.Root{".": root, logDir: logs} {
+		d, err := dir.Open(".")
 		if err != nil {
 			continue
 		}
@@ -145,9 +148,8 @@ func removePartialFiles(root *os.Root) []string {
 			continue
 		}
 		for _, e := range entries {
-			name := path.Join(sub, e.Name())
-			if e.Type().IsRegular() && atomicfile.IsTemp(e.Name()) && root.Remove(name) == nil {
-				removed = append(removed, name)
+			if e.Type().IsRegular() && atomicfile.IsTemp(e.Name()) && dir.Remove(e.Name()) == nil {
+				removed = append(removed, path.Join(sub, e.Name()))
 			}
 		}
 	}

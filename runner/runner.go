@@ -87,6 +87,7 @@ type run struct {
 	// run read it, by file name (Records).
 	previous map[string]manifest.Artifact
 	out      *os.Root // the output directory, once it is claimed
+	logs     *os.Root // its logs/, opened once: every log is created through it
 }
 
 func newRun(opts Options) *run {
@@ -106,7 +107,7 @@ func newRun(opts Options) *run {
 	if r.progress == nil {
 		r.progress = io.Discard
 	}
-	r.progress = &syncWriter{w: r.progress}
+	r.progress = &progressWriter{w: r.progress}
 	return r
 }
 
@@ -234,7 +235,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 			built[res.Artifact.File] = true
 			continue
 		}
-		m.Failed = append(m.Failed, failure(res))
+		m.Failed = append(m.Failed, r.failure(res))
 		if runErr == nil {
 			runErr = &RunError{Total: toBuild, First: fmt.Errorf("%s: %w", shown(res.Cell.Artifact), res.Err)}
 		}
@@ -242,7 +243,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 	}
 	m.Artifacts = append(m.Artifacts, r.carriedOver(ctx, built, skipped)...)
 	if err := manifest.Write(r.opts.OutDir, m); err != nil {
-		return fmt.Errorf("recording the run: %w", err)
+		return &RecordError{Err: err}
 	}
 	if runErr != nil {
 		return runErr
@@ -251,7 +252,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 }
 
 // failure is the manifest's record of a cell that produced no artifact.
-func failure(res Result) manifest.Failure {
+func (r *run) failure(res Result) manifest.Failure {
 	f := manifest.Failure{
 		Artifact: res.Cell.Artifact,
 		Target:   res.Cell.Target,
@@ -259,7 +260,7 @@ func failure(res Result) manifest.Failure {
 		Error:    res.Err.Error(),
 	}
 	if filename.Check(res.Cell.Artifact) == nil {
-		f.Log = logName(res.Cell) // a cell refused for its name has no log
+		f.Log = r.failedLog(res.Cell) // a cell refused for its name has no log
 	}
 	var te *TestError
 	if errors.As(res.Err, &te) {

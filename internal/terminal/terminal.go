@@ -5,7 +5,9 @@
 package terminal
 
 import (
+	"bytes"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -36,6 +38,29 @@ func AppendEscaped(dst, p []byte) []byte {
 		p = p[n:]
 	}
 	return dst
+}
+
+// AppendEscapedLines appends p to dst escaped as AppendEscaped does, but for its
+// newlines, which it keeps: for text of several lines whose line breaks are ours (an
+// error quoting a script's last lines, one per line).
+func AppendEscapedLines(dst, p []byte) []byte {
+	for {
+		line, rest, more := bytes.Cut(p, []byte("\n"))
+		dst = AppendEscaped(dst, line)
+		if !more {
+			return dst
+		}
+		dst = append(dst, '\n')
+		p = rest
+	}
+}
+
+// EscapeLines is AppendEscapedLines for a string.
+func EscapeLines(s string) string {
+	if !needsEscape(strings.ReplaceAll(s, "\n", "")) {
+		return s
+	}
+	return string(AppendEscapedLines(nil, []byte(s)))
 }
 
 func needsEscape(s string) bool {
