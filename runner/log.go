@@ -18,8 +18,9 @@ import (
 // output directory's disk. Past it the log's lines are counted, not written, and the
 // log says how many bytes it left out; the progress output still gets every line, and
 // the cell's result does not change. It is not configurable: 64 MiB is more than any
-// npm install prints, and what is left out is the end of a runaway stream.
-const maxLogBytes = 64 << 20
+// npm install prints, and what is left out is the end of a runaway stream. (A
+// variable only so that tests can lower it.)
+var maxLogBytes int64 = 64 << 20
 
 // failedSuffix names the log of a failed attempt at a cell whose earlier artifact the
 // records keep: logs/NAME.log.failed, so that logs/NAME.log stays the log of the bytes

@@ -16,6 +16,8 @@ import (
 
 	"github.com/matrixbuild/matrix/engine"
 	"github.com/matrixbuild/matrix/executor"
+	"github.com/matrixbuild/matrix/internal/terminal"
+	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/pack"
 	"github.com/matrixbuild/matrix/plan"
 	"github.com/matrixbuild/matrix/runner"
@@ -161,7 +163,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		Reuse:         f.reuse,
 	})
 	if results != nil && !lockOnly {
-		printSummary(cmd.OutOrStdout(), f.out, runID, results)
+		printSummary(cmd.OutOrStdout(), f.out, runID, results, err)
 	}
 	if !f.spec.locked && ctx.Err() == nil {
 		if n, lerr := recordLocks(p.lock, results); lerr != nil {
@@ -286,31 +288,44 @@ func cellCount(cells []plan.Cell) string {
 }
 
 // printSummary prints one line per cell, in plan order, and a count; skipped cells
-// with their reason.
-func printSummary(w io.Writer, out, runID string, results []runner.Result) {
+// with their reason. The last line names the manifest only if the run wrote its
+// records (err is Run's error), and otherwise says why it did not. Every value is
+// escaped (tableRow): an error may quote a container's output or an engine.
+func printSummary(w io.Writer, out, runID string, results []runner.Result, err error) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	failed, reused, skipped := 0, 0, 0
 	for _, r := range results {
+		var row []string
 		switch {
 		case r.Skipped():
 			skipped++
-			fmt.Fprintf(tw, "skipped\t%s\t%s\n", r.Cell.Name(), r.Cell.Skip)
+			row = []string{"skipped", r.Cell.Name(), r.Cell.Skip}
 		case r.Err != nil:
 			failed++
-			fmt.Fprintf(tw, "FAILED\t%s\t%s\n", r.Cell.Artifact, firstLine(r.Err.Error()))
+			row = []string{"FAILED", r.Cell.Artifact, firstLine(r.Err.Error())}
 		case r.Artifact.RunID != runID:
 			reused++
-			fmt.Fprintf(tw, "reused\t%s\tsha256:%s\n", r.Artifact.File, r.Artifact.SHA256)
+			row = []string{"reused", r.Artifact.File, "sha256:" + r.Artifact.SHA256}
 		default:
-			fmt.Fprintf(tw, "ok\t%s\tsha256:%s\n", r.Artifact.File, r.Artifact.SHA256)
+			row = []string{"ok", r.Artifact.File, "sha256:" + r.Artifact.SHA256}
 		}
+		fmt.Fprintln(tw, tableRow(row))
 	}
 	tw.Flush()
 	counts := fmt.Sprintf("%d built, %d reused, %d failed", len(results)-failed-reused-skipped, reused, failed)
 	if skipped > 0 {
 		counts += fmt.Sprintf(", %d skipped", skipped)
 	}
-	fmt.Fprintf(w, "%s; manifest: %s\n", counts, filepath.Join(out, "manifest.json"))
+	path := filepath.Join(out, manifest.FileName)
+	var recErr *runner.RecordError
+	switch {
+	case errors.As(err, &recErr) && recErr.InPlace():
+		fmt.Fprintf(w, "%s; manifest: %s (%s)\n", counts, path, terminal.EscapeLines(recErr.Err.Error()))
+	case errors.As(err, &recErr):
+		fmt.Fprintf(w, "%s; %s not written: %s\n", counts, path, terminal.EscapeLines(recErr.Err.Error()))
+	default:
+		fmt.Fprintf(w, "%s; manifest: %s\n", counts, path)
+	}
 }
 
 func firstLine(s string) string {
