@@ -245,14 +245,16 @@ func connectEngines(ctx context.Context, hosts []string, pull engine.PullPolicy)
 func sweepEngines(ctx context.Context, engines []*engine.Engine, stderr io.Writer) ([]executor.Executor, error) {
 	executors := make([]executor.Executor, len(engines))
 	for i, eng := range engines {
-		eng.Warnings = stderr
+		eng.Warnings = escapedLines{stderr}
 		executors[i] = eng
 		left, err := eng.RemoveLeftovers(ctx)
 		if err != nil {
 			return nil, err
 		}
 		for _, l := range left {
-			fmt.Fprintf(stderr, "matrix: removed container %.12s of an earlier run (%s) that was killed: %s\n", l.ID, l.Run, l.Cell)
+			// Labels are the engine's to report: any client of it may have set them.
+			fmt.Fprintf(stderr, "matrix: removed container %.12s of an earlier run (%s) that was killed: %s\n",
+				terminal.Escape(l.ID), terminal.Escape(l.Run), terminal.Escape(l.Cell))
 		}
 	}
 	return executors, nil
@@ -264,10 +266,10 @@ func closeEngines(engines []*engine.Engine, stderr io.Writer) {
 	for _, eng := range slices.Backward(engines) {
 		left, err := eng.RemoveOwn()
 		for _, l := range left {
-			fmt.Fprintf(stderr, "matrix: removed container %.12s (%s) left by a cancelled request\n", l.ID, l.Cell)
+			fmt.Fprintf(stderr, "matrix: removed container %.12s (%s) left by a cancelled request\n", terminal.Escape(l.ID), terminal.Escape(l.Cell))
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "matrix: checking %s for containers left behind: %v\n", eng.Name(), err)
+			fmt.Fprintf(stderr, "matrix: checking %s for containers left behind: %s\n", eng.Name(), terminal.EscapeLines(err.Error()))
 		}
 		eng.Close()
 	}
@@ -335,6 +337,17 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// escapedLines writes whole lines of text that may quote an engine (its warnings)
+// escaped, their newlines kept.
+type escapedLines struct{ w io.Writer }
+
+func (e escapedLines) Write(p []byte) (int, error) {
+	if _, err := e.w.Write(terminal.AppendEscapedLines(nil, p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // statusOnly drops the containers' prefixed output lines and keeps the tool's own.
