@@ -8,12 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"time"
 
 	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/internal/atomicfile"
-	"github.com/matrixbuild/matrix/internal/terminal"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/pack"
 	"github.com/matrixbuild/matrix/plan"
@@ -89,7 +89,7 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 // openCell opens the cell's log and the line writer that feeds it. A pass_env value
 // too short to redact fails the cell before anything of it runs.
 func (r *run) openCell(engine executor.Executor, cell plan.Cell) (*cellBuild, error) {
-	log, err := createLog(r.opts.OutDir, cell)
+	log, err := createLog(r.logs, cell, path.Base(r.failedLog(cell)))
 	if err != nil {
 		return nil, err
 	}
@@ -104,12 +104,12 @@ func (r *run) openCell(engine executor.Executor, cell plan.Cell) (*cellBuild, er
 		env = append(env, "MATRIX_LOCKED=1")
 	}
 	b := &cellBuild{run: r, cell: cell, log: log, last: &tail{n: tailLines}, env: env, inputs: r.opts.Locked[cell.Artifact], redact: redactorFor(secrets)}
-	prefix := []byte("[" + cell.Artifact + "] ")
+	prefix := "[" + cell.Artifact + "] "
 	b.lines = newLineWriter(b.redact, func(line []byte) {
 		b.last.add(line)
 		log.Write(append(append([]byte{}, line...), '\n'))
-		// The terminal gets the line escaped: the container's output must not steer it.
-		r.progress.Write(append(terminal.AppendEscaped(append([]byte{}, prefix...), line), '\n'))
+		// The progress output escapes it (progressWriter): a line holds no newline.
+		r.progress.Write(append(append([]byte(prefix), line...), '\n'))
 	})
 	b.exec = executor.Retry(engine, cell.Retries, b.lines)
 	return b, nil
@@ -143,7 +143,7 @@ func (b *cellBuild) fail(ctx, gctx, cctx context.Context, err error) error {
 	var exit *executor.ExitError
 	if errors.As(err, &exit) {
 		if t := b.last.String(); t != "" {
-			err = fmt.Errorf("%w; last lines of %s:\n%s", err, logName(b.cell), indent(t))
+			err = fmt.Errorf("%w; last lines of %s:\n%s", err, b.failedLog(b.cell), indent(t))
 		}
 	}
 	if lerr := b.log.end(why); lerr != nil && !errors.Is(err, lerr) {
@@ -200,7 +200,7 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 			b.staged.Abort() // an earlier attempt's
 		}
 		var err error
-		if b.staged, err = atomicfile.Create(b.opts.OutDir, cell.Artifact); err != nil {
+		if b.staged, err = atomicfile.CreateIn(b.out, cell.Artifact); err != nil {
 			return err
 		}
 		packed, err = pack.WriteHashed(ctx, b.staged, r, packOpts)
@@ -238,11 +238,16 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 	}, lockFiles, nil
 }
 
-// publish puts the cell's log in place, then renames the staged artifact to
-// OUT/<artifact>: an artifact never points at a log that is not on disk, and a cell
-// whose log could not be written fails before its earlier artifact is replaced.
+// publish syncs the staged artifact, puts the cell's log in place, then renames the
+// artifact to OUT/<artifact>: an artifact never points at a log that is not on disk,
+// and a cell whose log could not be written fails before its earlier artifact is
+// replaced. Syncing first leaves only the rename to fail after the log is in place
+// (cellLog.end then moves the log to its failed name).
 func (b *cellBuild) publish() error {
 	b.lines.Flush()
+	if err := b.staged.Finish(); err != nil {
+		return fmt.Errorf("publishing the artifact: %w", err)
+	}
 	if err := b.durable(b.cell.Artifact, b.log.commit()); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sync"
 
@@ -12,34 +13,74 @@ import (
 	"github.com/matrixbuild/matrix/plan"
 )
 
-// cellLog is a cell's OUT/logs/<artifact>.log. It is written under a temporary name
-// and replaces the cell's earlier log on commit, when the cell is built or fails; a
-// reused artifact keeps the log of its build (abort). The first write error is kept
-// and returned by commit: a log with a hole in it fails its cell.
-type cellLog struct {
-	mu      sync.Mutex
-	path    string
-	file    *atomicfile.File
-	err     error
-	done    bool // committed or aborted: later lines (a late engine copier) are dropped
-	inPlace bool // committed, and renamed over the earlier log
+// maxLogBytes bounds what a cell's log holds of the cell's output (its container's
+// lines and the tool's own), so that a script printing without end cannot fill the
+// output directory's disk. Past it the log's lines are counted, not written, and the
+// log says how many bytes it left out; the progress output still gets every line, and
+// the cell's result does not change. It is not configurable: 64 MiB is more than any
+// npm install prints, and what is left out is the end of a runaway stream. (A
+// variable only so that tests can lower it.)
+var maxLogBytes int64 = 64 << 20
+
+// failedSuffix names the log of a failed attempt at a cell whose earlier artifact the
+// records keep: logs/NAME.log.failed, so that logs/NAME.log stays the log of the bytes
+// on disk. No artifact's log takes that name: each ends in ".log".
+const failedSuffix = ".failed"
+
+// failedLog is where the log of a failed attempt at cell goes, relative to the output
+// directory: logs/NAME.log, unless the records hold an earlier artifact of the cell,
+// whose log that is (carried over, see carriedOver); then logs/NAME.log.failed.
+func (r *run) failedLog(cell plan.Cell) string {
+	if _, kept := r.previous[cell.Artifact]; kept {
+		return logName(cell) + failedSuffix
+	}
+	return logName(cell)
 }
 
-func createLog(outDir string, cell plan.Cell) (*cellLog, error) {
-	path := filepath.Join(outDir, logName(cell))
-	f, err := atomicfile.Create(filepath.Dir(path), filepath.Base(path))
+// cellLog is a cell's log in OUT/logs. It is written under a temporary name and put in
+// place when the cell is built (logs/NAME.log) or fails (its failed name: failedLog);
+// a reused artifact keeps the log of its build (abort). The first write error is kept
+// and returned by commit: a log with a hole in it fails its cell. It holds at most max
+// bytes of the cell's output (maxLogBytes).
+type cellLog struct {
+	mu      sync.Mutex
+	dir     *os.Root // OUT/logs, opened once by the run: a link put in its place later is never followed
+	name    string   // the log of a built artifact: NAME.log
+	failed  string   // the log of a failed attempt: NAME.log, or NAME.log.failed
+	file    *atomicfile.File
+	max     int64
+	written int64
+	dropped int64 // bytes of output past max, not written
+	err     error
+	done    bool   // committed or aborted: later lines (a late engine copier) are dropped
+	placed  string // the name it was committed under; "" before, or when that failed
+}
+
+// createLog starts the log of cell in dir, OUT/logs; failed is the name it takes in
+// dir when the cell fails.
+func createLog(dir *os.Root, cell plan.Cell, failed string) (*cellLog, error) {
+	name := path.Base(logName(cell))
+	f, err := atomicfile.CreateIn(dir, name)
 	if err != nil {
 		return nil, fmt.Errorf("log file: %w", err)
 	}
-	return &cellLog{path: path, file: f}, nil
+	return &cellLog{dir: dir, name: name, failed: failed, file: f, max: maxLogBytes}, nil
 }
 
-// Write appends to the log. A write error is kept for commit rather than returned:
-// the build goes on, its lines still reach the progress output, and the cell fails
-// once it is done.
+// Write appends to the log, up to its bound. A write error is kept for commit rather
+// than returned: the build goes on, its lines still reach the progress output, and the
+// cell fails once it is done.
 func (l *cellLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.dropped > 0 || l.written+int64(len(p)) > l.max {
+		// Whole lines are left out, and everything after the first of them: the log
+		// is the start of the output, without a gap.
+		if !l.done {
+			l.dropped += int64(len(p))
+		}
+		return len(p), nil
+	}
 	l.write(p)
 	return len(p), nil
 }
@@ -48,32 +89,49 @@ func (l *cellLog) write(p []byte) {
 	if l.done || l.err != nil {
 		return
 	}
-	if _, err := l.file.Write(p); err != nil {
+	n, err := l.file.Write(p)
+	l.written += int64(n)
+	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err // the temporary name would only confuse
 		}
-		l.err = fmt.Errorf("writing %s: %w", l.path, err)
+		l.err = fmt.Errorf("writing %s: %w", l.path(l.name), err)
 	}
 }
 
-// commit puts the log in place, also after a write error (what was written is still
-// this build's), and returns the first error of writing or committing it.
+func (l *cellLog) path(name string) string { return filepath.Join(l.dir.Name(), name) }
+
+// commit puts the log in place as the log of the artifact built, also after a write
+// error (what was written is still this build's), and returns the first error of
+// writing or committing it. A failed attempt's log beside it goes: the records no
+// longer list that failure.
 func (l *cellLog) commit() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.commitLocked()
+	err := l.commitLocked("", l.name)
+	if l.placed == l.name {
+		l.dir.Remove(l.name + failedSuffix)
+	}
+	return err
 }
 
-func (l *cellLog) commitLocked() error {
+// commitLocked writes the log's closing lines: how much of the output it left out,
+// then last; and puts it in place under name.
+func (l *cellLog) commitLocked(last, name string) error {
 	if l.done {
 		return l.err
 	}
+	if l.dropped > 0 {
+		l.write(fmt.Appendf(nil, "matrix: %d more bytes of output were not written to this log: it holds at most %d bytes of it\n", l.dropped, l.max))
+	}
+	l.write([]byte(last))
 	l.done = true
-	err := l.file.Commit()
+	err := l.file.CommitAs(name)
 	var notDurable *atomicfile.NotDurableError
-	l.inPlace = err == nil || errors.As(err, &notDurable)
-	if !l.inPlace && l.err == nil {
+	if err == nil || errors.As(err, &notDurable) {
+		l.placed = name
+	} else if l.err == nil {
 		l.err = err
 	}
 	if l.err != nil {
@@ -95,27 +153,30 @@ func (r *run) durable(artifact string, err error) error {
 	return nil
 }
 
-// end writes the log's last line, why the cell failed, and commits the log. A log
-// already in place (the cell failed while publishing its artifact, after the log) gets
-// the line appended, so that a failed cell's log always ends with why.
+// end writes the log's last line, why the cell failed, and puts the log in place
+// under its failed name. A log already in place (the cell failed while publishing its
+// artifact, after the log) is moved to that name and gets the line appended, so that a
+// failed cell's log always ends with why, and never passes for the log of an earlier
+// artifact that the records keep.
 func (l *cellLog) end(line string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.done {
-		l.write([]byte(line))
-		return l.commitLocked()
+		return l.commitLocked(line, l.failed)
 	}
-	if !l.inPlace {
+	if l.placed == "" {
 		return l.err
+	}
+	if l.placed != l.failed {
+		var notDurable *atomicfile.NotDurableError
+		if err := atomicfile.Place(l.dir, l.placed, l.failed); err != nil && !errors.As(err, &notDurable) {
+			return err
+		}
+		l.placed = l.failed
 	}
 	// Written in place: only the regular file that the log's rename put there, never
 	// a link or another name of a file elsewhere that took its place since.
-	root, err := os.OpenRoot(filepath.Dir(l.path))
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	f, err := atomicfile.OpenRegular(root, filepath.Base(l.path), os.O_WRONLY|os.O_APPEND)
+	f, err := atomicfile.OpenRegular(l.dir, l.placed, os.O_WRONLY|os.O_APPEND)
 	if err != nil {
 		return err
 	}

@@ -48,9 +48,15 @@ func (r *run) prepareOutDir(ctx context.Context, recs *Records) (release func(),
 		unclaim()
 		root.Close()
 	}
-	if err := checkLogDir(root); err != nil {
+	logs, err := openLogDir(root)
+	if err != nil {
 		release()
 		return nil, err
+	}
+	release = func() {
+		logs.Close()
+		unclaim()
+		root.Close()
 	}
 	if err := recs.unchanged(); err != nil {
 		release()
@@ -64,12 +70,12 @@ func (r *run) prepareOutDir(ctx context.Context, recs *Records) (release func(),
 		fmt.Fprintf(r.progress, "matrix: completed the records of run %s, which stopped between writing %s and %s\n",
 			recs.rec.Manifest.RunID, manifest.SumsName, manifest.FileName)
 	}
-	r.out = root
+	r.out, r.logs = root, logs
 	if err := r.finishReplacements(ctx, recs.rec); err != nil {
 		release()
 		return nil, fmt.Errorf("finishing the artifacts an interrupted run put in place but did not record: %w", err)
 	}
-	if removed := removePartialFiles(root); len(removed) > 0 {
+	if removed := removePartialFiles(root, logs); len(removed) > 0 {
 		fmt.Fprintf(r.progress, "removed %d partial file(s) left by an interrupted run: %s\n",
 			len(removed), strings.Join(removed, ", "))
 	}
@@ -112,26 +118,23 @@ func claimOutDir(root *os.Root) (release func(), err error) {
 	}, nil
 }
 
-// checkLogDir makes OUT/logs, or makes sure that it is a directory: a link there
-// would send the logs, and the cells' output in them, wherever it points.
-func checkLogDir(root *os.Root) error {
-	path := filepath.Join(root.Name(), logDir)
-	err := root.Mkdir(logDir, 0o755)
-	if err == nil {
-		return nil
+// openLogDir makes OUT/logs, or makes sure that it is a directory, and opens it once
+// for the whole run (atomicfile.OpenDir): a link there, planted before the run or
+// swapped in while it runs, would send the logs, and the cells' output in them,
+// wherever it points.
+func openLogDir(root *os.Root) (*os.Root, error) {
+	if err := root.Mkdir(logDir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("output directory: %w", err)
 	}
-	if !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("output directory: %w", err)
+	logs, err := atomicfile.OpenDir(root, logDir)
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, atomicfile.ErrNotDir) && errors.As(err, &pe):
+		return nil, fmt.Errorf("%s is %v; matrix writes the logs into a directory of its own there: move it away", pe.Path, pe.Err)
+	case err != nil:
+		return nil, fmt.Errorf("output directory: %w", err)
 	}
-	info, err := root.Lstat(logDir)
-	if err != nil {
-		return fmt.Errorf("output directory: %w", err)
-	}
-	if !info.IsDir() {
-		return fmt.Errorf("%s is not a directory but %s; matrix writes the logs into a directory of its own there: move it away",
-			path, atomicfile.Kind(info.Mode()))
-	}
-	return nil
+	return logs, nil
 }
 
 // removePartialFiles deletes the temporary files of a run that was killed before it
@@ -139,10 +142,10 @@ func checkLogDir(root *os.Root) error {
 // records being written); only called while the directory is claimed, and after a
 // pending record was completed. Undo entries are not partial files: they are the
 // earlier artifacts that finishReplacements puts back, and stay until it does.
-func removePartialFiles(root *os.Root) []string {
+func removePartialFiles(root, logs *os.Root) []string {
 	var removed []string
-	for _, sub := range []string{".", logDir} {
-		d, err := root.Open(sub)
+	for sub, dir := range map[string]*os.Root{".": root, logDir: logs} {
+		d, err := dir.Open(".")
 		if err != nil {
 			continue
 		}
@@ -152,10 +155,9 @@ func removePartialFiles(root *os.Root) []string {
 			continue
 		}
 		for _, e := range entries {
-			name := path.Join(sub, e.Name())
 			_, _, undo := atomicfile.UndoOf(e.Name())
-			if e.Type().IsRegular() && atomicfile.IsTemp(e.Name()) && !undo && root.Remove(name) == nil {
-				removed = append(removed, name)
+			if e.Type().IsRegular() && atomicfile.IsTemp(e.Name()) && !undo && dir.Remove(e.Name()) == nil {
+				removed = append(removed, path.Join(sub, e.Name()))
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/manifest"
+	"github.com/matrixbuild/matrix/plan"
 )
 
 // TestRunRefusesAClaimFileThatIsNotItsOwn: the claim file is written in place, so a
@@ -276,5 +277,39 @@ func TestRunInterruptedKeepsEarlierRecords(t *testing.T) {
 	m, err := manifest.Read(opts.OutDir)
 	if err != nil || len(m.Artifacts) != 1 || m.Artifacts[0].File != "a.tar.gz" {
 		t.Errorf("manifest: %+v, %v; want a's record kept", m, err)
+	}
+}
+
+// TestRunWritesLogsIntoTheLogDirItOpened: logs/ swapped for a link to a directory
+// elsewhere while the run builds (here by the first cell's build): the logs of the
+// cells after it still go into the directory the run opened, never through the link.
+func TestRunWritesLogsIntoTheLogDirItOpened(t *testing.T) {
+	opts := options(t)
+	opts.Jobs = 1
+	outside := t.TempDir()
+	logs := filepath.Join(opts.OutDir, logDir)
+	exec := &fakeExec{behave: func(ctx context.Context, job executor.Job, _ int) error {
+		if job.Cell.Artifact != "a.tar.gz" {
+			return nil
+		}
+		if err := os.Rename(logs, logs+".moved"); err != nil {
+			return err
+		}
+		return os.Symlink(outside, logs)
+	}}
+	cs := cells("a.tar.gz", "b.tar.gz", "c.tar.gz")
+	cs[2].Test = &plan.Test{Image: "rt", Workdir: "/test", Script: "false", Timeout: time.Minute}
+	exec.test = func(ctx context.Context, job executor.TestJob) error { return &executor.ExitError{Code: 1} }
+	results, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
+	if results == nil || results[0].Err != nil || results[1].Err != nil || results[2].Err == nil {
+		t.Fatalf("run: %v, %+v", err, results)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("written through the link that took the name logs: %v", entries)
+	}
+	for _, name := range []string{"a.tar.gz.log", "b.tar.gz.log", "c.tar.gz.log"} {
+		if _, err := os.Stat(filepath.Join(logs+".moved", name)); err != nil {
+			t.Errorf("a log is not in the directory the run opened: %v", err)
+		}
 	}
 }

@@ -89,6 +89,7 @@ type run struct {
 	// run read it, by file name (Records).
 	previous map[string]manifest.Artifact
 	out      *os.Root // the output directory, once it is claimed
+	logs     *os.Root // its logs/, opened once: every log is created through it
 
 	mu       sync.Mutex
 	replaced []replacement // the artifacts this run put in place, until it settles them
@@ -111,7 +112,7 @@ func newRun(opts Options) *run {
 	if r.progress == nil {
 		r.progress = io.Discard
 	}
-	r.progress = &syncWriter{w: r.progress}
+	r.progress = &progressWriter{w: r.progress}
 	return r
 }
 
@@ -239,7 +240,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 			built[res.Artifact.File] = *res.Artifact
 			continue
 		}
-		m.Failed = append(m.Failed, failure(res))
+		m.Failed = append(m.Failed, r.failure(res))
 		if runErr == nil {
 			runErr = &RunError{Total: toBuild, First: fmt.Errorf("%s: %w", shown(res.Cell.Artifact), res.Err)}
 		}
@@ -252,7 +253,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 		if serr != nil {
 			werr = fmt.Errorf("%w; %v", werr, serr)
 		}
-		return fmt.Errorf("recording the run: %w", werr)
+		return &RecordError{Err: werr}
 	}
 	if runErr != nil {
 		return runErr
@@ -261,7 +262,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 }
 
 // failure is the manifest's record of a cell that produced no artifact.
-func failure(res Result) manifest.Failure {
+func (r *run) failure(res Result) manifest.Failure {
 	f := manifest.Failure{
 		Artifact: res.Cell.Artifact,
 		Target:   res.Cell.Target,
@@ -269,7 +270,7 @@ func failure(res Result) manifest.Failure {
 		Error:    res.Err.Error(),
 	}
 	if filename.Check(res.Cell.Artifact) == nil {
-		f.Log = logName(res.Cell) // a cell refused for its name has no log
+		f.Log = r.failedLog(res.Cell) // a cell refused for its name has no log
 	}
 	var te *TestError
 	if errors.As(res.Err, &te) {

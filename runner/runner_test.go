@@ -927,7 +927,12 @@ func TestRunFailsCellWhoseLogCannotBeWritten(t *testing.T) {
 func TestCellLogKeepsTheFirstWriteError(t *testing.T) {
 	dir := t.TempDir()
 	os.Mkdir(filepath.Join(dir, logDir), 0o755)
-	log, err := createLog(dir, cells("a.tar.gz")[0])
+	logs, err := os.OpenRoot(filepath.Join(dir, logDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logs.Close()
+	log, err := createLog(logs, cells("a.tar.gz")[0], "a.tar.gz.log")
 	if err != nil {
 		t.Fatal(err)
 	}

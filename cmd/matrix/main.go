@@ -15,6 +15,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/matrixbuild/matrix/internal/terminal"
 )
 
 // Exit codes, as documented in the README.
@@ -138,7 +140,8 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	var re reportedError
 	if !errors.As(err, &re) {
-		fmt.Fprintf(stderr, "matrix: %v\n", err)
+		// Escaped: an error may quote a container's output, an engine or the file.
+		fmt.Fprintf(stderr, "matrix: %s\n", terminal.EscapeLines(err.Error()))
 	}
 	return exitProblem
 }

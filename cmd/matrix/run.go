@@ -16,6 +16,8 @@ import (
 
 	"github.com/matrixbuild/matrix/engine"
 	"github.com/matrixbuild/matrix/executor"
+	"github.com/matrixbuild/matrix/internal/terminal"
+	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/pack"
 	"github.com/matrixbuild/matrix/plan"
 	"github.com/matrixbuild/matrix/runner"
@@ -188,7 +190,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		Reuse:         f.reuse,
 	})
 	if results != nil && !lockOnly {
-		printSummary(cmd.OutOrStdout(), f.out, runID, results)
+		printSummary(cmd.OutOrStdout(), f.out, runID, results, err)
 	}
 	if !f.spec.locked && ctx.Err() == nil {
 		n, lerr := recordLocks(p.lock, p.cells, results, locked, len(targets) == 0, stderr)
@@ -273,14 +275,16 @@ func connectEngines(ctx context.Context, hosts []string, pull engine.PullPolicy)
 func sweepEngines(ctx context.Context, engines []*engine.Engine, stderr io.Writer) ([]executor.Executor, error) {
 	executors := make([]executor.Executor, len(engines))
 	for i, eng := range engines {
-		eng.Warnings = stderr
+		eng.Warnings = escapedLines{stderr}
 		executors[i] = eng
 		left, err := eng.RemoveLeftovers(ctx)
 		if err != nil {
 			return nil, err
 		}
 		for _, l := range left {
-			fmt.Fprintf(stderr, "matrix: removed container %.12s of an earlier run (%s) that was killed: %s\n", l.ID, l.Run, l.Cell)
+			// Labels are the engine's to report: any client of it may have set them.
+			fmt.Fprintf(stderr, "matrix: removed container %.12s of an earlier run (%s) that was killed: %s\n",
+				terminal.Escape(l.ID), terminal.Escape(l.Run), terminal.Escape(l.Cell))
 		}
 	}
 	return executors, nil
@@ -292,10 +296,10 @@ func closeEngines(engines []*engine.Engine, stderr io.Writer) {
 	for _, eng := range slices.Backward(engines) {
 		left, err := eng.RemoveOwn()
 		for _, l := range left {
-			fmt.Fprintf(stderr, "matrix: removed container %.12s (%s) left by a cancelled request\n", l.ID, l.Cell)
+			fmt.Fprintf(stderr, "matrix: removed container %.12s (%s) left by a cancelled request\n", terminal.Escape(l.ID), terminal.Escape(l.Cell))
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "matrix: checking %s for containers left behind: %v\n", eng.Name(), err)
+			fmt.Fprintf(stderr, "matrix: checking %s for containers left behind: %s\n", eng.Name(), terminal.EscapeLines(err.Error()))
 		}
 		eng.Close()
 	}
@@ -316,31 +320,44 @@ func cellCount(cells []plan.Cell) string {
 }
 
 // printSummary prints one line per cell, in plan order, and a count; skipped cells
-// with their reason.
-func printSummary(w io.Writer, out, runID string, results []runner.Result) {
+// with their reason. The last line names the manifest only if the run wrote its
+// records (err is Run's error), and otherwise says why it did not. Every value is
+// escaped (tableRow): an error may quote a container's output or an engine.
+func printSummary(w io.Writer, out, runID string, results []runner.Result, err error) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	failed, reused, skipped := 0, 0, 0
 	for _, r := range results {
+		var row []string
 		switch {
 		case r.Skipped():
 			skipped++
-			fmt.Fprintf(tw, "skipped\t%s\t%s\n", r.Cell.Name(), r.Cell.Skip)
+			row = []string{"skipped", r.Cell.Name(), r.Cell.Skip}
 		case r.Err != nil:
 			failed++
-			fmt.Fprintf(tw, "FAILED\t%s\t%s\n", r.Cell.Artifact, firstLine(r.Err.Error()))
+			row = []string{"FAILED", r.Cell.Artifact, firstLine(r.Err.Error())}
 		case r.Artifact.RunID != runID:
 			reused++
-			fmt.Fprintf(tw, "reused\t%s\tsha256:%s\n", r.Artifact.File, r.Artifact.SHA256)
+			row = []string{"reused", r.Artifact.File, "sha256:" + r.Artifact.SHA256}
 		default:
-			fmt.Fprintf(tw, "ok\t%s\tsha256:%s\n", r.Artifact.File, r.Artifact.SHA256)
+			row = []string{"ok", r.Artifact.File, "sha256:" + r.Artifact.SHA256}
 		}
+		fmt.Fprintln(tw, tableRow(row))
 	}
 	tw.Flush()
 	counts := fmt.Sprintf("%d built, %d reused, %d failed", len(results)-failed-reused-skipped, reused, failed)
 	if skipped > 0 {
 		counts += fmt.Sprintf(", %d skipped", skipped)
 	}
-	fmt.Fprintf(w, "%s; manifest: %s\n", counts, filepath.Join(out, "manifest.json"))
+	path := filepath.Join(out, manifest.FileName)
+	var recErr *runner.RecordError
+	switch {
+	case errors.As(err, &recErr) && recErr.InPlace():
+		fmt.Fprintf(w, "%s; manifest: %s (%s)\n", counts, path, terminal.EscapeLines(recErr.Err.Error()))
+	case errors.As(err, &recErr):
+		fmt.Fprintf(w, "%s; %s not written: %s\n", counts, path, terminal.EscapeLines(recErr.Err.Error()))
+	default:
+		fmt.Fprintf(w, "%s; manifest: %s\n", counts, path)
+	}
 }
 
 func firstLine(s string) string {
@@ -350,6 +367,17 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// escapedLines writes whole lines of text that may quote an engine (its warnings)
+// escaped, their newlines kept.
+type escapedLines struct{ w io.Writer }
+
+func (e escapedLines) Write(p []byte) (int, error) {
+	if _, err := e.w.Write(terminal.AppendEscapedLines(nil, p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // statusOnly drops the containers' prefixed output lines and keeps the tool's own.

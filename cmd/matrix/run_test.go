@@ -2,12 +2,19 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/matrixbuild/matrix/internal/atomicfile"
+	"github.com/matrixbuild/matrix/manifest"
+	"github.com/matrixbuild/matrix/plan"
+	"github.com/matrixbuild/matrix/runner"
 )
 
 // oneTargetFile writes a valid matrix file of one target and returns its path.
@@ -203,5 +210,54 @@ func TestRunBadSourceDateEpochIsNoUsageError(t *testing.T) {
 	code, _, stderr := runCmd(t, "run", "--out", filepath.Join(t.TempDir(), "out"), spec)
 	if code != 1 || !strings.Contains(stderr, `SOURCE_DATE_EPOCH="yesterday" is not a number`) || strings.Contains(stderr, "--help") {
 		t.Errorf("exit %d, stderr %q; want exit 1, the variable named and no usage hint", code, stderr)
+	}
+}
+
+// TestSummaryNamesTheManifestOnlyWhenWritten: the summary's last line names
+// manifest.json when the run wrote it; when recording failed it says that it was not
+// written, and why; when only its directory's sync failed, that it is in place. Every
+// value of the summary is escaped, the error quoting a script's output included.
+func TestSummaryNamesTheManifestOnlyWhenWritten(t *testing.T) {
+	results := []runner.Result{
+		{Cell: plan.Cell{Artifact: "a.tar.gz"}, Artifact: &manifest.Artifact{File: "a.tar.gz", RunID: "run", SHA256: "ab"}},
+		{Cell: plan.Cell{Artifact: "b.tar.gz"}, Err: errors.New("script exited with status 1; last lines of logs/b.tar.gz.log:\n    \x1b[2J\rok   forged")},
+		{Cell: plan.Cell{Artifact: "c.tar.gz"}, Err: errors.New("engine says \x1b]0;PWNED\x07")},
+	}
+	const counts = "1 built, 0 reused, 2 failed; "
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"written", &runner.RunError{Failed: 2, Total: 3}, counts + "manifest: OUT/manifest.json\n"},
+		{"not written", &runner.RecordError{Err: fmt.Errorf("writing OUT/manifest.json: %w", syscall.ENOSPC)},
+			counts + "OUT/manifest.json not written: writing OUT/manifest.json: no space left on device\n"},
+		{"not durable", &runner.RecordError{Err: &atomicfile.NotDurableError{Path: "OUT/manifest.json", Err: syscall.EIO}},
+			counts + "manifest: OUT/manifest.json (OUT/manifest.json is in place, but syncing its directory failed (a crash may undo it): input/output error)\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			printSummary(&out, "OUT", "run", results, tc.err)
+			lines := strings.SplitAfter(out.String(), "\n")
+			if last := lines[len(lines)-2]; last != tc.want {
+				t.Errorf("last line %q, want %q", last, tc.want)
+			}
+			if strings.ContainsAny(out.String(), "\x1b\x07\r") {
+				t.Errorf("the summary holds controls:\n%q", out.String())
+			}
+			if want := `c.tar.gz  engine says \x1b]0;PWNED\x07`; !strings.Contains(out.String(), want) {
+				t.Errorf("summary lacks %q:\n%s", want, out.String())
+			}
+		})
+	}
+}
+
+// TestExitErrorIsEscaped: the error the command ends with may quote a container's
+// output; it reaches stderr escaped, its lines kept.
+func TestExitErrorIsEscaped(t *testing.T) {
+	var stderr bytes.Buffer
+	code := exitCode(errors.New("recording the run: x\n    \x1b[2J\rok   forged\u009b"), &stderr)
+	if want := "matrix: recording the run: x\n    \\x1b[2J\\x0dok   forged\\u009b\n"; code != exitProblem || stderr.String() != want {
+		t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), exitProblem, want)
 	}
 }

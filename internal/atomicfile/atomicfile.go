@@ -181,14 +181,16 @@ func (f *File) Rename() error {
 	return nil
 }
 
-// Commit syncs the file, renames it over its destination and syncs the directory.
-// An error before the rename removes the temporary file and leaves the destination
-// as it was; an error syncing the directory comes after the rename, and is a
-// *NotDurableError: the new content is in place.
+// Commit syncs the file (unless Finish did), renames it over its destination and
+// syncs the directory. An error before the rename removes the temporary file and
+// leaves the destination as it was; an error syncing the directory comes after the
+// rename, and is a *NotDurableError: the new content is in place.
 func (f *File) Commit() error {
 	defer f.release()
-	if err := f.Finish(); err != nil {
-		return err
+	if f.state == open {
+		if err := f.Finish(); err != nil {
+			return err
+		}
 	}
 	if err := f.Rename(); err != nil {
 		f.Abort()
@@ -198,6 +200,13 @@ func (f *File) Commit() error {
 		return &NotDurableError{Path: f.dest, Err: err}
 	}
 	return nil
+}
+
+// CommitAs is Commit to another name in the same directory: a file whose destination
+// is known only once it is written (a log of a build that failed).
+func (f *File) CommitAs(name string) error {
+	f.name, f.dest = name, filepath.Join(f.root.Name(), name)
+	return f.Commit()
 }
 
 // Keep leaves a finished temporary file where it is, under its temporary name, for a

@@ -82,3 +82,37 @@ func TestCommitAfterTheRename(t *testing.T) {
 		})
 	}
 }
+
+// TestCommitAsAfterFinish: a finished file commits (Finish is not repeated), under
+// another name of its directory when CommitAs gives one; the first name is untouched.
+func TestCommitAsAfterFinish(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.log"), []byte("earlier\n"), 0o644)
+	for _, commit := range []func(f *File) error{
+		func(f *File) error { return f.CommitAs("a.log.failed") },
+		func(f *File) error {
+			if err := f.Finish(); err != nil {
+				return err
+			}
+			return f.CommitAs("a.log.failed")
+		},
+	} {
+		f, err := Create(dir, "a.log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString("failed attempt\n")
+		if err := commit(f); err != nil {
+			t.Fatal(err)
+		}
+		if data, _ := os.ReadFile(filepath.Join(dir, "a.log")); string(data) != "earlier\n" {
+			t.Errorf("a.log = %q, want it untouched", data)
+		}
+		if data, _ := os.ReadFile(filepath.Join(dir, "a.log.failed")); string(data) != "failed attempt\n" {
+			t.Errorf("a.log.failed = %q", data)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+			t.Errorf("entries %v, want the two logs only", entries)
+		}
+	}
+}

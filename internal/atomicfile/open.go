@@ -190,3 +190,49 @@ func sizeString(max int64) string {
 	}
 	return fmt.Sprintf("%d bytes", max)
 }
+
+// OpenDir opens root's directory name as an *os.Root only if it is a directory: never
+// through a symbolic link, not even one that stays inside root, and never a directory
+// that took the name's place while it was being opened. What is then created through
+// the returned root lands in that directory, whatever later becomes of the name (a
+// link swapped in for it). Errors are *fs.PathError naming the path.
+func OpenDir(root *os.Root, name string) (*os.Root, error) {
+	path := filepath.Join(root.Name(), name)
+	fail := func(err error) (*os.Root, error) {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	before, err := root.Lstat(name)
+	if err != nil {
+		return fail(err)
+	}
+	if !before.IsDir() {
+		return fail(notDirError{before.Mode()})
+	}
+	dir, err := root.OpenRoot(name)
+	if err != nil {
+		return fail(err)
+	}
+	info, err := dir.Stat(".")
+	if err == nil && !os.SameFile(before, info) {
+		err = errors.New("replaced while it was being opened")
+	}
+	if err != nil {
+		dir.Close()
+		return fail(err)
+	}
+	return dir, nil
+}
+
+// ErrNotDir is what OpenDir's refusal of a name that is not a directory satisfies
+// (errors.Is).
+var ErrNotDir = errors.New("not a directory")
+
+type notDirError struct{ mode fs.FileMode }
+
+func (e notDirError) Error() string { return "not a directory but " + Kind(e.mode) }
+
+func (e notDirError) Is(target error) bool { return target == ErrNotDir }

@@ -179,3 +179,62 @@ func TestReadFile(t *testing.T) {
 		t.Errorf("sizeString(4 MiB) = %q", got)
 	}
 }
+
+// TestOpenDirRefusesWhatIsNotADirectory: a link to a directory (outside or inside
+// root), a file and a fifo are refused naming the path; a directory opens, and what is
+// created through it stays in that directory after a link took its name.
+func TestOpenDirRefusesWhatIsNotADirectory(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "logs"), 0o755)
+	os.Symlink(outside, filepath.Join(dir, "link-out"))
+	os.Symlink("logs", filepath.Join(dir, "link-in"))
+	os.WriteFile(filepath.Join(dir, "file"), nil, 0o644)
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	for _, tc := range []struct{ name, want string }{
+		{"link-out", "not a directory but a symbolic link"},
+		{"link-in", "not a directory but a symbolic link"},
+		{"file", "not a directory but a regular file"},
+		{"fifo", "not a directory but a named pipe"},
+		{"missing", "no such file"},
+	} {
+		d, err := OpenDir(root, tc.name)
+		if err == nil {
+			d.Close()
+			t.Errorf("%s opened", tc.name)
+			continue
+		}
+		if want := filepath.Join(dir, tc.name) + ": " + tc.want; !strings.Contains(err.Error(), want) || errors.Is(err, ErrNotDir) != (tc.name != "missing") {
+			t.Errorf("%s: err = %v, want %q", tc.name, err, want)
+		}
+	}
+
+	logs, err := OpenDir(root, "logs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logs.Close()
+	os.Rename(filepath.Join(dir, "logs"), filepath.Join(dir, "logs.moved"))
+	os.Symlink(outside, filepath.Join(dir, "logs"))
+	f, err := CreateIn(logs, "a.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("line\n")
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("written through the link that took the name: %v", entries)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "logs.moved", "a.log")); string(data) != "line\n" {
+		t.Errorf("the opened directory holds %q, want the file", data)
+	}
+}

@@ -17,7 +17,9 @@ import (
 
 // The names a run derives from an artifact name NAME: the artifact, its temporary
 // while it is packed and tested (atomicfile's ".NAME.tmp-RANDOM"), its log
-// logs/NAME.log and the log's temporary ".NAME.log.tmp-RANDOM", the longest of them.
+// logs/NAME.log and the log's temporary ".NAME.log.tmp-RANDOM", and the log of a failed
+// attempt at a cell whose earlier artifact the records keep, logs/NAME.log.failed
+// (made by renaming the log's temporary). MaxLen fits the longest of them.
 const (
 	// nameMax is the longest directory entry a file system takes: NAME_MAX, 255 bytes
 	// on ext4, XFS, btrfs, tmpfs and overlayfs (APFS and NTFS count 255 characters,
@@ -29,11 +31,13 @@ const (
 	tempPrefix = "."
 	tempMarker = ".tmp-"
 	tempRandom = len("4294967295")
-	// logSuffix makes a cell's log name, logs/NAME.log (the runner's logName).
-	logSuffix = ".log"
-	// MaxLen bounds a name in bytes: the longest name derived from it, the log's
-	// temporary, still fits nameMax.
-	MaxLen = nameMax - len(tempPrefix+logSuffix+tempMarker) - tempRandom
+	// logSuffix makes a cell's log name, logs/NAME.log (the runner's logName), and
+	// failedLogSuffix the name of a failed attempt's log beside it (runner.failedLog).
+	logSuffix       = ".log"
+	failedLogSuffix = logSuffix + ".failed"
+	// MaxLen bounds a name in bytes: the longest name derived from it still fits
+	// nameMax. That is the log's temporary, longer than the failed log.
+	MaxLen = nameMax - max(len(tempPrefix+tempMarker)+tempRandom, len(tempPrefix+logSuffix+tempMarker)+tempRandom, len(failedLogSuffix))
 )
 
 // reserved are the entries of an output directory the tool writes itself: an artifact

@@ -117,6 +117,14 @@ func TestDerivedNamesFit(t *testing.T) {
 		if runtime.GOOS != "linux" {
 			continue
 		}
+		// The log of a failed attempt, the temporary of the log renamed.
+		f, err := atomicfile.Create(logs, name+".log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.CommitAs(name + ".log.failed"); err != nil {
+			t.Errorf("the failed log of a %d-byte name: %v", len(name), err)
+		}
 		// The bound is tight: a byte more and the log's longest temporary does not fit.
 		over := "." + sized(stem, MaxLen+1) + ".log.tmp-" + maxRandom
 		if err := os.WriteFile(filepath.Join(logs, over), nil, 0o644); !errors.Is(err, syscall.ENAMETOOLONG) {

@@ -5,7 +5,8 @@
 package terminal
 
 import (
-	"fmt"
+	"bytes"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -19,23 +20,56 @@ func Escape(s string) string {
 	return string(AppendEscaped(nil, []byte(s)))
 }
 
-// AppendEscaped appends p, escaped as Escape escapes, to dst.
+// AppendEscaped appends p, escaped as Escape escapes, to dst. Runs of printable ASCII
+// are copied whole: a container printing hundreds of megabytes goes through here.
 func AppendEscaped(dst, p []byte) []byte {
+	const hex = "0123456789abcdef"
 	for len(p) > 0 {
+		i := 0
+		for i < len(p) && (p[i] >= 0x20 && p[i] < 0x7f || p[i] == '\t') {
+			i++
+		}
+		dst, p = append(dst, p[:i]...), p[i:]
+		if len(p) == 0 {
+			break
+		}
 		r, n := utf8.DecodeRune(p)
 		switch {
 		case r == utf8.RuneError && n == 1:
-			dst = fmt.Appendf(dst, `\x%02x`, p[0])
-		case r < 0x20 && r != '\t', r == 0x7f:
-			dst = fmt.Appendf(dst, `\x%02x`, r)
+			dst = append(dst, '\\', 'x', hex[p[0]>>4], hex[p[0]&15])
+		case r < 0x20, r == 0x7f:
+			dst = append(dst, '\\', 'x', hex[r>>4], hex[r&15])
 		case r >= 0x80 && r <= 0x9f:
-			dst = fmt.Appendf(dst, `\u%04x`, r)
+			dst = append(dst, '\\', 'u', '0', '0', hex[r>>4], hex[r&15])
 		default:
 			dst = append(dst, p[:n]...)
 		}
 		p = p[n:]
 	}
 	return dst
+}
+
+// AppendEscapedLines appends p to dst escaped as AppendEscaped does, but for its
+// newlines, which it keeps: for text of several lines whose line breaks are ours (an
+// error quoting a script's last lines, one per line).
+func AppendEscapedLines(dst, p []byte) []byte {
+	for {
+		line, rest, more := bytes.Cut(p, []byte("\n"))
+		dst = AppendEscaped(dst, line)
+		if !more {
+			return dst
+		}
+		dst = append(dst, '\n')
+		p = rest
+	}
+}
+
+// EscapeLines is AppendEscapedLines for a string.
+func EscapeLines(s string) string {
+	if !needsEscape(strings.ReplaceAll(s, "\n", "")) {
+		return s
+	}
+	return string(AppendEscapedLines(nil, []byte(s)))
 }
 
 func needsEscape(s string) bool {

@@ -18,3 +18,19 @@ func TestEscape(t *testing.T) {
 		}
 	}
 }
+
+func TestEscapeLines(t *testing.T) {
+	for in, want := range map[string]string{
+		"one line":                          "one line",
+		"script exited\n    last\n    line": "script exited\n    last\n    line",
+		"a\n\x1b[2J\r\n\n\xff\n":            "a\n\\x1b[2J\\x0d\n\n\\xff\n",
+		"tab\tkept\u009b":                   "tab\tkept\\u009b",
+	} {
+		if got := EscapeLines(in); got != want {
+			t.Errorf("EscapeLines(%q) = %q, want %q", in, got, want)
+		}
+		if got := string(AppendEscapedLines([]byte("> "), []byte(in))); got != "> "+want {
+			t.Errorf("AppendEscapedLines(%q) = %q, want %q", in, got, "> "+want)
+		}
+	}
+}
