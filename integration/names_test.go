@@ -43,12 +43,18 @@ func TestNamesReserved(t *testing.T) {
 		{"manifest.json", "zip", "manifest.json"},
 		{"SHA256SUMS", "tar.gz", "SHA256SUMS"},
 		{"Logs", "tar.gz", "logs"},
+		// The claim file, and a name like the temporaries a later run removes.
+		{".matrix.lock", "zip", ""},
+		{".a.tar.gz.tmp-123", "tar.gz", ""},
 	} {
 		t.Run(tc.artifact, func(t *testing.T) {
 			t.Parallel()
 			w := newWorkspace(t)
 			specPath := w.spec(t, namedTarget("t", strconv.Quote(tc.artifact), fmt.Sprintf("  format   = %q", tc.format)))
 			why := fmt.Sprintf("The artifact name %q is not a plain file name: it is the tool's own %q in the output directory", tc.artifact, tc.own)
+			if tc.own == "" {
+				why = fmt.Sprintf("The artifact name %q is not a plain file name: it starts with '.', which marks the tool's own hidden and temporary files", tc.artifact)
+			}
 			for _, args := range [][]string{{"validate", specPath}, {"run", "--out", w.out, specPath}} {
 				res := w.matrix(t, nil, args...)
 				if res.code != 1 || !strings.Contains(res.stderr, why) || !strings.Contains(res.stderr, "matrix.hcl:10:14") {
