@@ -102,8 +102,8 @@ func TestParserManyLocals(t *testing.T) {
 }
 
 // TestParserHugeInclude: an include of 1,000,000 objects (one list of 1,000, repeated)
-// is refused with "Matrix too large" when its length is seen, before an object is
-// read or a cell made: in seconds and a few hundred MB at most (it took 8 s and
+// is refused with "Value too large" while it is built, before its length is known, an
+// object read or a cell made: in seconds and a few hundred MB at most (it took 8 s and
 // 750 MB, a literal list of them 30 s and 2.9 GB; parsing such a list alone takes
 // most of that, see the README).
 func TestParserHugeInclude(t *testing.T) {
@@ -121,7 +121,9 @@ target "t" {
 }
 `)
 	res := w.matrix(t, nil, "validate", specPath)
-	checkRefused(t, res, "Matrix too large", "has 1000000 objects, more than a plan has cells (100000)")
+	// The value budget sees the thousand objects repeated before the include's length
+	// is known (spec.TestSizeLimits checks that length with fewer).
+	checkRefused(t, res, "Value too large", "matrix.hcl:6:46")
 	if res.maxRSSKiB > 512<<10 {
 		t.Errorf("max RSS %d MiB", res.maxRSSKiB>>10)
 	}
@@ -165,6 +167,43 @@ target "t" {
 			// A load starts no container: the signal's message must not say it removes some.
 			if strings.Contains(p.stderr.String(), "containers") {
 				t.Errorf("stderr speaks of containers:\n%s", p.stderr.String())
+			}
+		})
+	}
+}
+
+// TestParserValueBlowups: values that grow without bound inside a small file (a string
+// doubled through 40 locals, a list through concat, for expressions nested three deep
+// over range(1000), a number of a million digits written out, a literal of a million
+// digits) are refused with exit 1 and "Value too large" (or "Number too long") where
+// the bound is crossed, in seconds and at most 1 GiB; they took minutes to hours and
+// gigabytes, or were killed (see the README).
+func TestParserValueBlowups(t *testing.T) {
+	t.Parallel()
+	doubling := func(first, step string) string {
+		var b strings.Builder
+		b.WriteString("locals {\n  a0 = " + first + "\n")
+		for i := 1; i <= 40; i++ {
+			fmt.Fprintf(&b, "  a%d = "+step+"\n", i, fmt.Sprintf("local.a%d", i-1))
+		}
+		return b.String() + "}\n"
+	}
+	tests := []struct{ name, src, summary, place string }{
+		{"strings", doubling(`"xxxxxxxx"`, `"${%[2]s}${%[2]s}"`), "Value too large", "matrix.hcl:25:"},
+		{"directives", doubling(`"xxxxxxxx"`, `"%%{for i in range(2)}${%[2]s}%%{endfor}"`), "Value too large", "matrix.hcl:"},
+		{"lists", doubling(`["x"]`, `concat(%[2]s, %[2]s)`), "Value too large", "matrix.hcl:"},
+		{"nested for", "locals {\n  x = [for a in range(1000) : [for b in range(1000) : [for c in range(1000) : c]]]\n}\n", "Value too large", "matrix.hcl:2:"},
+		{"huge number", "locals {\n  x = jsonencode(1e99999999)\n}\n", "Value too large", "matrix.hcl:2:18"},
+		{"huge product", "locals {\n  x = tostring(1e900 * 1e900)\n}\n", "Value too large", "matrix.hcl:2:16"},
+		{"long literal", "locals {\n  x = " + strings.Repeat("7", 10_000_000) + "\n}\n", "Number too long", "matrix.hcl:2:7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { // one at a time: each uses a CPU fully
+			w := newWorkspace(t)
+			res := w.matrix(t, nil, "validate", w.spec(t, tt.src+parserTarget))
+			checkRefused(t, res, tt.summary, tt.place)
+			if res.maxRSSKiB > 1<<20 {
+				t.Errorf("max RSS %d MiB", res.maxRSSKiB>>10)
 			}
 		})
 	}

@@ -74,7 +74,7 @@ func (f *File) loadAxis(name string, expr hcl.Expression, sc scope) (*axis, hcl.
 	if f.sens.expr(expr) {
 		return nil, hcl.Diagnostics{sensitiveCellsDiag("matrix", expr.Range())}
 	}
-	val, diags := expr.Value(sc.eval)
+	val, diags := evalBounded(expr, sc.eval, expr.Range())
 	if diags.HasErrors() || !val.IsKnown() {
 		return nil, diags
 	}
@@ -206,7 +206,7 @@ func (t *target) keysetsTooMany(attr *hcl.Attribute, n int) *hcl.Diagnostic {
 func (f *File) loadKeyset(t *target, attrName string, el hcl.Expression, eval *hcl.EvalContext) (*keyset, hcl.Diagnostics) {
 	pairs, notMap := hcl.ExprMap(el)
 	if notMap.HasErrors() {
-		val, diags := el.Value(eval)
+		val, diags := evalBounded(el, eval, el.Range())
 		if diags.HasErrors() || !val.IsWhollyKnown() {
 			return nil, diags
 		}
@@ -234,7 +234,7 @@ func (f *File) loadKeyset(t *target, attrName string, el hcl.Expression, eval *h
 			diags = append(diags, errorAt(p.Key.Range().Ptr(), "Duplicate key", fmt.Sprintf("The key %q appears twice in this object.", name)))
 			continue
 		}
-		val, more := p.Value.Value(eval)
+		val, more := evalBounded(p.Value, eval, p.Value.Range())
 		diags = append(diags, more...)
 		if more.HasErrors() || !val.IsWhollyKnown() {
 			continue
@@ -251,7 +251,7 @@ func (f *File) loadKeyset(t *target, attrName string, el hcl.Expression, eval *h
 
 // computedKeysets reads exclude or include of t written as one expression, not a list.
 func (f *File) computedKeysets(t *target, attr *hcl.Attribute, eval *hcl.EvalContext) ([]keyset, hcl.Diagnostics) {
-	val, diags := attr.Expr.Value(eval)
+	val, diags := evalBounded(attr.Expr, eval, attr.Range)
 	if diags.HasErrors() || !val.IsKnown() {
 		return nil, diags
 	}

@@ -20,6 +20,28 @@ type evaluator struct {
 	failed   bool
 	// sens judges which values messages leave out.
 	sens sensitivity
+	// budget is what the cell's evaluations may still build; ctx spends it.
+	budget *budget
+}
+
+// eval evaluates attr's expression in the cell, its value spending the cell's budget;
+// an error when the budget is spent (then and after, once for the cell).
+func (e *evaluator) eval(attr *hcl.Attribute) (cty.Value, hcl.Diagnostics) {
+	if e.budget == nil { // an evaluator made for a test
+		return attr.Expr.Value(e.ctx)
+	}
+	spent := e.budget.over != nil
+	val, diags := attr.Expr.Value(e.ctx)
+	if !diags.HasErrors() {
+		e.budget.spend(val, attr.Expr.Range())
+	}
+	if e.budget.over == nil {
+		return val, diags
+	}
+	if !spent {
+		diags = append(diags, e.budget.diag(attr.Range))
+	}
+	return cty.DynamicVal, diags
 }
 
 // content decodes b's body with schema, from the cache when it is there.
@@ -115,7 +137,7 @@ func (e *evaluator) value(attr *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
 	if attr == nil {
 		return cty.NilVal, false
 	}
-	val, diags := attr.Expr.Value(e.ctx)
+	val, diags := e.eval(attr)
 	if diags.HasErrors() {
 		e.failed = true
 		e.diags = append(e.diags, diags...)

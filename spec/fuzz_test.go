@@ -29,6 +29,8 @@ func FuzzLoadPlan(f *testing.F) {
 		f.Add([]byte("target \"t\" {\n  env = { X = " + shape(maxNesting/4) + " }" + cellBody + "}\n"))
 	}
 	f.Add([]byte("locals {\n  x = " + strings.Repeat("[", 100_000) + "\n}\n"))
+	// A %{ for } directive (its names panicked the loader), numbers past the bounds.
+	f.Add([]byte("locals {\n  a = \"x\"\n  b = \"%{for i in range(2)}${local.a}%{endfor}\"\n  n = jsonencode(1e99999)\n  l = " + strings.Repeat("7", 2000) + "\n}\n"))
 	f.Add([]byte("target \"t\" {\n" + `matrix = { a = [1, 2], b = ["x"] }
 include = [{ a = 1, c = true }, { d = "n" }]
 exclude = [{ b = "x", a = 2 }]` + cellBody + "}\n"))

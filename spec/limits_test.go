@@ -385,3 +385,73 @@ func TestLoadStopsWhenCanceled(t *testing.T) {
 		t.Errorf("planned a file whose load stopped: %s", render(f, more))
 	}
 }
+
+// chain is a locals block of n+1 locals: a0 = first, and each aI = step with %[1]s
+// the local before it (local.aI-1).
+func chain(first, step string, n int) string {
+	var b strings.Builder
+	b.WriteString("locals {\n  a0 = " + first + "\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "  a%d = "+step+"\n", i, fmt.Sprintf("local.a%d", i-1))
+	}
+	return b.String() + "}\n"
+}
+
+// TestValueBudget: what one evaluation builds is bounded, and so is what a load keeps:
+// doubling through locals, templates, lists, nested for expressions and numbers of
+// huge magnitude are errors where the bound is crossed, in seconds and a few hundred
+// MB (each took minutes and gigabytes, or hours; see the README), while the files
+// within them load as before.
+func TestValueBudget(t *testing.T) {
+	tests := []struct {
+		name, src, want, at string
+	}{
+		{"template doubling", chain(`"xxxxxxxx"`, `"${%[2]s}${%[2]s}"`, 40), "Value too large", "test.hcl:25:"},
+		{"directive doubling", chain(`"xxxxxxxx"`, `"%%{for i in range(2)}${%[2]s}%%{endfor}"`, 40), "Value too large", "test.hcl:"},
+		{"concat doubling", chain(`["x"]`, `concat(%[2]s, %[2]s)`, 40), "Value too large", "test.hcl:"},
+		{"for doubling", chain(`["x", "y"]`, `[for x in %[2]s : %[2]s]`, 40) + "locals {\n  j = jsonencode(local.a40)\n}\n", "Value too large", "test.hcl:"},
+		{"nested for", "locals {\n  x = [for a in range(1000) : [for b in range(1000) : [for c in range(1000) : c]]]\n}\n", "Value too large", "test.hcl:2:"},
+		{"repeated reference", "locals {\n  s = format(\"%1000000s\", \"\")\n  x = jsonencode([for i in range(1000) : local.s])\n}\n", "Value too large", "test.hcl:3:"},
+		{"huge literal", "locals {\n  x = jsonencode(1e999999)\n}\n", "a number of about 1000000 digits", "test.hcl:2:18"},
+		{"huge product", "locals {\n  x = tostring(1e900 * 1e900)\n}\n", "more than 1000", "test.hcl:2:16"},
+		{"long literal", "locals {\n  x = " + strings.Repeat("7", 1_000_000) + "\n}\n", "Number too long", "test.hcl:2:7"},
+		{"numeric string", "locals {\n  x = tonumber(format(\"%01000000d\", 1))\n}\n", "a string of 1000000 digits", "test.hcl:2:16"},
+		{"numeric key", "locals {\n  l = [1]\n  x = local.l[\"" + strings.Repeat("0", 2000) + "\"]\n}\n", "a string of 2000 digits", "test.hcl:3:14"},
+		{"in a cell", `target "u" {
+  matrix   = { a = range(3) }
+  image    = "img"
+  script   = join("", [for i in range(1000) : format("%100000s", matrix.a)])
+  artifact = "u-${matrix.a}.tar.gz"
+}
+`, "Value too large", "test.hcl:4:"},
+		{"many locals kept", "locals {\n  s = format(\"%10000000s\", \"\")\n" + func() string {
+			var b strings.Builder
+			for i := range 40 {
+				fmt.Fprintf(&b, "  c%d = \"${local.s}%d\"\n", i, i)
+			}
+			return b.String()
+		}() + "}\n", "Values too large", "test.hcl:"},
+		// Within the bounds: as before.
+		{"large but fine", "locals {\n  x = strlen(jsonencode([for a in range(300) : [for b in range(300) : b]]))\n  y = format(\"%f\", 1e300)\n  z = tonumber(\"12345678901234567890\") * 2\n}\n", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			f, _, diags := loadSourcePlan("test.hcl", []byte(tt.src+"target \"t\" {"+cellBody+"}\n"), Options{})
+			out := render(f, diags)
+			if tt.want == "" {
+				if diags.HasErrors() {
+					t.Errorf("diagnostics:\n%.3000s", out)
+				}
+				return
+			}
+			if !diags.HasErrors() || !strings.Contains(out, tt.want) || !strings.Contains(out, tt.at) {
+				t.Errorf("diagnostics lack %q at %q:\n%.3000s", tt.want, tt.at, out)
+			}
+			// A hang guard, not a speed test: unbounded, these take minutes or hours.
+			if d := time.Since(start); d > 60*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
+}

@@ -43,6 +43,19 @@ type File struct {
 	resolver Resolver
 	// incomplete: loading stopped (its ctx was done) before every target was read.
 	incomplete bool
+	// kept is the size of the variables' and locals' values (valueSize), up to maxLoaded.
+	kept int64
+}
+
+// keep counts val among the values the load keeps; false when they are more than
+// maxLoaded with it.
+func (f *File) keep(val cty.Value) bool {
+	size, _ := valueSize(val, maxLoaded-f.kept)
+	if f.kept+size > maxLoaded {
+		return false
+	}
+	f.kept += size
+	return true
 }
 
 // Path is the matrix file's path as given to Load.
@@ -137,6 +150,10 @@ func LoadSource(ctx context.Context, name string, src []byte, opts Options) (*Fi
 	diags = append(diags, more...)
 	varObj := make(map[string]cty.Value, len(vars))
 	for _, v := range vars {
+		if !f.keep(v.value) {
+			diags = append(diags, errorAt(v.declRange.Ptr(), "Values too large", fmt.Sprintf("With variable %q, the variables hold more than %d MiB of values (counted as evaluations count them).", v.name, maxLoaded>>20)))
+			v.value = cty.DynamicVal
+		}
 		varObj[v.name] = v.value
 	}
 	f.ctx = &hcl.EvalContext{

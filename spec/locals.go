@@ -173,9 +173,12 @@ func (l *localGraph) evaluate(fr localFrame) {
 	}
 	scope := l.sc.eval.NewChild()
 	scope.Variables = map[string]cty.Value{"local": local}
-	val, more := a.Expr.Value(scope)
+	val, more := evalBounded(a.Expr, scope, a.Range)
 	l.diags = append(l.diags, more...)
 	if more.HasErrors() {
+		val = cty.DynamicVal
+	} else if !l.f.keep(val) {
+		l.diags = append(l.diags, errorWithin(a.Expr.Range(), a.Range, "Values too large", fmt.Sprintf("With local %q, the variables and locals hold more than %d MiB of values (counted as evaluations count them, a value as often as it is held). A chain of locals that each repeat the one before does this.", a.Name, maxLoaded>>20)))
 		val = cty.DynamicVal
 	} else if l.depth.depth(val.Type(), maxValueDepth) > maxValueDepth {
 		l.diags = append(l.diags, errorWithin(a.Expr.Range(), a.Range, "Value nested too deep", fmt.Sprintf("The value of local %q nests more than %d levels deep (lists, tuples, maps and objects inside one another). Values are converted, compared and encoded one level at a time, and this many levels would exhaust the stack.", a.Name, maxValueDepth)))

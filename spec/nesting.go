@@ -23,7 +23,11 @@ func parseConfig(src []byte, filename string) (*hcl.File, hcl.Diagnostics) {
 	if d := checkNesting(src, filename); d != nil {
 		return nil, hcl.Diagnostics{d}
 	}
-	return hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if body, ok := file.Body.(*hclsyntax.Body); ok && !diags.HasErrors() {
+		diags = append(diags, boundBody(body)...)
+	}
+	return file, diags
 }
 
 // parseExpression parses the value of a --var or a MATRIX_VAR_ variable, once
@@ -32,7 +36,11 @@ func parseExpression(src []byte, filename string) (hclsyntax.Expression, hcl.Dia
 	if d := checkNesting(src, filename); d != nil {
 		return nil, hcl.Diagnostics{d}
 	}
-	return hclsyntax.ParseExpression(src, filename, hcl.InitialPos)
+	expr, diags := hclsyntax.ParseExpression(src, filename, hcl.InitialPos)
+	if !diags.HasErrors() {
+		diags = append(diags, boundExpr(expr)...)
+	}
+	return expr, diags
 }
 
 // checkNesting is the "Nesting too deep" error at the first place where src, HCL native
@@ -40,7 +48,11 @@ func parseExpression(src []byte, filename string) (hclsyntax.Expression, hcl.Dia
 func checkNesting(src []byte, filename string) *hcl.Diagnostic {
 	s := newNestingScanner(src, maxNesting)
 	if s.scan() {
-		return nil
+		if s.longNumber < 0 {
+			return nil
+		}
+		rng := sourceRange(src, filename, s.longNumber, s.longNumberSize)
+		return errorAt(&rng, "Number too long", fmt.Sprintf("This number is written with %d characters, more than %d. Reading a number takes time quadratic in its digits (a million take seconds), and a plan has no use for one beyond float64's 1e308, so this source is not parsed.", s.longNumberSize, maxNumberDigits))
 	}
 	rng := sourceRange(src, filename, s.at, s.size)
 	return errorAt(&rng, "Nesting too deep", fmt.Sprintf("More than %d levels of nesting here. Brackets, braces and parentheses, strings and heredocs, their ${...} and %%{...} sequences and %%{ if } or %%{ for } directives count a level each where they are inside one another, and so does each operator chained in one expression (a + b + ..., !!x, a ? b : c ? ...). HCL would recurse once per level and could exhaust the stack, so this source is not parsed. Split the value into local values.", maxNesting))
@@ -144,17 +156,21 @@ type nestingScanner struct {
 	maxDepth  int
 	// at and size are where scan stopped at a level deeper than limit.
 	at, size int
+	// longNumber and longNumberSize are the first number literal longer than
+	// maxNumberDigits; -1: none.
+	longNumber, longNumberSize int
 	// token, when set, is told each token that opens or closes something.
 	token func(ty hclsyntax.TokenType, start, end int)
 }
 
 func newNestingScanner(src []byte, limit int) *nestingScanner {
 	return &nestingScanner{
-		src:       src,
-		limit:     limit,
-		frames:    []lexFrame{{mode: lexMain}},
-		lastClose: bytes.LastIndex(src, []byte("*/")),
-		at:        -1,
+		src:        src,
+		limit:      limit,
+		frames:     []lexFrame{{mode: lexMain}},
+		lastClose:  bytes.LastIndex(src, []byte("*/")),
+		at:         -1,
+		longNumber: -1,
 	}
 }
 
@@ -284,7 +300,11 @@ func (s *nestingScanner) main(i int) int {
 		return identEnd(src, i)
 	case c >= '0' && c <= '9':
 		s.operand = true
-		return numberEnd(src, i)
+		end := numberEnd(src, i)
+		if end-i > maxNumberDigits && s.longNumber < 0 {
+			s.longNumber, s.longNumberSize = i, end-i
+		}
+		return end
 	case c == '"':
 		s.enter(lexQuoted, nil)
 		return s.open(nestTemplate, hclsyntax.TokenOQuote, i, 1)

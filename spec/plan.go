@@ -131,7 +131,11 @@ func (f *File) planTarget(ctx context.Context, t *target, cells []located, dc *d
 		// The dynamic blocks do not depend on the cell: expand them once. Their
 		// attributes are still evaluated in each cell's context.
 		var diags hcl.Diagnostics
-		content, diags = dynblock.Expand(t.body, eval).Content(targetSchema)
+		b := newBudget(maxBuilt)
+		content, diags = dynblock.Expand(t.body, b.within(eval)).Content(targetSchema)
+		if b.over != nil {
+			diags = append(diags, b.diag(t.defRange))
+		}
 		if diags.HasErrors() {
 			dc.addAll(diags, "")
 			return cells, false, nil
@@ -162,10 +166,11 @@ func (f *File) planTarget(ctx context.Context, t *target, cells []located, dc *d
 // target's content with its dynamic blocks expanded, unless they are expanded per
 // cell). A cell a skip block holds for is evaluated no further.
 func (f *File) evalCell(t *target, c combo, content *hcl.BodyContent, cache blockContents, eval *hcl.EvalContext) evaluator {
-	ctx := eval.NewChild()
+	b := newBudget(maxBuilt)
+	ctx := b.within(eval)
 	ctx.Variables = map[string]cty.Value{"matrix": t.matrixValue(c)}
 	cell := located{Cell: plan.Cell{Target: t.name, Axes: t.axesOf(c)}}
-	e := evaluator{ctx: ctx, name: cell.Name(), dir: f.dir, contents: cache, sens: f.sens}
+	e := evaluator{ctx: ctx, name: cell.Name(), dir: f.dir, contents: cache, sens: f.sens, budget: b}
 	// Skip blocks are never generated, so the static content holds them all.
 	if cell.Skip = e.skip(t.content.Blocks); cell.Skip != "" || e.failed {
 		e.result = cell
@@ -175,6 +180,9 @@ func (f *File) evalCell(t *target, c combo, content *hcl.BodyContent, cache bloc
 		var diags hcl.Diagnostics
 		content, diags = dynblock.Expand(t.body, ctx).Content(targetSchema)
 		e.diags = append(e.diags, diags...)
+		if b.over != nil {
+			e.diags = append(e.diags, b.diag(t.defRange))
+		}
 		e.contents = blockContents{}
 	}
 	e.cell(content, &cell)

@@ -122,7 +122,9 @@ func (s scope) forNames(fe *hclsyntax.ForExpr) []namedRange {
 		}
 	}
 	file := s.files[header.Filename]
-	if file == nil || header.End.Byte > len(file.Bytes) || header.Start.Byte > header.End.Byte {
+	// A template's %{ for } directive has the whole "%{for x in coll}" as its OpenRange,
+	// past the start of its collection: its names are not lexed (that cut panicked).
+	if file == nil || header.End.Byte > len(file.Bytes) || fe.OpenRange.End.Byte > header.End.Byte {
 		return names
 	}
 	var idents []namedRange // for, the names, in

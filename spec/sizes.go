@@ -49,7 +49,7 @@ func (e *evaluator) size(attr *hcl.Attribute) int64 {
 	if attr == nil {
 		return DefaultMaxSize
 	}
-	val, diags := attr.Expr.Value(e.ctx)
+	val, diags := e.eval(attr)
 	if diags.HasErrors() {
 		e.failed = true
 		e.diags = append(e.diags, diags...)

@@ -30,7 +30,7 @@ func (f *File) checkValidation(v *variable, b *hcl.Block, sc scope) hcl.Diagnost
 	if diags := append(sc.check(cond.Expr, false), sc.sens.registryCalls(cond.Expr)...); diags.HasErrors() {
 		return diags
 	}
-	val, diags := cond.Expr.Value(sc.eval)
+	val, diags := evalBounded(cond.Expr, sc.eval, b.DefRange)
 	if diags.HasErrors() || !val.IsWhollyKnown() {
 		return diags
 	}
@@ -54,7 +54,7 @@ func (f *File) errorMessage(attr *hcl.Attribute, sc scope) string {
 	if diags := sc.check(attr.Expr, false); diags.HasErrors() {
 		return "The value is not acceptable."
 	}
-	mv, diags := attr.Expr.Value(sc.eval)
+	mv, diags := evalBounded(attr.Expr, sc.eval, attr.Range)
 	if diags.HasErrors() {
 		return "The value is not acceptable."
 	}

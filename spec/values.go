@@ -60,7 +60,7 @@ func (v *variable) settle() *hcl.Diagnostic {
 
 // assignExpr assigns a constant expression: a default, or a line of a --var-file.
 func (v *variable) assignExpr(expr hcl.Expression, from string) hcl.Diagnostics {
-	val, diags := expr.Value(nil)
+	val, diags := evalBounded(expr, nil, expr.Range())
 	diags = v.hide(diags)
 	if !diags.HasErrors() {
 		var more hcl.Diagnostics
@@ -211,7 +211,7 @@ func (f *File) rawValue(v *variable, raw, from, name string) (cty.Value, hcl.Dia
 	if diags.HasErrors() {
 		return cty.DynamicVal, v.hide(diags)
 	}
-	val, diags := expr.Value(nil)
+	val, diags := evalBounded(expr, nil, expr.Range())
 	if diags.HasErrors() {
 		return cty.DynamicVal, v.hide(diags)
 	}

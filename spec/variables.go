@@ -110,7 +110,7 @@ func declareVariable(b *hcl.Block) (*variable, hcl.Diagnostics) {
 }
 
 func (v *variable) setSensitive(attr *hcl.Attribute) hcl.Diagnostics {
-	val, diags := attr.Expr.Value(nil)
+	val, diags := evalBounded(attr.Expr, nil, attr.Range)
 	if diags.HasErrors() {
 		return diags
 	}
@@ -140,7 +140,7 @@ func (v *variable) convert(val cty.Value, rng hcl.Range, from string) (cty.Value
 
 // typedLiteral checks that a constant attribute converts to ty.
 func typedLiteral(attr *hcl.Attribute, ty cty.Type) hcl.Diagnostics {
-	val, diags := attr.Expr.Value(nil)
+	val, diags := evalBounded(attr.Expr, nil, attr.Range)
 	if diags.HasErrors() {
 		return diags
 	}
