@@ -45,7 +45,7 @@ func TestInputsNotRegular(t *testing.T) {
 		{"matrix file fifo", "spec", fifo, "not a regular file but a named pipe (fifo)"},
 		{"matrix file /dev/zero", "spec", devZero, "not a regular file but a character device"},
 		{"matrix file too large", "spec", big, "4194306 bytes, more than the 4 MiB this file may have"},
-		{"matrix file directory", "spec", dir, "not a regular file but a directory"},
+		{"var-file directory", "var-file", dir, "not a regular file but a directory"},
 		{"var-file fifo", "var-file", fifo, "not a regular file but a named pipe (fifo)"},
 		{"var-file /dev/zero", "var-file", devZero, "not a regular file but a character device"},
 		{"var-file too large", "var-file", big, "more than the 4 MiB this file may have"},

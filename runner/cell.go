@@ -220,6 +220,12 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 	if cell.CrossBuilt {
 		fmt.Fprintf(b.lines, "matrix: cross-built for %s: not tested (cross_built = true)\n", cell.Platform)
 	}
+	inputHash := imgs.inputHash
+	if b.inputs == nil && len(lockFiles) > 0 {
+		// A build that resolved anew is recorded as the build installing from the lock
+		// files it left would be: the next run installs from them, and can reuse it.
+		inputHash = InputHash(cell, imgs.build, b.epoch, lockFiles)
+	}
 	return &manifest.Artifact{
 		File:         cell.Artifact,
 		RunID:        b.id,
@@ -230,7 +236,7 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 		Target:       cell.Target,
 		Axes:         axes(cell),
 		Image:        manifestImage(imgs.build),
-		InputHash:    imgs.inputHash,
+		InputHash:    inputHash,
 		Files:        packed.Files,
 		ContentBytes: packed.ContentBytes,
 		Log:          logName(cell),

@@ -198,12 +198,31 @@ func (b *budget) within(ctx *hcl.EvalContext) *hcl.EvalContext {
 	return child
 }
 
+// hasFunctions reports whether a call may be made in ctx (or its parents).
+func hasFunctions(ctx *hcl.EvalContext) bool {
+	for ; ctx != nil; ctx = ctx.Parent() {
+		if ctx.Functions != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // evalBounded evaluates expr in ctx within a budget of its own, its value included;
 // a value over it is unknown, and the error is among the diagnostics. context is the
 // range of what expr is a part of (its attribute).
 func evalBounded(expr hcl.Expression, ctx *hcl.EvalContext, context hcl.Range) (cty.Value, hcl.Diagnostics) {
 	b := newBudget(maxBuilt)
 	val, diags := expr.Value(b.within(ctx))
+	if !hasFunctions(ctx) {
+		// Where HCL allows no call (a variable's default, a --var value), the bound
+		// function is the only one: say what HCL would say without it.
+		for _, d := range diags {
+			if d.Summary == "Call to unknown function" {
+				d.Summary, d.Detail = "Function calls not allowed", "Functions may not be called here."
+			}
+		}
+	}
 	if !diags.HasErrors() {
 		b.spend(val, expr.Range())
 	}
