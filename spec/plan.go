@@ -133,7 +133,7 @@ func (f *File) planTarget(ctx context.Context, t *target, cells []located, dc *d
 		var diags hcl.Diagnostics
 		content, diags = dynblock.Expand(t.body, eval).Content(targetSchema)
 		if diags.HasErrors() {
-			dc.addAll(diags, "")
+			dc.addAll(t.inherited(diags), "")
 			return cells, false, nil
 		}
 	}
@@ -150,7 +150,7 @@ func (f *File) planTarget(ctx context.Context, t *target, cells []located, dc *d
 	})
 	for i := range results { // when stopped, those not evaluated are empty
 		e := &results[i]
-		dc.addAll(e.diags, e.name)
+		dc.addAll(t.inherited(e.diags), e.name)
 		if err == nil && !e.failed && !e.diags.HasErrors() {
 			cells = append(cells, e.result)
 		}
