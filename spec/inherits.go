@@ -227,7 +227,7 @@ func parseInherits(n *node, nodes map[string]*node) ([]parentRef, hcl.Diagnostic
 		case name == n.name:
 			diags = append(diags, errorWithin(el.Range(), attr.Range, "Inherits itself", fmt.Sprintf("%s lists its own name in inherits; it can inherit only from other templates and targets.", upperFirst(n.String()))))
 		case !ok:
-			diags = append(diags, errorWithin(el.Range(), attr.Range, "Unknown template", fmt.Sprintf("%s inherits %q, which is neither a template nor a target.%s%s%s", upperFirst(n.String()), name, didYouMean(name, nodes), declaredList("Templates", namesOf(nodes, "template")), declaredList("Targets", namesOf(nodes, "target")))))
+			diags = append(diags, errorWithin(el.Range(), attr.Range, "Unknown template or target", fmt.Sprintf("%s inherits %q, which is neither a template nor a target.%s%s%s", upperFirst(n.String()), name, didYouMean(name, nodes), declaredList("Templates", namesOf(nodes, "template")), declaredList("Targets", namesOf(nodes, "target")))))
 		case slices.ContainsFunc(refs, func(r parentRef) bool { return r.name == name }):
 			diags = append(diags, errorWithin(el.Range(), attr.Range, "Duplicate inherits", fmt.Sprintf("%s is listed twice.", upperFirst(p.String()))))
 		default:
