@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -248,4 +249,28 @@ func mountString(ms []plan.Mount) string {
 		s = append(s, m.Target)
 	}
 	return strings.Join(s, " ")
+}
+
+// TestReadmeInheritsExample: the example of README's "Templates and inherits" plans,
+// with the template's lines in every cell.
+func TestReadmeInheritsExample(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "#### Templates and inherits\n")
+	_, example, ok2 := strings.Cut(section, "```hcl\n")
+	example, _, ok3 := strings.Cut(example, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README has no example under \"Templates and inherits\"")
+	}
+	f, cells, diags := loadSourcePlan("README.md", []byte(example), Options{})
+	if diags.HasErrors() || len(cells) != 2 {
+		t.Fatalf("%d cells:\n%s", len(cells), render(f, diags))
+	}
+	for _, c := range cells {
+		if c.Network != "host" || mountString(c.Mounts) != "/root/.npm" || envString(c.Env) != "SHARP_IGNORE_GLOBAL_LIBVIPS=1 npm_config_update_notifier=false" {
+			t.Errorf("%s: network %q, mounts %q, env %q", c.Name(), c.Network, mountString(c.Mounts), envString(c.Env))
+		}
+	}
 }
