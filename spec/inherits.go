@@ -130,7 +130,11 @@ func (f *File) loadInheritance(blocks hcl.Blocks, sc scope) hcl.Diagnostics {
 		}
 		name := b.Labels[0]
 		if prev, dup := nodes[name]; dup {
-			diags = append(diags, errorWithin(b.LabelRanges[0], b.DefRange, "Duplicate template", fmt.Sprintf("A %s named %q was already declared at %s. Templates and targets share one set of names, which inherits refers to.", prev.kind, name, rangeString(defs[name]))))
+			summary := "Duplicate template"
+			if prev.kind == "target" {
+				summary = "Template named like a target"
+			}
+			diags = append(diags, errorWithin(b.LabelRanges[0], b.DefRange, summary, fmt.Sprintf("A %s named %q is declared at %s. Templates and targets share one set of names, which inherits refers to: each must be unique.", prev.kind, name, rangeString(defs[name]))))
 			continue
 		}
 		n, more := f.loadTemplate(b, sc)

@@ -18,3 +18,6 @@ target "far" {
   script   = "true"
   artifact = "far.tar.gz"
 }
+template "ca" {
+  network = "none"
+}
