@@ -97,25 +97,11 @@ locals {
   ca_env = var.ca_bundle == "" ? {} : { NODE_EXTRA_CA_CERTS = local.ca_target }
 }
 
-target "sharp-lambda" {
-  matrix = {
-    sharp = local.sharp_versions
-    node  = var.nodes
-    arch  = var.archs
-  }
-
-  # A cell whose sharp does not support its Node.js is not built: its engines.node
-  # (0.35 declares >=20.9.0; 0.33 and 0.34 ^18.17.0 || ^20.3.0 || >=21.0.0) must admit
-  # some Node.js of that major. Plans and manifests list such cells with the reason.
-  skip {
-    condition = !semver_intersects(lookup(npm_package("sharp", matrix.sharp).engines, "node", "*"), "${matrix.node}.x")
-    reason    = "sharp ${matrix.sharp} supports Node.js ${lookup(npm_package("sharp", matrix.sharp).engines, "node", "*")}, not ${matrix.node}"
-  }
-
-  image    = format(var.build_image, matrix.node)
-  platform = local.platforms[matrix.arch]
-  network  = var.network
-  workdir  = "/build"
+# What every npm build here needs, whatever it installs: the network, the CA bundle
+# and npm's cache. A target gets these lines with inherits = ["npm-container"]
+# (README.md, "Templates and inherits").
+template "npm-container" {
+  network = var.network
   env = merge(local.ca_env, {
     npm_config_update_notifier = "false"
   })
@@ -136,6 +122,27 @@ target "sharp-lambda" {
       target = "/root/.npm"
     }
   }
+}
+
+target "sharp-lambda" {
+  inherits = ["npm-container"]
+  matrix = {
+    sharp = local.sharp_versions
+    node  = var.nodes
+    arch  = var.archs
+  }
+
+  # A cell whose sharp does not support its Node.js is not built: its engines.node
+  # (0.35 declares >=20.9.0; 0.33 and 0.34 ^18.17.0 || ^20.3.0 || >=21.0.0) must admit
+  # some Node.js of that major. Plans and manifests list such cells with the reason.
+  skip {
+    condition = !semver_intersects(lookup(npm_package("sharp", matrix.sharp).engines, "node", "*"), "${matrix.node}.x")
+    reason    = "sharp ${matrix.sharp} supports Node.js ${lookup(npm_package("sharp", matrix.sharp).engines, "node", "*")}, not ${matrix.node}"
+  }
+
+  image    = format(var.build_image, matrix.node)
+  platform = local.platforms[matrix.arch]
+  workdir  = "/build"
 
   # --cpu, --os and --libc make npm pick sharp's prebuilt binaries for the cell's
   # platform even when the build container runs on another one.

@@ -216,6 +216,9 @@ func (e *evaluator) retries(attr *hcl.Attribute) int {
 }
 
 func (e *evaluator) env(attr *hcl.Attribute) []plan.EnvVar {
+	if layers, ok := envLayers(attr); ok {
+		return e.mergedEnv(layers)
+	}
 	out := []plan.EnvVar{}
 	v, ok := e.value(attr, cty.Map(cty.String))
 	if !ok {

@@ -31,6 +31,9 @@ func (dc *diagCollector) add(d *hcl.Diagnostic, cell string) {
 	if d.Subject != nil {
 		key += "\x00" + rangeString(*d.Subject) + fmt.Sprintf("-%d", d.Subject.End.Byte)
 	}
+	if x := inheritedOf(d); x != nil { // one message per target that inherits the place
+		key += "\x00" + x.target
+	}
 	if _, ok := dc.seen[key]; ok {
 		if dc.last[key] != cell { // count cells, not occurrences within one cell
 			dc.count[key]++
@@ -84,11 +87,15 @@ func (dc *diagCollector) result() hcl.Diagnostics {
 	explain(dc.diags)
 	for key, i := range dc.seen {
 		cell := dc.cells[key]
-		if cell == "" {
+		if cell == "" && inheritedOf(dc.diags[i]) == nil {
 			continue
 		}
-		// Redact before the note: redact may replace the detail the note is added to.
-		d := *dc.f.sens.redact(dc.diags[i])
+		// Redact before the notes: redact may replace the detail they are added to.
+		d := *withNote(dc.f.sens.redact(dc.diags[i]))
+		if cell == "" {
+			dc.diags[i] = &d
+			continue
+		}
 		sep := "\n\n"
 		if d.Detail == "" {
 			sep = ""

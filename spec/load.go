@@ -84,6 +84,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "variable", LabelNames: []string{"name"}},
 		{Type: "locals"},
 		{Type: "target", LabelNames: []string{"name"}},
+		{Type: "template", LabelNames: []string{"name"}},
 	},
 }
 

@@ -137,7 +137,7 @@ func (f *File) planTarget(ctx context.Context, t *target, cells []located, dc *d
 			diags = append(diags, b.diag(t.defRange))
 		}
 		if diags.HasErrors() {
-			dc.addAll(diags, "")
+			dc.addAll(t.inherited(diags), "")
 			return cells, false, nil
 		}
 	}
@@ -154,7 +154,7 @@ func (f *File) planTarget(ctx context.Context, t *target, cells []located, dc *d
 	})
 	for i := range results { // when stopped, those not evaluated are empty
 		e := &results[i]
-		dc.addAll(e.diags, e.name)
+		dc.addAll(t.inherited(e.diags), e.name)
 		if err == nil && !e.failed && !e.diags.HasErrors() {
 			cells = append(cells, e.result)
 		}

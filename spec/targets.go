@@ -30,6 +30,7 @@ var targetSchema = &hcl.BodySchema{
 		{Name: "retries"},
 		{Name: "lock_files"},
 		{Name: "cross_built"},
+		{Name: "inherits"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "mount"},
@@ -99,6 +100,8 @@ type target struct {
 	keys           []string // axes, then keys only includes add, in first-seen order
 	declared       []string // every axis name written, valid or not, for reference checks
 	broken         bool     // Load reported an error about it: Plan skips it
+	// inherit is what the target inherits (inherits.go); nil when it inherits nothing.
+	inherit *inheritance
 }
 
 // loadTargets reads every target block, in file order. It stops with ctx's error when
@@ -126,12 +129,12 @@ func (f *File) loadTargets(ctx context.Context, blocks hcl.Blocks, sc scope) (hc
 		diags = append(diags, more...)
 		f.targets = append(f.targets, t)
 	}
-	return diags, nil
+	return append(diags, f.loadInheritance(blocks, sc)...), nil
 }
 
 func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
 	t := &target{name: b.Labels[0], defRange: b.DefRange, body: b.Body}
-	content, diags := b.Body.Content(targetSchemaStatic)
+	content, diags := b.Body.Content(staticSchemaOf(b.Body))
 	t.content = content
 
 	matrixOK := true
@@ -175,6 +178,7 @@ func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
 	cellScope.matrixKeys = t.declared
 	cellScope.anyMatrix = !matrixOK || !includeOK // its keys are unknown: do not guess
 	cellScope.target = t.name
+	t.inherit = newInheritance(content, cellScope)
 	diags = append(diags, t.checkBody(content, cellScope, "")...)
 	t.broken = diags.HasErrors()
 	return t, diags
@@ -222,7 +226,7 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope, in string) hcl.Di
 	var diags hcl.Diagnostics
 	for _, attr := range sortedAttrs(content.Attributes) {
 		switch attr.Name {
-		case "matrix", "exclude", "include":
+		case "matrix", "exclude", "include", "inherits":
 			continue
 		}
 		diags = append(diags, sc.checkExpr(attr.Expr)...)

@@ -87,27 +87,11 @@ locals {
   ca_env = var.ca_bundle == "" ? {} : { NODE_EXTRA_CA_CERTS = local.ca_target }
 }
 
-target "sharp-lambda" {
-  matrix = {
-    sharp = var.sharp_versions
-    node  = var.nodes
-    arch  = var.archs
-  }
-
-  # sharp 0.35 declares engines { node = ">=20.9.0" }; 0.33 and 0.34 accept ^18.17.0,
-  # ^20.3.0 and >=21. Every Lambda nodejs20.x runtime and build image ships a Node.js 20
-  # later than 20.9, so all of the default cells can work and none is excluded. What
-  # cannot work is sharp 0.35 or later on the nodejs18.x runtime (Node.js 18): excluded
-  # here in case 18 is added to nodes.
-  exclude = [
-    for v in var.sharp_versions : { sharp = v, node = 18 }
-    if !startswith(v, "0.33.") && !startswith(v, "0.34.")
-  ]
-
-  image    = format(var.build_image, matrix.node)
-  platform = local.platforms[matrix.arch]
-  network  = var.network
-  workdir  = "/build"
+# What every npm build here needs, whatever it installs: the network, the CA bundle
+# and npm's cache. A target gets these lines with inherits = ["npm-container"]
+# (README.md, "Templates and inherits").
+template "npm-container" {
+  network = var.network
   env = merge(local.ca_env, {
     npm_config_update_notifier = "false"
   })
@@ -128,6 +112,29 @@ target "sharp-lambda" {
       target = "/root/.npm"
     }
   }
+}
+
+target "sharp-lambda" {
+  inherits = ["npm-container"]
+  matrix = {
+    sharp = var.sharp_versions
+    node  = var.nodes
+    arch  = var.archs
+  }
+
+  # sharp 0.35 declares engines { node = ">=20.9.0" }; 0.33 and 0.34 accept ^18.17.0,
+  # ^20.3.0 and >=21. Every Lambda nodejs20.x runtime and build image ships a Node.js 20
+  # later than 20.9, so all of the default cells can work and none is excluded. What
+  # cannot work is sharp 0.35 or later on the nodejs18.x runtime (Node.js 18): excluded
+  # here in case 18 is added to nodes.
+  exclude = [
+    for v in var.sharp_versions : { sharp = v, node = 18 }
+    if !startswith(v, "0.33.") && !startswith(v, "0.34.")
+  ]
+
+  image    = format(var.build_image, matrix.node)
+  platform = local.platforms[matrix.arch]
+  workdir  = "/build"
 
   # --cpu, --os and --libc make npm pick sharp's prebuilt binaries for the cell's
   # platform even when the build container runs on another one.
