@@ -2,11 +2,13 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/zclconf/go-cty/cty"
@@ -209,11 +211,68 @@ func (f *File) rawValue(v *variable, raw, from, name string) (cty.Value, hcl.Dia
 	}
 	expr, diags := parseExpression(src, name)
 	if diags.HasErrors() {
-		return cty.DynamicVal, v.hide(diags)
+		return cty.DynamicVal, v.hide(withRawHint(diags, v, raw, from))
 	}
 	val, diags := evalBounded(expr, nil, expr.Range())
 	if diags.HasErrors() {
-		return cty.DynamicVal, v.hide(diags)
+		return cty.DynamicVal, v.hide(withRawHint(diags, v, raw, from))
 	}
-	return v.convert(val, expr.Range(), from)
+	val, diags = v.convert(val, expr.Range(), from)
+	return val, withRawHint(diags, v, raw, from)
+}
+
+// withRawHint adds to the first error of diags how a value given as text is read for
+// a variable that is not a string: `--var versions=2.0.2` for a list(string) is the
+// number literal 2.0.2, which HCL's own message does not explain.
+func withRawHint(diags hcl.Diagnostics, v *variable, raw, from string) hcl.Diagnostics {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		if d.Summary == "Nesting too deep" || d.Summary == "Value too large" || d.Summary == "Number too long" {
+			break // the value was meant as HCL: no hint
+		}
+		example := exampleOf(v.typ, raw)
+		if v.sensitive {
+			example = exampleOf(v.typ, "")
+		}
+		how := fmt.Sprintf("--var '%s=%s'", v.name, example)
+		if strings.HasPrefix(from, "environment") {
+			how = fmt.Sprintf("%s%s='%s'", envPrefix, v.name, example)
+		}
+		d.Detail = strings.TrimSpace(d.Detail + fmt.Sprintf("\n\nVariable %q is of type %s, so its value (%s) is read as an HCL expression, not as text: for example %s.", v.name, typeexpr.TypeString(v.typ), from, how))
+		break
+	}
+	return diags
+}
+
+// exampleOf is a value of type ty written in HCL, made of raw where raw is a bare
+// word that fits (2.0.2 for a list(string): ["2.0.2"]).
+func exampleOf(ty cty.Type, raw string) string {
+	word := raw != "" && !strings.ContainsAny(raw, "\"'[]{}()$%\\\n=,") && len(raw) <= 40
+	switch {
+	case ty == cty.String || ty == cty.DynamicPseudoType:
+		if word {
+			return strconv.Quote(raw)
+		}
+		return `"text"`
+	case ty == cty.Number:
+		return "3"
+	case ty == cty.Bool:
+		return "true"
+	case ty.IsListType() || ty.IsSetType():
+		return "[" + exampleOf(ty.ElementType(), raw) + "]"
+	case ty.IsMapType():
+		return "{ key = " + exampleOf(ty.ElementType(), raw) + " }"
+	case ty.IsTupleType() && len(ty.TupleElementTypes()) > 0:
+		parts := make([]string, len(ty.TupleElementTypes()))
+		for i, et := range ty.TupleElementTypes() {
+			parts[i] = exampleOf(et, "")
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case ty.IsObjectType() && len(ty.AttributeTypes()) > 0:
+		names := slices.Sorted(maps.Keys(ty.AttributeTypes()))
+		return "{ " + names[0] + " = " + exampleOf(ty.AttributeType(names[0]), "") + " }"
+	}
+	return "[]"
 }
