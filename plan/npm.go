@@ -78,14 +78,16 @@ func NpmScript(n *Npm) string {
 		}
 	}
 	var b strings.Builder
+	// set -x: the log shows each step as it runs ("+ npm ci ...").
 	b.WriteString("# Generated from the target's npm block.\nset -eu\n")
 	b.WriteString("if [ \"${MATRIX_LOCKED:-}\" = 1 ]; then\n")
-	b.WriteString("  npm ci" + quoteAll(flags) + "\n")
+	b.WriteString("  set -x\n  npm ci" + quoteAll(flags) + "\n")
 	b.WriteString("else\n")
-	b.WriteString("  npm install" + quoteAll(flags) + quoteAll(n.Install) + "\n")
+	b.WriteString("  set -x\n  npm install" + quoteAll(flags) + quoteAll(n.Install) + "\n")
 	b.WriteString("  " + strings.ReplaceAll(pruneLock, "\n", "\n  ") + "\n")
 	b.WriteString("fi\n")
 	b.WriteString("find node_modules -type d -empty -delete\n")
+	b.WriteString("{ set +x; } 2>/dev/null\n")
 	if n.PostInstall != "" {
 		b.WriteString("# The target's script, after the install:\n")
 		b.WriteString("sh -c " + ShellQuote(n.PostInstall) + "\n")
