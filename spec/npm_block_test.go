@@ -1,7 +1,9 @@
 package spec
 
 import (
+	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/matrixbuild/matrix/plan"
@@ -82,6 +84,22 @@ target "script" {
 		}
 		if c.Script != want {
 			t.Errorf("%s: script\n%s\nwant\n%s", c.Name(), c.Script, want)
+		}
+	}	// plan --json shows the block, and reads back what it wrote.
+	for _, c := range cells {
+		data, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back plan.Cell
+		if err := json.Unmarshal(data, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, c) {
+			t.Errorf("%s: JSON round trip gave\n%+v\nwant\n%+v\n%s", c.Name(), back, c, data)
+		}
+		if (c.Npm != nil) != strings.Contains(string(data), `"npm":{"install":[`) {
+			t.Errorf("%s: the JSON does not show the npm block: %s", c.Name(), data)
 		}
 	}
 }
