@@ -145,38 +145,18 @@ target "sharp-lambda" {
   workdir  = "/build"
 
   # --cpu, --os and --libc make npm pick sharp's prebuilt binaries for the cell's
-  # platform even when the build container runs on another one.
-  # A cell without a current entry in matrix.lock.json resolves sharp's dependencies
-  # anew and records package.json and package-lock.json there; one with a current
-  # entry (and every cell under --locked) gets them back in the workdir (with
-  # MATRIX_LOCKED=1) and npm ci installs exactly that tree.
-  # npm's lock lists the optional binaries of every platform, and npm 10 cannot tell
-  # the musl ones apart when it installs from a lock (its lock has no libc field), so
-  # the lock is first cut down to the packages this install chose.
-  script = <<-EOT
-    set -eu
-    flags="--no-audit --no-fund --omit=dev --cpu=${matrix.arch} --os=linux --libc=glibc"
-    if [ "$${MATRIX_LOCKED:-}" = 1 ]; then
-      npm ci $flags
-    else
-      # npm writes package.json itself; `npm init` would cost a second per cell.
-      npm install $flags sharp@${matrix.sharp}
-      node -e '
-        const fs = require("fs");
-        const lock = JSON.parse(fs.readFileSync("package-lock.json"));
-        const installed = JSON.parse(fs.readFileSync("node_modules/.package-lock.json")).packages;
-        for (const name of Object.keys(lock.packages)) {
-          if (name !== "" && !(name in installed)) delete lock.packages[name];
-        }
-        fs.writeFileSync("package-lock.json", JSON.stringify(lock, null, 2) + "\n");
-      '
-    fi
-    # npm install leaves an empty scope directory for optional packages it skipped
-    # (@emnapi); npm ci does not: drop them so both give the same tree.
-    find node_modules -type d -empty -delete
-  EOT
+  # platform even when the build container runs on another one. The tool writes the
+  # steps (README, "The npm block"): a cell without a current entry in matrix.lock.json
+  # runs npm install and records package.json and package-lock.json, cut down to the
+  # packages this install chose; a cell with one (and every cell under --locked) gets
+  # them back and runs npm ci, which installs exactly that tree.
+  npm {
+    install = ["sharp@${matrix.sharp}"]
+    cpu     = matrix.arch
+    os      = "linux"
+    libc    = "glibc"
+  }
 
-  collect  = "/build/node_modules"
   artifact = "sharp-${matrix.sharp}-node${matrix.node}-linux-${matrix.arch}.${var.format}"
   timeout  = "20m"
   max_size = "200MiB"

@@ -213,14 +213,36 @@ func (f *File) Marshal() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Definition is the hash that makes an entry stale when the cell changes.
+// Definition is the hash that makes an entry stale when the cell changes. A script
+// cell's is of its script, workdir and lock_files. An npm cell's is of what decides
+// what npm installs: the npm block (not the script it runs after the install), the
+// image reference, the platform, the workdir and lock_files; a comment in the script
+// leaves the entry current.
 func Definition(c plan.Cell) string {
 	h := sha256.New()
-	json.NewEncoder(h).Encode(struct {
-		Script, Workdir string
-		LockFiles       []string
-	}{c.Script, c.Workdir, c.LockFiles})
+	if c.Npm != nil {
+		npm := *c.Npm
+		npm.PostInstall = ""
+		json.NewEncoder(h).Encode(struct {
+			Npm                      plan.Npm
+			Image, Platform, Workdir string
+			LockFiles                []string
+		}{npm, c.Image, c.Platform, c.Workdir, c.LockFiles})
+	} else {
+		json.NewEncoder(h).Encode(struct {
+			Script, Workdir string
+			LockFiles       []string
+		}{c.Script, c.Workdir, c.LockFiles})
+	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// definedBy names what Definition hashes, for the message of a stale entry.
+func definedBy(c plan.Cell) string {
+	if c.Npm != nil {
+		return "npm block, image, platform, workdir or lock_files"
+	}
+	return "script, workdir or lock_files"
 }
 
 // ErrMissing, ErrStale and ErrUnsafe say why a cell cannot be built with --locked.
@@ -240,7 +262,7 @@ func (f *File) Lookup(c plan.Cell) (*Entry, error) {
 		return nil, fmt.Errorf("%s: %w (run `matrix lock` or a run without --locked first)", c.Artifact, ErrMissing)
 	}
 	if e.Target != c.Target || e.Definition != Definition(c) {
-		return nil, fmt.Errorf("%s: %w: the cell's script, workdir or lock_files changed since it was recorded (run `matrix lock`)", c.Artifact, ErrStale)
+		return nil, fmt.Errorf("%s: %w: the cell's %s changed since it was recorded (run `matrix lock`)", c.Artifact, ErrStale, definedBy(c))
 	}
 	var missing []string
 	for _, name := range c.LockFiles {

@@ -34,7 +34,11 @@ type Cell struct {
 	Mounts  []Mount  `json:"mounts"`
 	Network string   `json:"network,omitempty"` // e.g. "host"; empty: the engine's default
 	Script  string   `json:"script"`            // run as `sh -c SCRIPT`
-	Collect string   `json:"collect"`           // absolute path inside the container to package
+	// Npm, when set, is the target's npm block; Script is then NpmScript(Npm), the
+	// steps the tool generated from it (with the target's own script, if any, as the
+	// block's PostInstall).
+	Npm     *Npm   `json:"npm,omitempty"`
+	Collect string `json:"collect"` // absolute path inside the container to package
 	// Artifact is the output file name: a plain file name, unique across the plan.
 	Artifact string `json:"artifact"`
 	// Format is "tar.gz" or "zip", from the artifact's name or the `format` attribute.

@@ -21,7 +21,7 @@ var targetSchema = &hcl.BodySchema{
 		{Name: "env"},
 		{Name: "pass_env"},
 		{Name: "network"},
-		{Name: "script", Required: true},
+		{Name: "script"}, // or an npm block: checkNpmBlocks
 		{Name: "collect"},
 		{Name: "artifact", Required: true},
 		{Name: "format"},
@@ -36,6 +36,7 @@ var targetSchema = &hcl.BodySchema{
 		{Type: "mount"},
 		{Type: "test"},
 		{Type: "skip"},
+		{Type: "npm"},
 	},
 }
 
@@ -180,6 +181,7 @@ func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
 	cellScope.target = t.name
 	t.inherit = newInheritance(content, cellScope)
 	diags = append(diags, t.checkBody(content, cellScope, "")...)
+	diags = append(diags, checkNpmBlocks(b, content)...)
 	t.broken = diags.HasErrors()
 	return t, diags
 }
@@ -250,6 +252,10 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope, in string) hcl.Di
 			c, more := blk.Body.Content(testSchemaStatic)
 			diags = append(diags, more...)
 			diags = append(diags, t.checkBody(c, sc, in+"test.")...)
+		case "npm":
+			c, more := blk.Body.Content(npmSchema)
+			diags = append(diags, more...)
+			diags = append(diags, t.checkBody(c, sc, in+"npm.")...)
 		case "dynamic":
 			diags = append(diags, t.checkDynamic(blk, sc, in)...)
 		}
