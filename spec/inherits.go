@@ -194,6 +194,7 @@ func (f *File) loadTemplate(b *hcl.Block, sc scope) (*node, hcl.Diagnostics) {
 	cs.anyMatrix = true
 	cs.target = name
 	diags = append(diags, t.checkBody(content, cs, "")...)
+	diags = append(diags, checkNpmBlocks(name, b.Body.MissingItemRange(), content, false)...)
 	n := &node{name: name, kind: "template", body: b.Body, content: content, checked: t, broken: diags.HasErrors()}
 	if attr, ok := content.Attributes["inherits"]; ok {
 		n.attr = attr
@@ -395,6 +396,10 @@ func (t *target) inheritFrom(lin []*node) hcl.Diagnostics {
 	t.body = body
 	content, diags := body.Content(targetSchemaStatic)
 	t.content = content
+	if content != nil {
+		// Duplicates were reported in the layer that has them.
+		diags = append(diags, checkRuns(t.name, body.missing, content)...)
+	}
 	for _, d := range t.inherited(in.matrixRefs(content)) {
 		diags = append(diags, withNote(d))
 	}

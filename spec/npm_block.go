@@ -40,7 +40,7 @@ var defaultNpmOmit = []string{"dev"}
 // checkNpmBlocks is the static check of a target's npm blocks: at most one, and a
 // target needs a script or an npm block (or both: the script then runs after the
 // install). The attributes are checked by checkBody like any block's.
-func checkNpmBlocks(b *hcl.Block, content *hcl.BodyContent) hcl.Diagnostics {
+func checkNpmBlocks(name string, missing hcl.Range, content *hcl.BodyContent, mustRun bool) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	first := firstBlock(content.Blocks, "npm")
 	for _, blk := range content.Blocks {
@@ -48,11 +48,18 @@ func checkNpmBlocks(b *hcl.Block, content *hcl.BodyContent) hcl.Diagnostics {
 			diags = append(diags, errorAt(blk.DefRange.Ptr(), "Duplicate npm block", fmt.Sprintf("A target has at most one npm block; the first is at %s.", rangeString(first.DefRange))))
 		}
 	}
-	if _, ok := content.Attributes["script"]; !ok && first == nil {
-		rng := b.Body.MissingItemRange()
-		diags = append(diags, errorAt(&rng, "Missing script or npm block", fmt.Sprintf("Target %q says nothing to run: give it an npm block (npm { install = [\"sharp@0.34.5\"] }) or a script, run as sh -c SCRIPT.", b.Labels[0])))
+	if mustRun {
+		diags = append(diags, checkRuns(name, missing, content)...)
 	}
 	return diags
+}
+
+// checkRuns: a target runs a script or an npm block (its own or inherited).
+func checkRuns(name string, missing hcl.Range, content *hcl.BodyContent) hcl.Diagnostics {
+	if _, ok := content.Attributes["script"]; ok || firstBlock(content.Blocks, "npm") != nil {
+		return nil
+	}
+	return hcl.Diagnostics{errorAt(&missing, "Missing script or npm block", fmt.Sprintf("Target %q says nothing to run: give it an npm block (npm { install = [\"sharp@0.34.5\"] }) or a script, run as sh -c SCRIPT, or inherit one.", name))}
 }
 
 // npm evaluates the target's npm block, if it has one, into c.Npm, and makes c's

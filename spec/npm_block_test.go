@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -85,7 +86,7 @@ target "script" {
 		if c.Script != want {
 			t.Errorf("%s: script\n%s\nwant\n%s", c.Name(), c.Script, want)
 		}
-	}	// plan --json shows the block, and reads back what it wrote.
+	} // plan --json shows the block, and reads back what it wrote.
 	for _, c := range cells {
 		data, err := json.Marshal(c)
 		if err != nil {
@@ -100,6 +101,62 @@ target "script" {
 		}
 		if (c.Npm != nil) != strings.Contains(string(data), `"npm":{"install":[`) {
 			t.Errorf("%s: the JSON does not show the npm block: %s", c.Name(), data)
+		}
+	}
+}
+
+// TestNpmBlockInherited: a target may take its npm block from a template, with or
+// without a script of its own (then run after the install); one that inherits neither
+// a script nor an npm block is told so once, at the target; two npm blocks in a
+// template are an error there, and a template needs neither.
+func TestNpmBlockInherited(t *testing.T) {
+	const base = `
+template "base" {
+  image = "local/node:22"
+  npm {
+    install = ["left-pad@1.3.0"]
+  }
+}
+template "empty" {
+  image = "local/node:22"
+}
+`
+	cells := planString(t, base+`
+target "t" {
+  inherits = ["base"]
+  artifact = "a.tar.gz"
+}
+target "u" {
+  inherits = ["base"]
+  script   = "echo after"
+  artifact = "b.tar.gz"
+}
+`, Options{})
+	if len(cells) != 2 || cells[0].Npm == nil || cells[1].Npm == nil || cells[1].Npm.PostInstall != "echo after" || cells[0].Npm.PostInstall != "" {
+		t.Fatalf("cells: %+v", cells)
+	}
+	for _, tc := range []struct{ name, src, want string }{
+		{"nothing to run", `target "v" {
+  inherits = ["empty"]
+  artifact = "c.tar.gz"
+}`, `Target "v" says nothing to run`},
+		{"two npm blocks in a template", `template "two" {
+  npm {
+    install = ["a@1"]
+  }
+  npm {
+    install = ["b@1"]
+  }
+}
+target "w" {
+  inherits = ["two"]
+  artifact = "d.tar.gz"
+}`, "Duplicate npm block"},
+	} {
+		f, diags := LoadSource(context.Background(), "test.hcl", []byte(base+tc.src), Options{})
+		out := render(f, diags)
+		if !diags.HasErrors() || strings.Count(out, tc.want) != 1 {
+			t.Errorf("%s: want %q once in:\n%s", tc.name, tc.want, out)
 		}
 	}
 }

@@ -181,7 +181,10 @@ func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
 	cellScope.target = t.name
 	t.inherit = newInheritance(content, cellScope)
 	diags = append(diags, t.checkBody(content, cellScope, "")...)
-	diags = append(diags, checkNpmBlocks(b, content)...)
+	// A target that inherits may get its script or npm block from a parent: it is
+	// checked once merged (inheritFrom).
+	_, inherits := content.Attributes["inherits"]
+	diags = append(diags, checkNpmBlocks(t.name, b.Body.MissingItemRange(), content, !inherits)...)
 	t.broken = diags.HasErrors()
 	return t, diags
 }
