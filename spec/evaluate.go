@@ -50,7 +50,13 @@ func (e *evaluator) content(b *hcl.Block, schema *hcl.BodySchema) (*hcl.BodyCont
 		return c, true
 	}
 	c, diags := b.Body.Content(schema)
-	if diags.HasErrors() {
+	switch {
+	case !diags.HasErrors():
+	case !breaks(diags) && c != nil:
+		// An unknown attribute or block, which the load reported: the cell fails
+		// without saying it again, and what the block does hold is still checked.
+		e.failed = true
+	default:
 		e.failed = true
 		e.diags = append(e.diags, diags...)
 		return nil, false

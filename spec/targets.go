@@ -185,8 +185,21 @@ func (f *File) loadTarget(b *hcl.Block, sc scope) (*target, hcl.Diagnostics) {
 	// checked once merged (inheritFrom).
 	_, inherits := content.Attributes["inherits"]
 	diags = append(diags, checkNpmBlocks(t.name, b.Body.MissingItemRange(), content, !inherits)...)
-	t.broken = diags.HasErrors()
+	t.broken = breaks(diags)
 	return t, diags
+}
+
+// breaks reports whether diags, a target's load errors, keep it from being planned. An
+// attribute or block the schema does not know is ignored by what plans the target,
+// so the target is still planned, and validate reports every problem in one pass (a
+// bad timeout with the typo beside it), not the typo first and the timeout after.
+func breaks(diags hcl.Diagnostics) bool {
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError && d.Summary != "Unsupported argument" && d.Summary != "Unsupported block type" {
+			return true
+		}
+	}
+	return false
 }
 
 // includeKeys adds the keys of the include objects sets to t.keys and t.declared, in
