@@ -89,6 +89,10 @@ type Manifest struct {
 	Started   time.Time `json:"started"`
 	Finished  time.Time `json:"finished"`
 	SkipTests bool      `json:"skip_tests"`
+	// AllowDrift is --allow-drift: an artifact installed from its lock entry whose
+	// sha256 differs from the one the entry records is kept (Artifact.Drift) instead
+	// of failing its cell. Absent when not given.
+	AllowDrift bool `json:"allow_drift,omitempty"`
 	// SumsSHA256 is the sha256 of the SHA256SUMS written with this manifest: the two
 	// belong together when it is the sha256 of the SHA256SUMS beside it. Write sets it;
 	// a manifest written before it existed has none.
@@ -146,6 +150,16 @@ type Artifact struct {
 	// or when the cell is CrossBuilt (built for a platform no test image here runs).
 	Test       *Test `json:"test,omitempty"`
 	CrossBuilt bool  `json:"cross_built,omitempty"`
+	// Spec is the matrix file the artifact's cell came from, as the run that built
+	// it read it; nil in the records of manifests written before it was recorded.
+	Spec *SpecFile `json:"spec,omitempty"`
+	// LockSHA256 is the sha256 that the cell's lock entry records (artifact_sha256)
+	// when the cell was installed from an entry that records one: a rebuild from the
+	// lock proves its bytes against it.
+	LockSHA256 string `json:"lock_sha256,omitempty"`
+	// Drift says that SHA256 differs from LockSHA256 and the run kept the artifact
+	// all the same, as --allow-drift asked (Manifest.AllowDrift).
+	Drift bool `json:"drift,omitempty"`
 }
 
 // Test is the result of an artifact's test in a runtime container.
@@ -154,7 +168,11 @@ type Test struct {
 	Passed bool  `json:"passed"`
 	// Definition is the sha256 of the test as it ran (image ID, script, env, mounts,
 	// workdir): --reuse keeps an artifact only if it passed the same test.
-	Definition   string  `json:"definition"`
+	Definition string `json:"definition"`
+	// RunID is the run that ran the test: the artifact's own run, or a later one that
+	// reused the artifact and ran a changed test on it (--reuse). Absent from
+	// manifests written before it was recorded.
+	RunID        string  `json:"run_id,omitempty"`
 	DurationSecs float64 `json:"duration_seconds"`
 	Output       string  `json:"output,omitempty"` // the last lines of the test's output
 }

@@ -50,7 +50,17 @@ type Options struct {
 	// script starts (the cell's lock entry); the containers of those cells see
 	// MATRIX_LOCKED=1, the others resolve anew.
 	Locked map[string]executor.Files
-	Now    func() time.Time // for tests; nil: time.Now
+	// LockedSHA256 holds, per artifact name of Locked, the sha256 that the cell's lock
+	// entry records for the artifact built from those files (when it records one): a
+	// cell installed from its entry whose artifact has another sha256 fails, naming
+	// both and the first entries where the two trees differ (DriftError).
+	LockedSHA256 map[string]string
+	// AllowDrift keeps such an artifact instead, recorded with Drift set, and warns.
+	AllowDrift bool
+	// Prune removes, once the run is recorded, the artifacts the records listed that
+	// this run's cells do not produce, with their logs (see prune).
+	Prune bool
+	Now   func() time.Time // for tests; nil: time.Now
 }
 
 // Result is the outcome of one cell, in plan order. A skipped cell (Cell.Skip set)
@@ -215,6 +225,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 		Started:     started.UTC(),
 		Finished:    r.now().UTC(),
 		SkipTests:   r.opts.SkipTests,
+		AllowDrift:  r.opts.AllowDrift,
 		SourceEpoch: r.epoch.Unix(),
 		Artifacts:   []manifest.Artifact{},
 		Failed:      []manifest.Failure{},

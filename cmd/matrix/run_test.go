@@ -261,3 +261,21 @@ func TestExitErrorIsEscaped(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), exitProblem, want)
 	}
 }
+
+// TestSummarySaysRetested: an artifact reused with its test run again (--reuse, the
+// test changed) is "reused, retested"; one reused as it was is "reused".
+func TestSummarySaysRetested(t *testing.T) {
+	cell := plan.Cell{Target: "t", Artifact: "a.tar.gz"}
+	results := []runner.Result{
+		{Cell: cell, Artifact: &manifest.Artifact{File: "a.tar.gz", RunID: "earlier", SHA256: "aa", Test: &manifest.Test{RunID: "run"}}},
+		{Cell: cell, Artifact: &manifest.Artifact{File: "b.tar.gz", RunID: "earlier", SHA256: "bb", Test: &manifest.Test{RunID: "earlier"}}},
+		{Cell: cell, Artifact: &manifest.Artifact{File: "c.tar.gz", RunID: "run", SHA256: "cc", Test: &manifest.Test{RunID: "run"}}},
+	}
+	var out bytes.Buffer
+	printSummary(&out, "OUT", "run", results, nil)
+	for _, want := range []string{"reused, retested  a.tar.gz", "reused            b.tar.gz", "ok                c.tar.gz", "1 built, 2 reused, 0 failed;"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+}
