@@ -60,7 +60,7 @@ func (b *cellBuild) test(ctx context.Context, imgs images, f *os.File) (*manifes
 			}
 			return rc, nil
 		},
-		Log:   io.MultiWriter(b.lines, ownLines),
+		Log: io.MultiWriter(b.lines, ownLines),
 	})
 	b.lines.Flush() // the test's unterminated last line is its own
 	ownLines.Flush()
