@@ -120,14 +120,16 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 // unrecorded, and the run says so: like cargo, which leaves stale outputs in target/,
 // the tool does not delete a file that its records no longer vouch for.
 //
+// An artifact that --prune removes (gone) is not carried over either.
+//
 // When ctx has ended (the run was interrupted), a file not hashed yet keeps its
 // record if it is still a regular file of the recorded size: the run stops promptly
 // without forgetting what the previous run recorded, and the next run hashes it.
-func (r *run) carriedOver(ctx context.Context, built map[string]manifest.Artifact, skipped map[string]string) []manifest.Artifact {
+func (r *run) carriedOver(ctx context.Context, built map[string]manifest.Artifact, skipped map[string]string, gone map[string]bool) []manifest.Artifact {
 	var kept []manifest.Artifact
 	for _, file := range slices.Sorted(maps.Keys(r.previous)) {
 		a := r.previous[file]
-		if _, ok := built[file]; ok || filename.Check(file) != nil {
+		if _, ok := built[file]; ok || filename.Check(file) != nil || gone[file] {
 			continue
 		}
 		if cell, ok := skipped[cellKey(a.Target, a.Axes)]; ok {

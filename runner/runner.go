@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/matrixbuild/matrix/executor"
+	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/internal/filename"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/pack"
@@ -98,8 +99,10 @@ type run struct {
 	// previous are the artifacts recorded by the output directory's manifest when the
 	// run read it, by file name (Records).
 	previous map[string]manifest.Artifact
-	out      *os.Root // the output directory, once it is claimed
-	logs     *os.Root // its logs/, opened once: every log is created through it
+	// previousFailed are the cells that the run of those records failed to build.
+	previousFailed []manifest.Failure
+	out            *os.Root // the output directory, once it is claimed
+	logs           *os.Root // its logs/, opened once: every log is created through it
 
 	mu       sync.Mutex
 	replaced []replacement // the artifacts this run put in place, until it settles them
@@ -257,9 +260,16 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 		}
 		runErr.Failed++
 	}
-	m.Artifacts = append(m.Artifacts, r.carriedOver(ctx, built, skipped)...)
+	gone := r.toPrune(ctx, results)
+	m.Artifacts = append(m.Artifacts, r.carriedOver(ctx, built, skipped, gone)...)
 	werr := manifest.Write(r.opts.OutDir, m)
 	serr := r.settle(werr, built)
+	var notDurable *atomicfile.NotDurableError
+	if werr != nil && !errors.As(werr, &notDurable) && len(gone) > 0 {
+		fmt.Fprintf(r.progress, "matrix: --prune: removed nothing: the records that no longer list %d artifact(s) were not written\n", len(gone))
+	} else if gone != nil {
+		r.prune(ctx, gone, m)
+	}
 	if werr != nil {
 		if serr != nil {
 			werr = fmt.Errorf("%w; %v", werr, serr)

@@ -1020,3 +1020,30 @@ func TestRunEscapesContainerOutputOnTheTerminal(t *testing.T) {
 		t.Errorf("the log does not keep the raw bytes: %q", log)
 	}
 }
+
+// TestRunRecordsTheSpecOfEachArtifact: each artifact's record names the matrix file
+// its cell came from, also when a later run of another file carries it over.
+func TestRunRecordsTheSpecOfEachArtifact(t *testing.T) {
+	opts := options(t)
+	opts.SpecPath, opts.SpecSHA256 = "one.hcl", "11"
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
+		t.Fatal(err)
+	}
+	opts.SpecPath, opts.SpecSHA256, opts.RunID = "two.hcl", "22", "second"
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("b.tar.gz"), opts); err != nil {
+		t.Fatal(err)
+	}
+	m, err := manifest.Read(opts.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, a := range m.Artifacts {
+		if a.Spec != nil {
+			got[a.File] = a.Spec.Path + " " + a.Spec.SHA256
+		}
+	}
+	if want := map[string]string{"a.tar.gz": "one.hcl 11", "b.tar.gz": "two.hcl 22"}; fmt.Sprint(got) != fmt.Sprint(want) || m.Spec.Path != "two.hcl" {
+		t.Errorf("specs %v, want %v; the run's %+v", got, want, m.Spec)
+	}
+}

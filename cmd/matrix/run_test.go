@@ -62,6 +62,7 @@ func TestRunBadFlags(t *testing.T) {
 		{"no engine", "DOCKER_HOST=unix:///tmp/no-such-engine.sock", []string{"run", "--out", "OUT", good}, 1,
 			"no Docker engine answers at unix:///tmp/no-such-engine.sock"},
 		{"locked without lock file", "", []string{"run", "--out", "OUT", "--locked", good}, 1, "m.lock.json does not exist"},
+		{"prune with targets", "", []string{"run", "--out", "OUT", "--prune", good, "t"}, 2, "--prune removes what the whole file no longer produces: name no targets (t)"},
 		{"locked without the given lock file", "", []string{"run", "--out", "OUT", "--locked", "--lock-file", "other.json", good}, 1, "other.json does not exist"},
 	}
 	for _, tc := range tests {

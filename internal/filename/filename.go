@@ -9,6 +9,7 @@ package filename
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -44,6 +45,16 @@ const (
 // of one of these names would replace a record or be taken for one. The claim file
 // .matrix.lock and the temporaries start with '.', which no name may.
 var reserved = []string{"manifest.json", "SHA256SUMS", "logs"}
+
+// Claim is the file whose flock claims an output directory for one run.
+const Claim = ".matrix.lock"
+
+// Own reports whether name is one of the tool's own entries of an output directory:
+// its records, its logs directory or its claim file. Its temporaries and undo
+// entries are atomicfile's (atomicfile.IsTemp).
+func Own(name string) bool {
+	return name == Claim || slices.Contains(reserved, name)
+}
 
 // Why returns the reason name is not a plain file name, as a clause that completes
 // "NAME is not a plain file name: ...", or "" when it is one.
