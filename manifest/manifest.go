@@ -59,6 +59,10 @@
 // record left pending: the next run completes it and removes those entries). Verify
 // changes nothing: it reports a replacement to undo over a listed artifact as a
 // problem that says what the next run does, and the other entries as notes.
+//
+// The runner keeps each artifact's log, logs/NAME.log, the same way (undo entries in
+// logs/, runner/publish.go): a replacement undone takes its log back, and a log's
+// entry found without its artifact's is taken back.
 package manifest
 
 import (
