@@ -45,6 +45,11 @@ type DriftError struct {
 }
 
 func (e *DriftError) Error() string {
+	return e.describe() + "the artifact is not kept: pass --allow-drift to keep it (the manifest records the drift), or record the new tree with `matrix lock --upgrade`"
+}
+
+// describe says what differs, ending with a separator for what follows.
+func (e *DriftError) describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s drifted from the lock: installed from its lock entry, the build gave sha256 %s, the lock entry records %s (artifact_sha256)",
 		e.Artifact, e.SHA256, e.LockSHA256)
@@ -63,7 +68,6 @@ func (e *DriftError) Error() string {
 	default:
 		b.WriteString("; ")
 	}
-	b.WriteString("the artifact is not kept: pass --allow-drift to keep it (the manifest records the drift), or record the new tree with `matrix lock --upgrade`")
 	return b.String()
 }
 
@@ -88,8 +92,7 @@ func (b *cellBuild) proveLocked(ctx context.Context, art *manifest.Artifact) err
 		return derr
 	}
 	art.Drift = true
-	msg := strings.TrimSuffix(derr.Error(), "the artifact is not kept: pass --allow-drift to keep it (the manifest records the drift), or record the new tree with `matrix lock --upgrade`")
-	fmt.Fprintf(b.lines, "matrix: warning: %skept as --allow-drift asks (the manifest records \"drift\": true)\n", msg)
+	fmt.Fprintf(b.lines, "matrix: warning: %skept as --allow-drift asks (the manifest records \"drift\": true)\n", derr.describe())
 	fmt.Fprintf(b.progress, "matrix: warning: %s drifted from the lock: sha256 %s, the lock entry records %s; kept as --allow-drift asks\n",
 		b.cell.Artifact, art.SHA256, want)
 	return nil
