@@ -51,7 +51,10 @@ type images struct {
 	build, test executor.Image
 	testing     bool // the cell has a test and it runs
 	inputHash   string
-	testDef     string // "" when not testing
+	// resolvedHash is, for a cell installed from its lock entry, the input hash of the
+	// same cell resolved anew (no locked files): see reusable.
+	resolvedHash string
+	testDef      string // "" when not testing
 }
 
 // buildCell resolves the images, then reuses the cell's earlier artifact or builds,
@@ -196,6 +199,9 @@ func (b *cellBuild) resolve(ctx context.Context) (images, error) {
 		return images{}, err
 	}
 	imgs := images{build: img, inputHash: InputHash(cell, img, b.epoch, b.inputs)}
+	if b.inputs != nil {
+		imgs.resolvedHash = InputHash(cell, img, b.epoch, nil)
+	}
 	imgs.testing = cell.Test != nil && !b.opts.SkipTests && !cell.CrossBuilt
 	if imgs.testing {
 		if imgs.test, err = resolveTestImage(ctx, b.exec, cell); err != nil {

@@ -117,3 +117,32 @@ func TestRunLockedProvesItsBytes(t *testing.T) {
 		})
 	}
 }
+
+// TestRunReuseOfTheBuildThatRecordedTheLock: under --reuse, a cell installed from its
+// lock entry reuses the artifact of the run that resolved anew and recorded the entry
+// (same inputs but the locked files, and the sha256 the entry records), and an
+// artifact of another sha256 is built again.
+func TestRunReuseOfTheBuildThatRecordedTheLock(t *testing.T) {
+	opts := options(t)
+	opts.RunID = "resolved"
+	cs := cells("a.tar.gz")
+	cs[0].LockFiles = []string{"package-lock.json"}
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cs, opts); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := manifest.Read(opts.OutDir)
+	recorded := m.Artifacts[0].SHA256
+	opts.Reuse = true
+	opts.Locked = map[string]executor.Files{"a.tar.gz": {"package-lock.json": []byte("lock of a.tar.gz: ")}}
+	for _, tc := range []struct {
+		lockSHA string
+		builds  int
+	}{{recorded, 0}, {strings.Repeat("0", 64), 1}, {"", 1}} {
+		exec := &fakeExec{}
+		opts.RunID, opts.LockedSHA256 = "locked", map[string]string{"a.tar.gz": tc.lockSHA}
+		readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
+		if n := exec.calls("a.tar.gz"); n != tc.builds {
+			t.Errorf("the lock records %q: %d builds, want %d", tc.lockSHA, n, tc.builds)
+		}
+	}
+}
