@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/matrixbuild/matrix/lock"
+	"github.com/matrixbuild/matrix/manifest"
 )
 
 // TestLockAndLocked: `matrix lock` records the lock_files a build leaves and keeps no
@@ -98,5 +99,83 @@ func TestLockAndLocked(t *testing.T) {
 	if res.code != 0 || again == nil || again.Cells["locked.tar.gz"] == nil || string(again.Cells["locked.tar.gz"].Files["package-lock.json"]) == recorded ||
 		!strings.Contains(res.stderr, "recorded the lock_files of 1 cell") {
 		t.Errorf("a plain run with a stale entry did not resolve and record anew: exit %d\n%s", res.code, res.stderr)
+	}
+}
+
+// TestLockedRebuildProvesItsBytes: a cell installed from its lock entry must give the
+// artifact whose sha256 the entry records. A plain run records it; a --locked
+// rebuild into the same output directory gives it again. A build that installs
+// something else (here an extra file, as npm ci adding another libc's binary) fails,
+// in a plain run with a current entry too, naming the artifact, both sha256s and the
+// differing entry, and leaves the earlier artifact. A lock whose artifact_sha256 was
+// edited fails --locked naming the artifact; --allow-drift keeps the artifact and the
+// manifest says so.
+func TestLockedRebuildProvesItsBytes(t *testing.T) {
+	needDocker(t)
+	t.Parallel()
+	w := newWorkspace(t)
+	script := `
+		mkdir -p out
+		if [ "$${MATRIX_LOCKED:-}" != 1 ]; then
+		  echo '{"name":"x"}' > package.json
+		  echo "{\"resolved\":\"$(cat /proc/sys/kernel/random/uuid)\"}" > package-lock.json
+		fi
+		cp package-lock.json out/installed.json
+		if [ -n "$EXTRA" ]; then echo musl > out/musl.node; fi`
+	specPath := w.spec(t, `variable "extra" { default = "" }`+"\n"+target("locked", script, `  env = { EXTRA = var.extra }`))
+	lockPath := filepath.Join(w.dir, lock.FileName)
+	artifact := filepath.Join(w.out, "locked.tar.gz")
+
+	res := w.matrix(t, nil, "run", "--out", w.out, specPath)
+	if res.code != 0 {
+		t.Fatalf("the first run: exit %d\n%s", res.code, res.stderr)
+	}
+	recorded, err := lock.Read(lockPath)
+	if err != nil || recorded.Cells["locked.tar.gz"] == nil {
+		t.Fatalf("lock: %v", err)
+	}
+	sha := recorded.Cells["locked.tar.gz"].ArtifactSHA256
+	earlier, _ := os.ReadFile(artifact)
+
+	res = w.matrix(t, nil, "run", "--locked", "--out", w.out, specPath)
+	m, _ := manifest.Read(w.out)
+	if res.code != 0 || m == nil || len(m.Artifacts) != 1 || m.Artifacts[0].SHA256 != sha || m.Artifacts[0].LockSHA256 != sha || m.Artifacts[0].Drift {
+		t.Fatalf("a --locked rebuild: exit %d, manifest %+v\n%s", res.code, m, res.stderr)
+	}
+
+	// The plain run installs from the current entry, and gets another tree.
+	res = w.matrix(t, nil, "run", "--var", "extra=1", "--out", w.out, specPath)
+	for _, want := range []string{"locked.tar.gz drifted from the lock", "the lock entry records " + sha, "out/musl.node: 5 bytes, sha256 ", "| absent", "--allow-drift"} {
+		if res.code != 1 || !strings.Contains(res.stderr, want) {
+			t.Errorf("a drifted build: exit %d, stderr lacks %q\n%s", res.code, want, res.stderr)
+		}
+	}
+	if now, _ := os.ReadFile(artifact); string(now) != string(earlier) {
+		t.Error("the drifted build replaced the earlier artifact")
+	}
+	assertNoPartialFiles(t, w.out)
+	assertVerifies(t, w)
+
+	// An edited lock.
+	edited := strings.Repeat("0", 64)
+	recorded.Cells["locked.tar.gz"].ArtifactSHA256 = edited
+	if err := recorded.Write(lockPath); err != nil {
+		t.Fatal(err)
+	}
+	out2 := filepath.Join(w.dir, "out2")
+	res = w.matrix(t, nil, "run", "--locked", "--out", out2, specPath)
+	for _, want := range []string{"locked.tar.gz drifted from the lock", "the build gave sha256 " + sha, "the lock entry records " + edited} {
+		if res.code != 1 || !strings.Contains(res.stderr, want) {
+			t.Errorf("an edited lock: exit %d, stderr lacks %q\n%s", res.code, want, res.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out2, "locked.tar.gz")); err == nil {
+		t.Error("a drifted artifact was kept")
+	}
+	res = w.matrix(t, nil, "run", "--locked", "--allow-drift", "--out", out2, specPath)
+	m, _ = manifest.Read(out2)
+	if res.code != 0 || !strings.Contains(res.stderr, "matrix: warning: locked.tar.gz drifted from the lock") || m == nil || !m.AllowDrift ||
+		len(m.Artifacts) != 1 || !m.Artifacts[0].Drift || m.Artifacts[0].LockSHA256 != edited || m.Artifacts[0].SHA256 != sha {
+		t.Errorf("--allow-drift: exit %d, manifest %+v\n%s", res.code, m, res.stderr)
 	}
 }

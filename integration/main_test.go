@@ -415,7 +415,10 @@ func assertVerifies(t *testing.T, w *workspace) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := w.command(ctx, nil, "verify", w.out).CombinedOutput()
-	if err != nil {
+	// Exit 3: every recorded artifact verifies, and verify reports failed cells or
+	// files no record lists, which a test's run may leave on purpose.
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 3) {
 		t.Errorf("matrix verify %s: %v\n%s", w.out, err, out)
 	}
 }

@@ -59,6 +59,10 @@
 // record left pending: the next run completes it and removes those entries). Verify
 // changes nothing: it reports a replacement to undo over a listed artifact as a
 // problem that says what the next run does, and the other entries as notes.
+//
+// The runner keeps each artifact's log, logs/NAME.log, the same way (undo entries in
+// logs/, runner/publish.go): a replacement undone takes its log back, and a log's
+// entry found without its artifact's is taken back.
 package manifest
 
 import (
@@ -89,6 +93,10 @@ type Manifest struct {
 	Started   time.Time `json:"started"`
 	Finished  time.Time `json:"finished"`
 	SkipTests bool      `json:"skip_tests"`
+	// AllowDrift is --allow-drift: an artifact installed from its lock entry whose
+	// sha256 differs from the one the entry records is kept (Artifact.Drift) instead
+	// of failing its cell. Absent when not given.
+	AllowDrift bool `json:"allow_drift,omitempty"`
 	// SumsSHA256 is the sha256 of the SHA256SUMS written with this manifest: the two
 	// belong together when it is the sha256 of the SHA256SUMS beside it. Write sets it;
 	// a manifest written before it existed has none.
@@ -146,6 +154,16 @@ type Artifact struct {
 	// or when the cell is CrossBuilt (built for a platform no test image here runs).
 	Test       *Test `json:"test,omitempty"`
 	CrossBuilt bool  `json:"cross_built,omitempty"`
+	// Spec is the matrix file the artifact's cell came from, as the run that built
+	// it read it; nil in the records of manifests written before it was recorded.
+	Spec *SpecFile `json:"spec,omitempty"`
+	// LockSHA256 is the sha256 that the cell's lock entry records (artifact_sha256)
+	// when the cell was installed from an entry that records one: a rebuild from the
+	// lock proves its bytes against it.
+	LockSHA256 string `json:"lock_sha256,omitempty"`
+	// Drift says that SHA256 differs from LockSHA256 and the run kept the artifact
+	// all the same, as --allow-drift asked (Manifest.AllowDrift).
+	Drift bool `json:"drift,omitempty"`
 }
 
 // Test is the result of an artifact's test in a runtime container.
@@ -154,7 +172,11 @@ type Test struct {
 	Passed bool  `json:"passed"`
 	// Definition is the sha256 of the test as it ran (image ID, script, env, mounts,
 	// workdir): --reuse keeps an artifact only if it passed the same test.
-	Definition   string  `json:"definition"`
+	Definition string `json:"definition"`
+	// RunID is the run that ran the test: the artifact's own run, or a later one that
+	// reused the artifact and ran a changed test on it (--reuse). Absent from
+	// manifests written before it was recorded.
+	RunID        string  `json:"run_id,omitempty"`
 	DurationSecs float64 `json:"duration_seconds"`
 	Output       string  `json:"output,omitempty"` // the last lines of the test's output
 }

@@ -55,6 +55,13 @@ type Report struct {
 	// Notes are what a run left that is not a problem of the records: replacements
 	// it did not settle that leave every listed artifact as recorded (Replaced).
 	Notes []Problem
+	// Unlisted are the directory's entries that no record lists and that are not
+	// the tool's own (Unlisted), and Failed the cells that the run of RunID, the
+	// last one recorded, failed to build: not problems of the recorded artifacts,
+	// but not a directory that holds exactly a good build either.
+	Unlisted []string
+	Failed   []Failure
+	RunID    string
 }
 
 // Verify re-hashes every artifact that dir's record (ReadRecord: manifest.json and
@@ -62,7 +69,8 @@ type Report struct {
 // changed, not regular or inconsistently recorded file, one for a SHA256SUMS that
 // does not belong to the manifest, and one per replacement that a stopped run left to
 // undo over a listed artifact (Record.Replaced), saying how to finish it; the other
-// replacements it left are Notes. It changes nothing. The error is for a directory that cannot be
+// replacements it left are Notes; the entries no record lists are Unlisted, and the
+// last run's failed cells Failed. It changes nothing. The error is for a directory that cannot be
 // verified at all (no manifest, unreadable sums), or ctx's.
 func Verify(ctx context.Context, dir string) (Report, error) {
 	rec, err := ReadRecord(dir)
@@ -140,6 +148,16 @@ func Verify(ctx context.Context, dir string) (Report, error) {
 			rep.Problems = append(rep.Problems, Problem{name, "listed in " + SumsName + " but not in " + manifestName})
 		}
 	}
+	unlisted, err := Unlisted(root, m)
+	if err != nil {
+		return rep, err
+	}
+	for _, name := range unlisted {
+		if _, inSums := sums[name]; !inSums { // a problem already
+			rep.Unlisted = append(rep.Unlisted, name)
+		}
+	}
+	rep.Failed, rep.RunID = m.Failed, m.RunID
 	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].File < rep.Problems[j].File })
 	return rep, nil
 }
@@ -191,4 +209,39 @@ func CheckFile(ctx context.Context, root *os.Root, a Artifact) error {
 		return fmt.Errorf("%w: sha256 %s, recorded %s", ErrChanged, sum, a.SHA256)
 	}
 	return nil
+}
+
+// Unlisted returns, sorted, the entries of root, an output directory, that m does not
+// list as artifacts and that are not the tool's own (filename.Own: the records,
+// logs/, the claim file; atomicfile.IsTemp: temporaries and undo entries). A
+// directory's name ends in "/". The tool never removes them: it did not record them.
+func Unlisted(root *os.Root, m *Manifest) ([]string, error) {
+	d, err := root.Open(".")
+	if err != nil {
+		return nil, err
+	}
+	entries, err := d.ReadDir(-1)
+	d.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", root.Name(), err)
+	}
+	listed := map[string]bool{}
+	if m != nil {
+		for _, a := range m.Artifacts {
+			listed[a.File] = true
+		}
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if listed[name] || filename.Own(name) || atomicfile.IsTemp(name) {
+			continue
+		}
+		if e.IsDir() {
+			name += "/"
+		}
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out, nil
 }

@@ -2,10 +2,14 @@ package runner
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"os"
+	"path"
 	"slices"
 
 	"github.com/matrixbuild/matrix/internal/atomicfile"
@@ -15,22 +19,95 @@ import (
 
 // reusable returns the earlier record of an artifact that this run would build from
 // the same inputs, if Reuse is on and its file is still as recorded (a regular file,
-// never a link); nil otherwise. Hashing stops when ctx ends.
-func (r *run) reusable(ctx context.Context, file, inputHash, testDef string) *manifest.Artifact {
+// never a link); nil otherwise. Its build is reused; retest says that its test is to
+// run again, when the cell's test is not the one it passed (another script, image
+// or environment): the build's inputs and the test's are compared apart. A cell
+// installed from its lock entry reuses only an artifact of the sha256 the entry
+// records, built from its entry or by the run that recorded the entry. Hashing stops
+// when ctx ends.
+func (r *run) reusable(ctx context.Context, file string, imgs images) (prev *manifest.Artifact, retest bool) {
 	if !r.opts.Reuse {
-		return nil
+		return nil, false
 	}
-	prev, ok := r.previous[file]
-	if !ok || prev.InputHash != inputHash {
-		return nil
+	a, ok := r.previous[file]
+	want := r.opts.LockedSHA256[file]
+	// A cell installed from its lock entry also reuses the artifact of the build that
+	// recorded the entry: resolved anew from the same inputs, it left the entry's
+	// files and made the artifact of the sha256 the entry records, which is what
+	// installing from the entry must give (proveLocked).
+	sameBuild := ok && (a.InputHash == imgs.inputHash || want != "" && imgs.resolvedHash != "" && a.InputHash == imgs.resolvedHash)
+	if !sameBuild || want != "" && a.SHA256 != want {
+		return nil, false
 	}
-	if testDef != "" && (prev.Test == nil || !prev.Test.Passed || prev.Test.Definition != testDef) {
-		return nil
+	if manifest.CheckFile(ctx, r.out, a) != nil {
+		return nil, false
 	}
-	if manifest.CheckFile(ctx, r.out, prev) != nil {
-		return nil
+	retest = imgs.testDef != "" && (a.Test == nil || !a.Test.Passed || a.Test.Definition != imgs.testDef)
+	return &a, retest
+}
+
+// retest runs the cell's changed test on its earlier artifact prev, which the cell
+// reuses (reusable), and returns prev's record with the new test's result. The file
+// is opened once, checked against its record through that descriptor, and tested
+// from it. The cell's log continues the build's log, and takes its place as the
+// log of a rebuilt artifact would (placeLog): the run settles or takes it back.
+func (b *cellBuild) retest(ctx context.Context, imgs images, prev *manifest.Artifact) (*manifest.Artifact, error) {
+	fmt.Fprintf(b.lines, "matrix: reused %s, built by run %s from the same inputs (input hash %.12s); its test changed: testing it again\n",
+		prev.File, prev.RunID, imgs.inputHash)
+	if earlier, err := atomicfile.OpenRegular(b.logs, path.Base(logName(b.cell)), os.O_RDONLY); err == nil {
+		err = b.log.prepend(earlier)
+		earlier.Close()
+		if err != nil {
+			return nil, err
+		}
 	}
-	return &prev
+	f, err := atomicfile.OpenRegular(b.out, prev.File, os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := checkOpen(ctx, f, *prev); err != nil {
+		return nil, fmt.Errorf("%s: %w", prev.File, err)
+	}
+	test, err := b.test(ctx, imgs, f)
+	if err != nil {
+		return nil, err
+	}
+	b.lines.Flush()
+	if err := b.placeLog(); err != nil {
+		return nil, err
+	}
+	b.addReplacement(replacement{file: prev.File, logEntry: b.logEntry})
+	b.logEntry = ""
+	art := *prev
+	art.Test = test
+	return &art, nil
+}
+
+// checkOpen hashes the open file f, which must hold what a records.
+func checkOpen(ctx context.Context, f *os.File, a manifest.Artifact) error {
+	h := sha256.New()
+	n, err := io.Copy(h, &ctxReader{ctx, io.LimitReader(f, a.Size+1)})
+	if err != nil {
+		return err
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); n != a.Size || sum != a.SHA256 {
+		return fmt.Errorf("%w since it was checked: %d bytes of sha256 %s, recorded %d of %s", manifest.ErrChanged, n, sum, a.Size, a.SHA256)
+	}
+	return nil
+}
+
+// ctxReader stops reading when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // carriedOver returns the previous manifest's records of artifacts that this run did
@@ -47,14 +124,16 @@ func (r *run) reusable(ctx context.Context, file, inputHash, testDef string) *ma
 // unrecorded, and the run says so: like cargo, which leaves stale outputs in target/,
 // the tool does not delete a file that its records no longer vouch for.
 //
+// An artifact that --prune removes (gone) is not carried over either.
+//
 // When ctx has ended (the run was interrupted), a file not hashed yet keeps its
 // record if it is still a regular file of the recorded size: the run stops promptly
 // without forgetting what the previous run recorded, and the next run hashes it.
-func (r *run) carriedOver(ctx context.Context, built map[string]manifest.Artifact, skipped map[string]string) []manifest.Artifact {
+func (r *run) carriedOver(ctx context.Context, built map[string]manifest.Artifact, skipped map[string]string, gone map[string]bool) []manifest.Artifact {
 	var kept []manifest.Artifact
 	for _, file := range slices.Sorted(maps.Keys(r.previous)) {
 		a := r.previous[file]
-		if _, ok := built[file]; ok || filename.Check(file) != nil {
+		if _, ok := built[file]; ok || filename.Check(file) != nil || gone[file] {
 			continue
 		}
 		if cell, ok := skipped[cellKey(a.Target, a.Axes)]; ok {

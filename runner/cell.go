@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ type cellBuild struct {
 	env    []string
 	inputs executor.Files   // the locked files, under --locked
 	staged *atomicfile.File // the packed artifact until it is published
+	// logEntry is the undo entry of what logs/NAME.log held before this cell's log
+	// took its place (placeLog), until the run takes it over with the artifact.
+	logEntry string
 }
 
 // images are a cell's build and test images, resolved and checked before it builds,
@@ -47,7 +51,10 @@ type images struct {
 	build, test executor.Image
 	testing     bool // the cell has a test and it runs
 	inputHash   string
-	testDef     string // "" when not testing
+	// resolvedHash is, for a cell installed from its lock entry, the input hash of the
+	// same cell resolved anew (no locked files): see reusable.
+	resolvedHash string
+	testDef      string // "" when not testing
 }
 
 // buildCell resolves the images, then reuses the cell's earlier artifact or builds,
@@ -68,13 +75,24 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 	if err != nil {
 		return nil, nil, b.fail(ctx, gctx, cctx, err)
 	}
-	if prev := r.reusable(cctx, cell.Artifact, imgs.inputHash, imgs.testDef); prev != nil {
+	prev, retest := r.reusable(cctx, cell.Artifact, imgs)
+	if prev != nil && !retest {
 		fmt.Fprintf(r.progress, "[%s] matrix: reused, built by run %s from the same inputs (input hash %.12s)\n", prev.File, prev.RunID, imgs.inputHash)
 		return prev, nil, nil // its log stays the log of its build
 	}
+	if prev != nil {
+		art, err := b.retest(cctx, imgs, prev)
+		if err != nil {
+			return nil, nil, b.fail(ctx, gctx, cctx, err)
+		}
+		return art, nil, nil
+	}
 	art, lockFiles, err := b.buildAndPack(cctx, imgs)
+	if err == nil {
+		err = b.proveLocked(cctx, art)
+	}
 	if err == nil && imgs.testing {
-		art.Test, err = b.test(cctx, imgs)
+		art.Test, err = b.testStaged(cctx, imgs)
 	}
 	if err == nil {
 		err = b.publish()
@@ -84,6 +102,16 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 	}
 	art.DurationSecs = r.now().Sub(start).Round(time.Millisecond).Seconds()
 	return art, lockFiles, nil
+}
+
+// testStaged tests the staged artifact.
+func (b *cellBuild) testStaged(ctx context.Context, imgs images) (*manifest.Test, error) {
+	f, err := os.Open(b.staged.Name())
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return b.test(ctx, imgs, f)
 }
 
 // openCell opens the cell's log and the line writer that feeds it. A pass_env value
@@ -149,6 +177,9 @@ func (b *cellBuild) fail(ctx, gctx, cctx context.Context, err error) error {
 	if lerr := b.log.end(why); lerr != nil && !errors.Is(err, lerr) {
 		err = fmt.Errorf("%w; and its log: %v", err, lerr)
 	}
+	if lerr := b.dropLogEntry(); lerr != nil {
+		err = fmt.Errorf("%w; and putting back the earlier log: %v", err, lerr)
+	}
 	return b.redact.error(err)
 }
 
@@ -168,6 +199,9 @@ func (b *cellBuild) resolve(ctx context.Context) (images, error) {
 		return images{}, err
 	}
 	imgs := images{build: img, inputHash: InputHash(cell, img, b.epoch, b.inputs)}
+	if b.inputs != nil {
+		imgs.resolvedHash = InputHash(cell, img, b.epoch, nil)
+	}
 	imgs.testing = cell.Test != nil && !b.opts.SkipTests && !cell.CrossBuilt
 	if imgs.testing {
 		if imgs.test, err = resolveTestImage(ctx, b.exec, cell); err != nil {
@@ -220,12 +254,6 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 	if cell.CrossBuilt {
 		fmt.Fprintf(b.lines, "matrix: cross-built for %s: not tested (cross_built = true)\n", cell.Platform)
 	}
-	inputHash := imgs.inputHash
-	if b.inputs == nil && len(lockFiles) > 0 {
-		// A build that resolved anew is recorded as the build installing from the lock
-		// files it left would be: the next run installs from them, and can reuse it.
-		inputHash = InputHash(cell, imgs.build, b.epoch, lockFiles)
-	}
 	return &manifest.Artifact{
 		File:         cell.Artifact,
 		RunID:        b.id,
@@ -236,16 +264,17 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 		Target:       cell.Target,
 		Axes:         axes(cell),
 		Image:        manifestImage(imgs.build),
-		InputHash:    inputHash,
+		InputHash:    imgs.inputHash,
 		Files:        packed.Files,
 		ContentBytes: packed.ContentBytes,
 		Log:          logName(cell),
 		CrossBuilt:   cell.CrossBuilt,
+		Spec:         b.specFile(),
 	}, lockFiles, nil
 }
 
-// publish syncs the staged artifact, puts the cell's log in place, then renames the
-// artifact to OUT/<artifact>: an artifact never points at a log that is not on disk,
+// publish syncs the staged artifact, puts the cell's log in place (placeLog), then
+// renames the artifact to OUT/<artifact>: an artifact never points at a log that is not on disk,
 // and a cell whose log could not be written fails before its earlier artifact is
 // replaced. Syncing first leaves only the rename to fail after the log is in place
 // (cellLog.end then moves the log to its failed name).
@@ -254,12 +283,13 @@ func (b *cellBuild) publish() error {
 	if err := b.staged.Finish(); err != nil {
 		return fmt.Errorf("publishing the artifact: %w", err)
 	}
-	if err := b.durable(b.cell.Artifact, b.log.commit()); err != nil {
+	if err := b.placeLog(); err != nil {
 		return err
 	}
-	if err := b.durable(b.cell.Artifact, b.replace(b.staged, b.cell.Artifact)); err != nil {
+	if err := b.durable(b.cell.Artifact, b.replace(b.staged, b.cell.Artifact, b.logEntry)); err != nil {
 		return fmt.Errorf("publishing the artifact: %w", err)
 	}
+	b.logEntry = "" // the run's now, with the artifact's
 	return nil
 }
 
@@ -373,3 +403,11 @@ func archivePrefix(c plan.Cell) string {
 func logName(c plan.Cell) string { return logDir + "/" + c.Artifact + ".log" }
 
 func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
+
+// specFile is the matrix file the run's cells come from, for their artifacts' records.
+func (r *run) specFile() *manifest.SpecFile {
+	if r.opts.SpecPath == "" && r.opts.SpecSHA256 == "" {
+		return nil
+	}
+	return &manifest.SpecFile{Path: r.opts.SpecPath, SHA256: r.opts.SpecSHA256}
+}

@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -198,4 +199,38 @@ func (l *cellLog) abort() {
 		l.done = true
 		l.file.Abort()
 	}
+}
+
+// placedAs is the name the log is in place under; "" before it is, or when that failed.
+func (l *cellLog) placedAs() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.placed
+}
+
+// prepend puts earlier, the log of the build of an artifact that the cell reuses,
+// before what the log holds so far: the log of a test run again on that artifact
+// (--reuse) continues the log of its build. It counts toward the log's bound.
+func (l *cellLog) prepend(earlier io.Reader) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done || l.err != nil {
+		return l.err
+	}
+	f, err := atomicfile.CreateIn(l.dir, l.name)
+	if err != nil {
+		return fmt.Errorf("log file: %w", err)
+	}
+	n, err := io.Copy(f, io.LimitReader(earlier, l.max))
+	if err == nil {
+		_, err = io.Copy(f, io.NewSectionReader(l.file.File, 0, l.written))
+	}
+	if err != nil {
+		f.Abort()
+		return fmt.Errorf("writing %s: %w", l.path(l.name), err)
+	}
+	l.file.Abort()
+	l.file = f
+	l.written += n
+	return nil
 }

@@ -14,11 +14,12 @@ import (
 	"syscall"
 
 	"github.com/matrixbuild/matrix/internal/atomicfile"
+	"github.com/matrixbuild/matrix/internal/filename"
 	"github.com/matrixbuild/matrix/manifest"
 )
 
 // claimName is the file whose flock claims an output directory for one run.
-const claimName = ".matrix.lock"
+const claimName = filename.Claim
 
 // prepareOutDir gets the output directory ready before anything is built: it creates
 // it, claims it for this run, makes sure that logs/ is a directory of its own, checks
@@ -80,6 +81,9 @@ func (r *run) prepareOutDir(ctx context.Context, recs *Records) (release func(),
 			len(removed), strings.Join(removed, ", "))
 	}
 	r.previous = recs.artifacts
+	if recs.rec.Manifest != nil {
+		r.previousFailed = recs.rec.Manifest.Failed
+	}
 	return release, nil
 }
 

@@ -26,7 +26,7 @@ type changingExec struct {
 }
 
 func (c *changingExec) Build(ctx context.Context, job executor.Job, collect func(io.Reader) error) (executor.Files, error) {
-	fmt.Fprintf(job.Log, "building %s\n", job.Cell.Artifact)
+	fmt.Fprintf(job.Log, "building %s of build %s\n", job.Cell.Artifact, c.build)
 	return executor.Files{}, collect(bytes.NewReader(treeTar(job.Cell.Artifact + " of build " + c.build)))
 }
 
@@ -172,6 +172,9 @@ func assertArtifactsAgree(t *testing.T, dir, name string, clean bool) {
 	}
 	if a, ok := recorded["a.tar.gz"]; !ok || a.RunID != "first" && a.RunID != "second" {
 		t.Errorf("%s: a.tar.gz recorded as %+v", name, a)
+	} else if log, err := os.ReadFile(filepath.Join(dir, a.Log)); err != nil || !strings.Contains(string(log), "building a.tar.gz of build "+a.RunID+"\n") {
+		// The log goes with its artifact: one taken back takes its log back too.
+		t.Errorf("%s: a.tar.gz, built by run %s, has the log %q (%v)", name, a.RunID, log, err)
 	}
 	if _, ok := recorded["b.tar.gz"]; !ok {
 		t.Errorf("%s: b.tar.gz, carried over, is no longer recorded", name)

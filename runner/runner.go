@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/matrixbuild/matrix/executor"
+	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/internal/filename"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/pack"
@@ -50,7 +51,17 @@ type Options struct {
 	// script starts (the cell's lock entry); the containers of those cells see
 	// MATRIX_LOCKED=1, the others resolve anew.
 	Locked map[string]executor.Files
-	Now    func() time.Time // for tests; nil: time.Now
+	// LockedSHA256 holds, per artifact name of Locked, the sha256 that the cell's lock
+	// entry records for the artifact built from those files (when it records one): a
+	// cell installed from its entry whose artifact has another sha256 fails, naming
+	// both and the first entries where the two trees differ (DriftError).
+	LockedSHA256 map[string]string
+	// AllowDrift keeps such an artifact instead, recorded with Drift set, and warns.
+	AllowDrift bool
+	// Prune removes, once the run is recorded, the artifacts the records listed that
+	// this run's cells do not produce, with their logs (see prune).
+	Prune bool
+	Now   func() time.Time // for tests; nil: time.Now
 }
 
 // Result is the outcome of one cell, in plan order. A skipped cell (Cell.Skip set)
@@ -88,8 +99,10 @@ type run struct {
 	// previous are the artifacts recorded by the output directory's manifest when the
 	// run read it, by file name (Records).
 	previous map[string]manifest.Artifact
-	out      *os.Root // the output directory, once it is claimed
-	logs     *os.Root // its logs/, opened once: every log is created through it
+	// previousFailed are the cells that the run of those records failed to build.
+	previousFailed []manifest.Failure
+	out            *os.Root // the output directory, once it is claimed
+	logs           *os.Root // its logs/, opened once: every log is created through it
 
 	mu       sync.Mutex
 	replaced []replacement // the artifacts this run put in place, until it settles them
@@ -215,6 +228,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 		Started:     started.UTC(),
 		Finished:    r.now().UTC(),
 		SkipTests:   r.opts.SkipTests,
+		AllowDrift:  r.opts.AllowDrift,
 		SourceEpoch: r.epoch.Unix(),
 		Artifacts:   []manifest.Artifact{},
 		Failed:      []manifest.Failure{},
@@ -246,9 +260,16 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 		}
 		runErr.Failed++
 	}
-	m.Artifacts = append(m.Artifacts, r.carriedOver(ctx, built, skipped)...)
+	gone := r.toPrune(ctx, results)
+	m.Artifacts = append(m.Artifacts, r.carriedOver(ctx, built, skipped, gone)...)
 	werr := manifest.Write(r.opts.OutDir, m)
 	serr := r.settle(werr, built)
+	var notDurable *atomicfile.NotDurableError
+	if werr != nil && !errors.As(werr, &notDurable) && len(gone) > 0 {
+		fmt.Fprintf(r.progress, "matrix: --prune: removed nothing: the records that no longer list %d artifact(s) were not written\n", len(gone))
+	} else if gone != nil {
+		r.prune(ctx, gone, m)
+	}
 	if werr != nil {
 		if serr != nil {
 			werr = fmt.Errorf("%w; %v", werr, serr)

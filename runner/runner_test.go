@@ -676,12 +676,57 @@ func TestRunReuse(t *testing.T) {
 		t.Errorf("a changed script: builds %v", exec.builds)
 	}
 
+	// A changed test runs again on the reused artifact: not built, tested, the new
+	// test recorded with the run that ran it, and the log still the build's, followed
+	// by the test's.
 	test := *changed[0].Test
 	test.Script = "node -e 2"
 	changed[0].Test = &test
-	exec, _ = rerun("fourth", changed)
-	if exec.calls("a.tar.gz") != 1 {
-		t.Errorf("a changed test did not rebuild and retest the artifact: builds %v", exec.builds)
+	before, _ := os.ReadFile(filepath.Join(opts.OutDir, "a.tar.gz"))
+	exec = &fakeExec{}
+	tested := 0
+	exec.test = func(ctx context.Context, job executor.TestJob) error {
+		tested++
+		fmt.Fprintln(job.Log, "the changed test ran")
+		return nil
+	}
+	opts.RunID = "fourth"
+	results, err := readAndRun(context.Background(), []executor.Executor{exec}, changed, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ = manifest.Read(opts.OutDir)
+	var a manifest.Artifact
+	for _, x := range m.Artifacts {
+		if x.File == "a.tar.gz" {
+			a = x
+		}
+	}
+	if exec.calls("a.tar.gz") != 0 || tested != 1 || a.RunID != "first" || a.Test == nil || a.Test.RunID != "fourth" || !a.Test.Passed ||
+		a.Test.Definition != results[0].Artifact.Test.Definition || results[0].Artifact.RunID != "first" {
+		t.Errorf("a changed test: builds %v, tests %d, record %+v (test %+v)", exec.builds, tested, a, a.Test)
+	}
+	if now, _ := os.ReadFile(filepath.Join(opts.OutDir, "a.tar.gz")); !bytes.Equal(now, before) {
+		t.Error("a retested artifact changed")
+	}
+	if log, _ := os.ReadFile(filepath.Join(opts.OutDir, "logs", "a.tar.gz.log")); !strings.Contains(string(log), "building a.tar.gz") ||
+		!strings.Contains(string(log), "the changed test ran") || strings.Index(string(log), "building") > strings.Index(string(log), "the changed test ran") {
+		t.Errorf("the log of a retested artifact:\n%s", log)
+	}
+	assertClean(t, filepath.Join(opts.OutDir, "logs"))
+	exec, _ = rerun("fourth-again", changed)
+	if exec.calls("a.tar.gz") != 0 {
+		t.Errorf("a retested artifact was rebuilt: %v", exec.builds)
+	}
+	// A retest that fails fails the cell and leaves the artifact and its record.
+	test.Script = "node -e 3"
+	exec = &fakeExec{test: func(ctx context.Context, job executor.TestJob) error { return &executor.ExitError{Code: 1} }}
+	opts.RunID = "fourth-failing"
+	if _, err := readAndRun(context.Background(), []executor.Executor{exec}, changed, opts); err == nil || exec.calls("a.tar.gz") != 0 {
+		t.Errorf("a failing retest: %v, builds %v", err, exec.builds)
+	}
+	if m, _ = manifest.Read(opts.OutDir); len(m.Failed) != 1 || runOf(m, "a.tar.gz") != "first" {
+		t.Errorf("after a failing retest: %+v", m)
 	}
 
 	os.WriteFile(filepath.Join(opts.OutDir, "b.tar.gz"), []byte("tampered"), 0o644)
@@ -973,5 +1018,32 @@ func TestRunEscapesContainerOutputOnTheTerminal(t *testing.T) {
 	}
 	if !bytes.Contains(log, []byte(hostile+"\n")) {
 		t.Errorf("the log does not keep the raw bytes: %q", log)
+	}
+}
+
+// TestRunRecordsTheSpecOfEachArtifact: each artifact's record names the matrix file
+// its cell came from, also when a later run of another file carries it over.
+func TestRunRecordsTheSpecOfEachArtifact(t *testing.T) {
+	opts := options(t)
+	opts.SpecPath, opts.SpecSHA256 = "one.hcl", "11"
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
+		t.Fatal(err)
+	}
+	opts.SpecPath, opts.SpecSHA256, opts.RunID = "two.hcl", "22", "second"
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("b.tar.gz"), opts); err != nil {
+		t.Fatal(err)
+	}
+	m, err := manifest.Read(opts.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, a := range m.Artifacts {
+		if a.Spec != nil {
+			got[a.File] = a.Spec.Path + " " + a.Spec.SHA256
+		}
+	}
+	if want := map[string]string{"a.tar.gz": "one.hcl 11", "b.tar.gz": "two.hcl 22"}; fmt.Sprint(got) != fmt.Sprint(want) || m.Spec.Path != "two.hcl" {
+		t.Errorf("specs %v, want %v; the run's %+v", got, want, m.Spec)
 	}
 }

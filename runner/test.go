@@ -34,22 +34,33 @@ func resolveTestImage(ctx context.Context, exec executor.Executor, cell plan.Cel
 	return img, nil
 }
 
-// test runs the cell's test against the staged artifact, in a fresh container of the
-// resolved test image; a failed test is a *TestError holding its result.
-func (b *cellBuild) test(ctx context.Context, imgs images) (*manifest.Test, error) {
+// test runs the cell's test against the artifact in f (the staged one, or under
+// --reuse the earlier one), in a fresh container of the resolved test image; a failed
+// test is a *TestError holding its result.
+func (b *cellBuild) test(ctx context.Context, imgs images, f *os.File) (*manifest.Test, error) {
 	start := b.now()
-	cell, path := b.cell, b.staged.Name()
-	res := &manifest.Test{Image: manifestImage(imgs.test), Definition: imgs.testDef}
+	cell := b.cell
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	res := &manifest.Test{Image: manifestImage(imgs.test), Definition: imgs.testDef, RunID: b.id}
 	fmt.Fprintf(b.lines, "matrix: testing %s in %s (%s)\n", cell.Artifact, imgs.test.Ref, imgs.test.ID)
 	// The test's own last lines, for the manifest; the cell's log gets them too.
 	own := &tail{n: tailLines}
 	ownLines := newLineWriter(b.redact, own.add)
-	err := b.exec.Test(ctx, executor.TestJob{
+	err = b.exec.Test(ctx, executor.TestJob{
 		RunID: b.id,
 		Cell:  cell,
 		Image: imgs.test,
-		Tree:  func() (io.ReadCloser, error) { return openTree(path, cell.Format) },
-		Log:   io.MultiWriter(b.lines, ownLines),
+		Tree: func() (io.ReadCloser, error) {
+			rc, err := openTree(f, info.Size(), cell.Format)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", cell.Artifact, err)
+			}
+			return rc, nil
+		},
+		Log: io.MultiWriter(b.lines, ownLines),
 	})
 	b.lines.Flush() // the test's unterminated last line is its own
 	ownLines.Flush()
@@ -63,34 +74,23 @@ func (b *cellBuild) test(ctx context.Context, imgs images) (*manifest.Test, erro
 	return res, nil
 }
 
-// openTree returns the artifact's content as an uncompressed tar stream, the form the
-// engine's copy-to-container API takes.
-func openTree(path, format string) (io.ReadCloser, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
+// openTree returns the content of an artifact of format, the size bytes of f, as an
+// uncompressed tar stream, the form the engine's copy-to-container API takes. Each
+// call reads f afresh, so that a retried test gets the whole tree again.
+func openTree(f io.ReaderAt, size int64, format string) (io.ReadCloser, error) {
 	if format != "zip" {
-		zr, err := gzip.NewReader(f)
+		zr, err := gzip.NewReader(io.NewSectionReader(f, 0, size))
 		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, err
 		}
-		return readCloser{zr, f}, nil
+		return zr, nil
 	}
-	info, err := f.Stat()
+	zr, err := zip.NewReader(f, size)
 	if err != nil {
-		f.Close()
 		return nil, err
-	}
-	zr, err := zip.NewReader(f, info.Size())
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	pr, pw := io.Pipe()
 	go func() {
-		defer f.Close()
 		pw.CloseWithError(zipToTar(zr, pw))
 	}()
 	return pr, nil
@@ -120,10 +120,3 @@ func zipToTar(zr *zip.Reader, w io.Writer) error {
 	}
 	return tw.Close()
 }
-
-type readCloser struct {
-	io.Reader
-	c io.Closer
-}
-
-func (r readCloser) Close() error { return r.c.Close() }

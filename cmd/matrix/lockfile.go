@@ -158,6 +158,19 @@ func lockedFiles(l *lockFile, cells []plan.Cell, use lockUse) (map[string]execut
 	return out, resolving, nil
 }
 
+// lockedSHA256 returns, per artifact installed from its lock entry (locked), the
+// sha256 that the entry records for the artifact (artifact_sha256), when it records
+// one: the run proves the rebuilt artifact against it.
+func lockedSHA256(l *lockFile, locked map[string]executor.Files) map[string]string {
+	out := map[string]string{}
+	for name := range locked {
+		if e := l.file.Cells[name]; e != nil && e.ArtifactSHA256 != "" {
+			out[name] = e.ArtifactSHA256
+		}
+	}
+	return out
+}
+
 // recordLocks writes the lock files of the cells that succeeded and were not
 // installed from the lock into the lock file, keeping the entries of other cells, and
 // returns how many it recorded. A cell whose files cannot be recorded keeps its earlier entry, and the error says so

@@ -24,6 +24,7 @@ const (
 	exitOK      = 0
 	exitProblem = 1 // a problem in the file or the run
 	exitUsage   = 2 // wrong usage of the command line
+	exitUntidy  = 3 // verify: every recorded artifact verifies, but the directory holds unlisted files or the last run failed cells
 	exitSIGINT  = 130
 	exitSIGTERM = 143
 	defaultFile = "matrix.hcl"
@@ -137,6 +138,10 @@ func exitCode(err error, stderr io.Writer) int {
 	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command ") {
 		fmt.Fprintf(stderr, "matrix: %v\nRun 'matrix --help' for usage.\n", err)
 		return exitUsage
+	}
+	var ue3 untidyError
+	if errors.As(err, &ue3) {
+		return exitUntidy
 	}
 	var re reportedError
 	if !errors.As(err, &re) {

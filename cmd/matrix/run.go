@@ -33,6 +33,8 @@ type runFlags struct {
 	allowDangling bool
 	quiet         bool
 	reuse         bool
+	allowDrift    bool
+	prune         bool
 	upgrade       bool
 	engines       []string
 }
@@ -70,7 +72,9 @@ DOCKER_CERT_PATH). SOURCE_DATE_EPOCH sets the timestamp inside artifacts.`,
 	fl.StringVarP(&f.out, "out", "o", "out", "output directory")
 	fl.BoolVar(&f.skipTests, "skip-tests", false, "do not run the targets' test blocks (recorded in the manifest)")
 	fl.BoolVar(&f.allowDangling, "allow-dangling", false, "drop dangling symlinks from artifacts instead of failing the cell")
-	fl.BoolVar(&f.reuse, "reuse", false, "keep an artifact in the output directory that was built from the same inputs and still verifies (exact with --locked)")
+	fl.BoolVar(&f.reuse, "reuse", false, "keep an artifact in the output directory that was built from the same inputs and still verifies (exact with --locked); a changed test runs again on it")
+	fl.BoolVar(&f.allowDrift, "allow-drift", false, "keep an artifact installed from its lock entry whose sha256 is not the one the entry records, instead of failing its cell (recorded in the manifest)")
+	fl.BoolVar(&f.prune, "prune", false, "remove the recorded artifacts, and their logs, that the file's cells no longer produce; name no targets")
 	// --locked, from specFlags, does more here than resolve from the lock.
 	fl.Lookup("locked").Usage = "install every cell from the lock file (MATRIX_LOCKED=1 in the build) and answer npm_versions and npm_package from it only; fail if anything is missing or stale; never write the lock file"
 	return cmd
@@ -99,6 +103,10 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		return err
 	}
 	path, targets := fileAndTargets(args)
+	if f.prune && len(targets) > 0 {
+		// A plan of some targets would prune every other target's artifacts.
+		return usageError{fmt.Errorf("--prune removes what the whole file no longer produces: name no targets (%s)", strings.Join(targets, ", "))}
+	}
 	p, err := f.spec.loadProject(cmd, path, targets)
 	if err != nil {
 		return err
@@ -187,6 +195,9 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		SpecSHA256:    p.file.SHA256(),
 		AllowDangling: f.allowDangling,
 		Locked:        locked,
+		LockedSHA256:  lockedSHA256(p.lock, locked),
+		AllowDrift:    f.allowDrift,
+		Prune:         f.prune,
 		Reuse:         f.reuse,
 	})
 	if results != nil && !lockOnly {
@@ -335,6 +346,9 @@ func printSummary(w io.Writer, out, runID string, results []runner.Result, err e
 		case r.Err != nil:
 			failed++
 			row = []string{"FAILED", r.Cell.Artifact, firstLine(r.Err.Error())}
+		case r.Artifact.RunID != runID && r.Artifact.Test != nil && r.Artifact.Test.RunID == runID:
+			reused++
+			row = []string{"reused, retested", r.Artifact.File, "sha256:" + r.Artifact.SHA256}
 		case r.Artifact.RunID != runID:
 			reused++
 			row = []string{"reused", r.Artifact.File, "sha256:" + r.Artifact.SHA256}

@@ -62,6 +62,7 @@ func TestRunBadFlags(t *testing.T) {
 		{"no engine", "DOCKER_HOST=unix:///tmp/no-such-engine.sock", []string{"run", "--out", "OUT", good}, 1,
 			"no Docker engine answers at unix:///tmp/no-such-engine.sock"},
 		{"locked without lock file", "", []string{"run", "--out", "OUT", "--locked", good}, 1, "m.lock.json does not exist"},
+		{"prune with targets", "", []string{"run", "--out", "OUT", "--prune", good, "t"}, 2, "--prune removes what the whole file no longer produces: name no targets (t)"},
 		{"locked without the given lock file", "", []string{"run", "--out", "OUT", "--locked", "--lock-file", "other.json", good}, 1, "other.json does not exist"},
 	}
 	for _, tc := range tests {
@@ -259,5 +260,23 @@ func TestExitErrorIsEscaped(t *testing.T) {
 	code := exitCode(errors.New("recording the run: x\n    \x1b[2J\rok   forged\u009b"), &stderr)
 	if want := "matrix: recording the run: x\n    \\x1b[2J\\x0dok   forged\\u009b\n"; code != exitProblem || stderr.String() != want {
 		t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), exitProblem, want)
+	}
+}
+
+// TestSummarySaysRetested: an artifact reused with its test run again (--reuse, the
+// test changed) is "reused, retested"; one reused as it was is "reused".
+func TestSummarySaysRetested(t *testing.T) {
+	cell := plan.Cell{Target: "t", Artifact: "a.tar.gz"}
+	results := []runner.Result{
+		{Cell: cell, Artifact: &manifest.Artifact{File: "a.tar.gz", RunID: "earlier", SHA256: "aa", Test: &manifest.Test{RunID: "run"}}},
+		{Cell: cell, Artifact: &manifest.Artifact{File: "b.tar.gz", RunID: "earlier", SHA256: "bb", Test: &manifest.Test{RunID: "earlier"}}},
+		{Cell: cell, Artifact: &manifest.Artifact{File: "c.tar.gz", RunID: "run", SHA256: "cc", Test: &manifest.Test{RunID: "run"}}},
+	}
+	var out bytes.Buffer
+	printSummary(&out, "OUT", "run", results, nil)
+	for _, want := range []string{"reused, retested  a.tar.gz", "reused            b.tar.gz", "ok                c.tar.gz", "1 built, 2 reused, 0 failed;"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
 	}
 }

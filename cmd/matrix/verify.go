@@ -2,17 +2,36 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/matrixbuild/matrix/internal/terminal"
 	"github.com/matrixbuild/matrix/manifest"
 )
+
+// untidyError is a verify whose recorded artifacts all verify, in a directory that
+// holds files no record lists or whose last run failed cells, already reported: exit 3.
+type untidyError struct{ err error }
+
+func (e untidyError) Error() string { return e.err.Error() }
+func (e untidyError) Unwrap() error { return e.err }
 
 func newVerifyCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "verify [DIR]",
 		Short: "Re-hash every artifact in DIR (default ./out) against manifest.json and SHA256SUMS",
-		Args:  wrapArgs(cobra.MaximumNArgs(1)),
+		Long: `Re-hash every artifact that DIR's records (manifest.json and SHA256SUMS) list, and
+report each missing or changed one, the entries of DIR that no record lists (the
+tool's own files, logs/ and temporaries aside) and the cells the last recorded run
+failed to build. It changes nothing.
+
+Exit status: 0 every recorded artifact verifies and there is nothing else to report;
+1 a recorded artifact does not verify, or DIR has no records; 2 wrong usage;
+3 every recorded artifact verifies, but DIR holds entries no record lists or the
+last run has failed cells (matrix run --prune removes the artifacts a file no longer
+produces; it never removes what no record lists).`,
+		Args: wrapArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "out"
 			if len(args) == 1 {
@@ -32,6 +51,17 @@ func newVerifyCmd() *cobra.Command {
 			for _, n := range rep.Notes {
 				fmt.Fprintf(stderr, "%s: note: %s\n", dir, n)
 			}
+			// Names and errors come from the directory and containers: escaped.
+			for _, name := range rep.Unlisted {
+				fmt.Fprintf(stderr, "%s: %s: not recorded (no record lists it; matrix never removes it)\n", dir, terminal.Escape(name))
+			}
+			for _, f := range rep.Failed {
+				line := fmt.Sprintf("%s: %s: failed in run %s: %s", dir, f.Artifact, rep.RunID, firstLine(f.Error))
+				if f.Log != "" {
+					line += " (" + f.Log + ")"
+				}
+				fmt.Fprintln(stderr, terminal.Escape(line))
+			}
 			for _, p := range rep.Problems {
 				fmt.Fprintf(stderr, "%s: %s\n", dir, p)
 			}
@@ -39,7 +69,26 @@ func newVerifyCmd() *cobra.Command {
 				return reportedError{fmt.Errorf("%d problem(s)", len(rep.Problems))}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "ok: %d artifacts in %s match %s and %s\n", rep.Checked, dir, records, manifest.SumsName)
+			var untidy []string
+			if n := len(rep.Unlisted); n > 0 {
+				untidy = append(untidy, entries(n)+" no record lists")
+			}
+			if n := len(rep.Failed); n > 0 {
+				untidy = append(untidy, plural(n, "failed cell")+" in the last run")
+			}
+			if len(untidy) > 0 {
+				err := fmt.Errorf("%s: %s", dir, strings.Join(untidy, ", "))
+				fmt.Fprintf(stderr, "matrix: %s\n", terminal.EscapeLines(err.Error()))
+				return untidyError{err}
+			}
 			return nil
 		},
 	}
+}
+
+func entries(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return fmt.Sprintf("%d entries", n)
 }

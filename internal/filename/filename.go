@@ -9,6 +9,7 @@ package filename
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -17,9 +18,12 @@ import (
 
 // The names a run derives from an artifact name NAME: the artifact, its temporary
 // while it is packed and tested (atomicfile's ".NAME.tmp-RANDOM"), its log
-// logs/NAME.log and the log's temporary ".NAME.log.tmp-RANDOM", and the log of a failed
+// logs/NAME.log and the log's temporary ".NAME.log.tmp-RANDOM", the log of a failed
 // attempt at a cell whose earlier artifact the records keep, logs/NAME.log.failed
-// (made by renaming the log's temporary). MaxLen fits the longest of them.
+// (made by renaming the log's temporary), and the undo entries that keep what the
+// artifact and its log replace until the run is recorded (atomicfile.SetAside:
+// ".NAME.tmp-was-RANDOM", ".NAME.log.tmp-was-RANDOM", or "new-" for "was-"). MaxLen
+// fits the longest of them.
 const (
 	// nameMax is the longest directory entry a file system takes: NAME_MAX, 255 bytes
 	// on ext4, XFS, btrfs, tmpfs and overlayfs (APFS and NTFS count 255 characters,
@@ -27,23 +31,35 @@ const (
 	nameMax = 255
 	// tempPrefix and tempMarker are what atomicfile puts around a name for its
 	// temporary, and tempRandom the longest random part os.CreateTemp adds: a uint32
-	// in decimal.
+	// in decimal. undoKind is what an undo entry adds after tempMarker ("was-", "new-").
 	tempPrefix = "."
 	tempMarker = ".tmp-"
 	tempRandom = len("4294967295")
+	undoKind   = len("was-")
 	// logSuffix makes a cell's log name, logs/NAME.log (the runner's logName), and
 	// failedLogSuffix the name of a failed attempt's log beside it (runner.failedLog).
 	logSuffix       = ".log"
 	failedLogSuffix = logSuffix + ".failed"
 	// MaxLen bounds a name in bytes: the longest name derived from it still fits
-	// nameMax. That is the log's temporary, longer than the failed log.
-	MaxLen = nameMax - max(len(tempPrefix+tempMarker)+tempRandom, len(tempPrefix+logSuffix+tempMarker)+tempRandom, len(failedLogSuffix))
+	// nameMax. That is the undo entry of its log, longer than the log's temporary,
+	// the artifact's undo entry and the failed log.
+	MaxLen = nameMax - max(len(tempPrefix+tempMarker)+undoKind+tempRandom, len(tempPrefix+logSuffix+tempMarker)+undoKind+tempRandom, len(failedLogSuffix))
 )
 
 // reserved are the entries of an output directory the tool writes itself: an artifact
 // of one of these names would replace a record or be taken for one. The claim file
 // .matrix.lock and the temporaries start with '.', which no name may.
 var reserved = []string{"manifest.json", "SHA256SUMS", "logs"}
+
+// Claim is the file whose flock claims an output directory for one run.
+const Claim = ".matrix.lock"
+
+// Own reports whether name is one of the tool's own entries of an output directory:
+// its records, its logs directory or its claim file. Its temporaries and undo
+// entries are atomicfile's (atomicfile.IsTemp).
+func Own(name string) bool {
+	return name == Claim || slices.Contains(reserved, name)
+}
 
 // Why returns the reason name is not a plain file name, as a clause that completes
 // "NAME is not a plain file name: ...", or "" when it is one.
@@ -60,8 +76,8 @@ func Why(name string) string {
 	case strings.HasPrefix(name, "-"):
 		return "it starts with '-', which commands would take for an option"
 	case len(name) > MaxLen:
-		return fmt.Sprintf("it is %d bytes long, more than %d (the temporary of its log, %s, must fit the %d bytes a file system allows)",
-			len(name), MaxLen, tempPrefix+"NAME"+logSuffix+tempMarker+"RANDOM", nameMax)
+		return fmt.Sprintf("it is %d bytes long, more than %d (the undo entry of its log, %s, must fit the %d bytes a file system allows)",
+			len(name), MaxLen, tempPrefix+"NAME"+logSuffix+tempMarker+"was-RANDOM", nameMax)
 	case !utf8.ValidString(name):
 		return "it is not valid UTF-8"
 	case strings.ContainsFunc(name, unicode.IsControl):

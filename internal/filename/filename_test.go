@@ -117,6 +117,24 @@ func TestDerivedNamesFit(t *testing.T) {
 		if runtime.GOOS != "linux" {
 			continue
 		}
+		// The undo entries of the artifact and of its log (atomicfile.SetAside), made
+		// and at their longest.
+		for _, d := range []struct{ dir, name string }{{dir, name}, {logs, name + ".log"}} {
+			root, err := os.OpenRoot(d.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := atomicfile.SetAside(root, d.name); err != nil {
+				t.Errorf("the undo entry of %s of a %d-byte name: %v", d.name, len(name), err)
+			}
+			root.Close()
+			for _, kind := range []string{"was-", "new-"} {
+				longest := "." + d.name + ".tmp-" + kind + maxRandom
+				if err := os.WriteFile(filepath.Join(d.dir, longest), nil, 0o644); err != nil {
+					t.Errorf("the longest undo entry of a %d-byte name: %v", len(name), err)
+				}
+			}
+		}
 		// The log of a failed attempt, the temporary of the log renamed.
 		f, err := atomicfile.Create(logs, name+".log")
 		if err != nil {
@@ -125,10 +143,10 @@ func TestDerivedNamesFit(t *testing.T) {
 		if err := f.CommitAs(name + ".log.failed"); err != nil {
 			t.Errorf("the failed log of a %d-byte name: %v", len(name), err)
 		}
-		// The bound is tight: a byte more and the log's longest temporary does not fit.
-		over := "." + sized(stem, MaxLen+1) + ".log.tmp-" + maxRandom
+		// The bound is tight: a byte more and the log's longest undo entry does not fit.
+		over := "." + sized(stem, MaxLen+1) + ".log.tmp-was-" + maxRandom
 		if err := os.WriteFile(filepath.Join(logs, over), nil, 0o644); !errors.Is(err, syscall.ENAMETOOLONG) {
-			t.Errorf("a %d-byte name's log temporary: err = %v, want ENAMETOOLONG", len(name)+1, err)
+			t.Errorf("a %d-byte name's log undo entry: err = %v, want ENAMETOOLONG", len(name)+1, err)
 		}
 	}
 }
