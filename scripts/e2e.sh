@@ -17,7 +17,11 @@
 #     the loader's error in the manifest;
 #   - matrix update pins sharp's minors from the real registry; with the registry
 #     unreachable, validate, plan and run --locked work from the lock; outdated is
-#     current after update and names the newest version once the lock lacks it.
+#     current after update and names the newest version once the lock lacks it;
+#   - better-sqlite3 compiled from source (node-gyp) in local/node-build:22 with the
+#     image's Node.js headers and no download, loads and runs a query in local/node:22,
+#     which has no compiler; without npm_config_nodedir the same cell fails at the
+#     headers' download.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
@@ -192,5 +196,32 @@ code=0
   || { echo "e2e: outdated of a lock without sharp $newest: exit $code" >&2; cat "$reg/outdated.txt" >&2; exit 1; }
 echo "e2e: update pinned sharp 0.33.5 and $newest; validate, plan and run --locked worked with the registry unreachable; outdated named $newest once the lock lacked it"
 
+# Compiling from source: better-sqlite3 with node-gyp in local/node-build:22 (python3,
+# make, g++, node's headers, npm_config_nodedir), tested in local/node:22 without a
+# compiler (testdata/e2e/from-source.hcl). node-gyp's download URL there is a closed
+# port: first, without npm_config_nodedir, the cell must fail at that download, which
+# shows that the image's headers are what let the build run offline.
+scripts/images.sh --build 22
+fs="$tmp/from-source"
+mkdir -p "$fs"
+cp testdata/e2e/from-source.hcl "$fs/"
+if "$M" run --quiet --var nodedir= --out "$fs/download" "$fs/from-source.hcl" >/dev/null 2>&1; then
+  echo "e2e: better-sqlite3 built without npm_config_nodedir" >&2; exit 1
+fi
+grep -q 'gyp http fetch GET http://127.0.0.1:9/.*-headers.tar.gz attempt 1 failed with ECONNREFUSED' "$fs/download/logs/"*.log \
+  || { echo "e2e: without npm_config_nodedir, the cell did not fail at node-gyp's download:" >&2; tail -n 20 "$fs/download/logs/"*.log >&2; exit 1; }
+start=$(date +%s)
+"$M" run --quiet --out "$fs/out" "$fs/from-source.hcl"
+echo "e2e: better-sqlite3 compiled from source in $(( $(date +%s) - start )) s"
+"$M" verify "$fs/out"
+log=$(echo "$fs/out/logs/"*.log)
+grep -q 'prebuild-install info install --build-from-source specified, not attempting download' "$log" \
+  || { echo "e2e: prebuild-install did not skip its download: $log" >&2; exit 1; }
+grep -q "'-Dnode_root_dir=/usr/local'" "$log" || { echo "e2e: node-gyp did not use npm_config_nodedir: $log" >&2; exit 1; }
+if grep 'gyp http' "$log" >&2; then echo "e2e: node-gyp downloaded something: $log" >&2; exit 1; fi
+grep -q '"passed": true' "$fs/out/manifest.json" && grep -q 'better-sqlite3 compiled from source: SQLite 3' "$fs/out/manifest.json" \
+  || { echo "e2e: better-sqlite3 did not run a query in local/node:22:" >&2; cat "$fs/out/manifest.json" >&2; exit 1; }
+echo "e2e: better-sqlite3 compiled from source with the image's headers and no download, and ran a query in an image without a compiler; without npm_config_nodedir node-gyp tried to download them"
+
 echo "e2e: $want artifacts verified, loaded and resized, reproduced twice (plain and --locked)"
-echo "$(( want + 6 )) passed, 0 failed"
+echo "$(( want + 8 )) passed, 0 failed"

