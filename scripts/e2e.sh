@@ -18,6 +18,11 @@
 #   - matrix update pins sharp's minors from the real registry; with the registry
 #     unreachable, validate, plan and run --locked work from the lock; outdated is
 #     current after update and names the newest version once the lock lacks it;
+#   - native packages other than sharp written with the npm block and no shell
+#     (@node-rs/argon2, two versions on two runtimes, and a @napi-rs/canvas layer zip)
+#     build and pass their tests; a --locked rebuild gives byte-identical SHA256SUMS;
+#     with one entry's recorded artifact_sha256 edited, the locked run fails naming
+#     that artifact and the entries that differ;
 #   - better-sqlite3 compiled from source (node-gyp) in local/node-build:22 with the
 #     image's Node.js headers and no download, loads and runs a query in local/node:22,
 #     which has no compiler; without npm_config_nodedir the same cell fails at the
@@ -196,6 +201,35 @@ code=0
   || { echo "e2e: outdated of a lock without sharp $newest: exit $code" >&2; cat "$reg/outdated.txt" >&2; exit 1; }
 echo "e2e: update pinned sharp 0.33.5 and $newest; validate, plan and run --locked worked with the registry unreachable; outdated named $newest once the lock lacked it"
 
+# The npm block, no shell: @node-rs/argon2 and a @napi-rs/canvas layer, whose locks list
+# glibc and musl binaries alike (testdata/e2e/npm-packages.hcl). A plain run records
+# the lock; a --locked rebuild must give the same bytes; an entry whose recorded
+# sha256 is not what the rebuild gives must fail the locked run, naming the artifact.
+np="$tmp/npm-packages"
+mkdir -p "$np"
+cp testdata/e2e/npm-packages.hcl "$np/"
+"$M" run --quiet --out "$np/out1" "$np/npm-packages.hcl" >/dev/null
+"$M" verify "$np/out1"
+[ "$(wc -l < "$np/out1/SHA256SUMS")" -eq 5 ] || { echo "e2e: npm packages: want 5 artifacts" >&2; cat "$np/out1/SHA256SUMS" >&2; exit 1; }
+grep -q 'canvas-0.1.84-layer-linux-x64.zip' "$np/out1/SHA256SUMS" && unzip -l "$np/out1/canvas-0.1.84-layer-linux-x64.zip" | grep -q 'nodejs/node_modules/@napi-rs/canvas-linux-x64-gnu/' \
+  || { echo "e2e: the canvas layer lacks nodejs/node_modules/@napi-rs/canvas-linux-x64-gnu/" >&2; exit 1; }
+if unzip -l "$np/out1/canvas-0.1.84-layer-linux-x64.zip" | grep -q 'musl'; then echo "e2e: the canvas layer holds musl binaries" >&2; exit 1; fi
+"$M" run --quiet --locked --out "$np/out2" "$np/npm-packages.hcl" >/dev/null
+cmp "$np/out1/SHA256SUMS" "$np/out2/SHA256SUMS" || { echo "e2e: npm packages: the --locked rebuild gave other bytes" >&2; exit 1; }
+drifted=argon2-2.0.0-node20-linux-x64.tar.gz
+cp "$np/npm-packages.lock.json" "$np/lock.orig"
+node -e '
+  const fs = require("fs"), f = process.argv[1], lock = JSON.parse(fs.readFileSync(f));
+  lock.cells[process.argv[2]].artifact_sha256 = "0".repeat(64);
+  fs.writeFileSync(f, JSON.stringify(lock, null, 2) + "\n");' "$np/npm-packages.lock.json" "$drifted"
+if "$M" run --quiet --locked --out "$np/out1" "$np/npm-packages.hcl" >"$np/drift.out" 2>"$np/drift.err"; then
+  echo "e2e: a locked run whose lock records another sha256 passed" >&2; exit 1
+fi
+grep -q "$drifted drifted from the lock" "$np/drift.err" || { echo "e2e: the drift error does not name $drifted:" >&2; cat "$np/drift.err" >&2; exit 1; }
+"$M" verify "$np/out1" >/dev/null 2>&1 || [ $? -eq 3 ] || { echo "e2e: the drifted run broke the output directory" >&2; exit 1; }
+cp "$np/lock.orig" "$np/npm-packages.lock.json"
+echo "e2e: npm block: argon2 x 2 runtimes and a canvas layer built and tested, reproduced by --locked; an edited artifact_sha256 failed the locked run naming $drifted"
+
 # Compiling from source: better-sqlite3 with node-gyp in local/node-build:22 (python3,
 # make, g++, node's headers, npm_config_nodedir), tested in local/node:22 without a
 # compiler (testdata/e2e/from-source.hcl). node-gyp's download URL there is a closed
@@ -224,4 +258,4 @@ grep -q '"passed": true' "$fs/out/manifest.json" && grep -q 'better-sqlite3 comp
 echo "e2e: better-sqlite3 compiled from source with the image's headers and no download, and ran a query in an image without a compiler; without npm_config_nodedir node-gyp tried to download them"
 
 echo "e2e: $want artifacts verified, loaded and resized, reproduced twice (plain and --locked)"
-echo "$(( want + 8 )) passed, 0 failed"
+echo "$(( want + 9 )) passed, 0 failed"
