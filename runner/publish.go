@@ -120,9 +120,10 @@ func (r *run) addReplacement(rp replacement) {
 
 // settle ends this run's replacements once it tried to record them; werr is what
 // recording returned, built the artifacts it built by file name. Recorded, their
-// undo entries go. Not recorded, what the record on disk now vouches for stands
-// (the new record was left pending, or its last sync failed: the next run settles
-// it), and every other replacement is undone: the earlier artifact is put back, a
+// undo entries go. Not recorded, what the record on disk now vouches for stands and
+// its entries go too (the new record was left pending, or its last sync failed, and
+// the next run completes it; or the earlier record lists the same bytes), and every
+// other replacement is undone: the earlier artifact is put back, a
 // new one removed. It returns what it could not do, for the run's error.
 func (r *run) settle(werr error, built map[string]manifest.Artifact) error {
 	var failed []string
@@ -146,8 +147,16 @@ func (r *run) settle(werr error, built map[string]manifest.Artifact) error {
 	}
 	for _, rp := range r.replaced {
 		if vouches(rec, built[rp.file]) {
+			// The records on disk (the earlier ones, for an artifact rebuilt to the same
+			// bytes, or the new ones left pending, which the next run completes) list it
+			// as it is: nothing to take back.
 			r.settleLog(rp.logEntry)
-			continue // the artifact's entry: the next run removes it
+			if rp.entry != "" {
+				if err := atomicfile.Settle(r.out, rp.entry); err != nil {
+					fmt.Fprintf(r.progress, "matrix: warning: %v (the next run removes it)\n", err)
+				}
+			}
+			continue
 		}
 		if rp.entry != "" {
 			if err := atomicfile.Undo(r.out, rp.entry); err != nil {
