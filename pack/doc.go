@@ -78,4 +78,8 @@
 // sparse file claiming terabytes costs nothing; the total content written
 // after dereferencing is bounded by MaxSize too, and the number of entries,
 // read and written, by Options.MaxEntries (ErrTooManyEntries).
+//
+// Options.Inspect sees each regular file of the archive, by archive name, as
+// an io.ReaderAt over the spool before the archive is written, so checks of
+// the content (such as package elfcheck's) need no second read.
 package pack

@@ -51,6 +51,13 @@ type Options struct {
 	// TempDir is where file contents are spooled; "": os.TempDir() for Write,
 	// the output directory for WriteFile.
 	TempDir string
+	// Inspect, when set, is called for every regular file of the archive, in
+	// archive order, after the stream is read and before the archive is
+	// written, with the file's archive name and its content (valid only during
+	// the call): checks of what ships cost no second read. An error stops the
+	// packing. Content read through all calls is bounded by MaxSize, as
+	// written content is.
+	Inspect func(name string, r io.ReaderAt, size int64) error
 }
 
 // Stats describe a written archive.
@@ -113,6 +120,19 @@ func Write(ctx context.Context, w io.Writer, r io.Reader, opts Options) (Stats, 
 	}
 	if err := spool.w.Flush(); err != nil {
 		return Stats{}, fmt.Errorf("pack: spooling to %s: %w", filepath.Dir(spool.f.Name()), err)
+	}
+	if opts.Inspect != nil {
+		for _, it := range p.items {
+			if err := ctx.Err(); err != nil {
+				return Stats{}, err
+			}
+			if it.dir {
+				continue
+			}
+			if err := opts.Inspect(it.name, io.NewSectionReader(spool.f, it.src.off, it.src.size), it.src.size); err != nil {
+				return Stats{}, fmt.Errorf("pack: inspecting %s: %w", printable(it.name), err)
+			}
+		}
 	}
 	if err := writeArchive(ctx, w, spool.f, p, opts); err != nil {
 		return Stats{}, err

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything a fresh machine needs before matrix can build or be tested: a Docker
-# engine, OpenSSH's server for the ssh:// engine tests and, where no image registry
-# is reachable, the local stand-in images.
+# engine, OpenSSH's server for the ssh:// engine tests, a C compiler for the elfcheck
+# tests and, where no image registry is reachable, the local stand-in images.
 # Idempotent; on a laptop where Docker runs and the images exist it does nothing.
 # Usage: scripts/setup.sh [NODE_MAJOR...]   (default: 20 22 24)
 set -euo pipefail
@@ -26,5 +26,16 @@ if ! command -v sshd >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends openssh-server >/dev/null
+fi
+# The elfcheck tests compile small ELF files with the machine's C compiler.
+if ! command -v gcc >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup.sh: gcc is missing and this is not root: install a C compiler (Debian: gcc libc6-dev) and retry" >&2
+    exit 1
+  fi
+  echo "setup.sh: installing gcc from Debian's packages (gcc libc6-dev) for the elfcheck tests" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends gcc libc6-dev >/dev/null
 fi
 scripts/images.sh "$@"
