@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -262,6 +264,25 @@ func (e *evaluator) passEnv(attr *hcl.Attribute, env []plan.EnvVar) []string {
 	})
 }
 
+// packageManagerConfig reports whether the file at name is one npm, yarn, pnpm or bun
+// read settings (a registry, a token) or hooks from: .npmrc, .yarnrc and
+// .yarnrc.yml, .pnpmrc, .pnpmfile.cjs, bunfig.toml, in any directory.
+func packageManagerConfig(name string) bool {
+	base := path.Base(name)
+	for _, c := range []string{".npmrc", ".yarnrc", ".pnpmrc", ".pnpmfile", "bunfig.toml", ".bunfig.toml"} {
+		if base == c || strings.HasPrefix(base, c+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// unprintable is a control character or an invisible formatting one (Cf, like the
+// bidi override U+202E), as in artifact names (internal/filename).
+func unprintable(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
+
 // DefaultLockFiles are npm's records of an installed tree, relative to the workdir.
 var DefaultLockFiles = []string{"package.json", "package-lock.json"}
 
@@ -273,8 +294,12 @@ func (e *evaluator) lockFiles(attr *hcl.Attribute) []string {
 	paths := e.strings(attr, "lock_files", func(rng hcl.Range, name string) bool {
 		clean := path.Clean(name)
 		switch {
-		case name == "" || path.IsAbs(name) || clean == "." || clean == ".." || strings.HasPrefix(clean, "../"):
-			e.failAt(rng, attr, "Invalid lock file path", fmt.Sprintf("%s must be a path relative to the workdir that stays inside it, like \"package-lock.json\".", e.shown(attr, name)))
+		case name == "" || path.IsAbs(name) || clean == "." || slices.Contains(strings.Split(name, "/"), "..") || strings.HasPrefix(name, "~"):
+			e.failAt(rng, attr, "Invalid lock file path", fmt.Sprintf("%s must be a path relative to the workdir that stays inside it, like \"package-lock.json\": not absolute, without a .. part, and not starting with ~ (which is not expanded).", e.shown(attr, name)))
+		case strings.ContainsFunc(name, unprintable) || !utf8.ValidString(name):
+			e.failAt(rng, attr, "Invalid lock file path", fmt.Sprintf("%s has a control or invisible formatting character (like U+202E) or an invalid byte: a lock file's path is written into matrix.lock.json and shown in messages.", e.shown(attr, name)))
+		case packageManagerConfig(clean):
+			e.failAt(rng, attr, "Configuration as a lock file", fmt.Sprintf("%s is a package manager's configuration, not a record of the installed tree: lock_files are committed in matrix.lock.json and put back before the script under --locked, so one could carry a registry token out of the build or send the next install to another registry. Set a registry with env (npm_config_registry) and its token with pass_env, or mount the configuration read-only.", e.shown(attr, name)))
 		case slices.Contains(seen, clean):
 			e.failAt(rng, attr, "Duplicate lock file path", fmt.Sprintf("%s is listed twice.", e.shown(attr, name)))
 		default:

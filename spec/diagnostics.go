@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/matrixbuild/matrix/internal/terminal"
 )
 
 // diagCollector gathers the diagnostics of many cells: a problem in an expression
@@ -116,6 +118,9 @@ func (dc *diagCollector) result() hcl.Diagnostics {
 // WriteDiagnostics renders diags as HCL does (the source line with the problem
 // highlighted), with the position as file:line:col and a caret line under the range, so
 // that editors and people find it. color adds terminal colours and wraps at 100 columns.
+// What comes from outside (source lines, file names, messages quoting values and cell
+// names) is escaped by internal/terminal's rule: a file or a value cannot drive the
+// terminal the diagnostics are read on.
 func (f *File) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool) error {
 	var width uint
 	if color {
@@ -134,8 +139,8 @@ func (f *File) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool) 
 			return err
 		}
 		out := renumber(buf.String(), before)
-		if d.Subject != nil {
-			out = decorate(out, d.Subject, files)
+		if shown.Subject != nil {
+			out = decorate(out, shown.Subject, window)
 		}
 		if _, err := io.WriteString(w, out); err != nil {
 			return err
@@ -147,10 +152,23 @@ func (f *File) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool) 
 // snippet gives HCL's writer only the lines of its source that d shows, as a file of
 // their own, with d's byte offsets moved into it; before is how many lines of the
 // source come before them. (The writer reads its file from the start, line by line,
-// for each diagnostic: a file of 100,000 lines with many errors took minutes.)
+// for each diagnostic: a file of 100,000 lines with many errors took minutes.) The
+// lines, d's messages and file names are escaped for a terminal (escapeSource), the
+// offsets moved to match; a source d's range does not fit is not shown.
 func snippet(d *hcl.Diagnostic, files map[string]*hcl.File) (shown *hcl.Diagnostic, window map[string]*hcl.File, before int) {
+	c := *d
+	c.Summary, c.Detail = terminal.Escape(d.Summary), terminal.EscapeLines(d.Detail)
+	named := func(r *hcl.Range) *hcl.Range {
+		if r == nil {
+			return nil
+		}
+		m := *r
+		m.Filename = terminal.Escape(r.Filename)
+		return &m
+	}
+	c.Subject, c.Context = named(d.Subject), named(d.Context)
 	if d.Subject == nil || files[d.Subject.Filename] == nil || files[d.Subject.Filename].Bytes == nil {
-		return d, files, 0
+		return &c, nil, 0
 	}
 	file := files[d.Subject.Filename]
 	src := file.Bytes
@@ -159,7 +177,7 @@ func snippet(d *hcl.Diagnostic, files map[string]*hcl.File) (shown *hcl.Diagnost
 		snip = hcl.RangeOver(snip, *d.Context)
 	}
 	if snip.Start.Byte < 0 || snip.Start.Byte > snip.End.Byte || snip.End.Byte > len(src) || snip.Start.Line < 1 {
-		return d, files, 0
+		return &c, nil, 0
 	}
 	start := bytes.LastIndexByte(src[:snip.Start.Byte], '\n') + 1
 	end := min(max(snip.End.Byte, d.Subject.End.Byte+1), len(src)) // an empty subject is shown one byte long
@@ -168,31 +186,54 @@ func snippet(d *hcl.Diagnostic, files map[string]*hcl.File) (shown *hcl.Diagnost
 	} else {
 		end = len(src)
 	}
-	move := func(r *hcl.Range) *hcl.Range {
-		if r == nil || r.Filename != snip.Filename {
-			return r
-		}
-		m := *r
-		m.Start.Byte -= start
-		m.End.Byte -= start
-		return &m
+	part := escapeSource(nil, src[start:end])
+	offset := func(b int) int { // b, in src, as an offset in part
+		b = min(max(b, start), end)
+		return len(escapeSource(nil, src[start:b]))
 	}
-	c := *d
-	c.Subject, c.Context = move(d.Subject), move(d.Context)
-	part := &hcl.File{Bytes: src[start:end], Nav: movedNav{file.Nav, start}}
-	return &c, map[string]*hcl.File{snip.Filename: part}, snip.Start.Line - 1
+	move := func(r *hcl.Range) {
+		if r != nil && r.Filename == terminal.Escape(snip.Filename) {
+			r.Start.Byte, r.End.Byte = offset(r.Start.Byte), offset(r.End.Byte)
+		}
+	}
+	move(c.Subject)
+	move(c.Context)
+	window = map[string]*hcl.File{c.Subject.Filename: {Bytes: part, Nav: subjectNav{file.Nav, d.Subject.Start.Byte}}}
+	return &c, window, snip.Start.Line - 1
 }
 
-// movedNav answers HCL's writer's "in target ..." for a part of a file that starts at
-// offset in it.
-type movedNav struct {
-	nav    any
-	offset int
+// escapeSource appends src to dst escaped for a terminal (terminal.AppendEscapedLines),
+// but for a carriage return before a line's end, which HCL's writer drops: a file
+// written with \r\n line ends is shown as it reads.
+func escapeSource(dst, src []byte) []byte {
+	for {
+		line, rest, more := bytes.Cut(src, []byte("\n"))
+		cr := len(line) > 0 && line[len(line)-1] == '\r'
+		if cr {
+			line = line[:len(line)-1]
+		}
+		dst = terminal.AppendEscaped(dst, line)
+		if cr {
+			dst = append(dst, '\r')
+		}
+		if !more {
+			return dst
+		}
+		dst = append(dst, '\n')
+		src = rest
+	}
 }
 
-func (n movedNav) ContextString(offset int) string {
+// subjectNav answers HCL's writer's "in target ..." for a part of a file: the writer
+// asks only about its diagnostic's subject, which starts at at in the file.
+type subjectNav struct {
+	nav any
+	at  int
+}
+
+func (n subjectNav) ContextString(int) string {
 	if c, ok := n.nav.(interface{ ContextString(int) string }); ok {
-		return c.ContextString(offset + n.offset)
+		return terminal.Escape(c.ContextString(n.at))
 	}
 	return ""
 }

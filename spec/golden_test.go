@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/bad")
@@ -33,6 +35,9 @@ func TestBadFiles(t *testing.T) {
 			if bytes.Contains(got, []byte(secret)) {
 				t.Errorf("the diagnostics show the sensitive value %q:\n%s", secret, got)
 			}
+			if c := rawControl(string(got)); c != "" {
+				t.Errorf("the diagnostics show %s unescaped:\n%q", c, got)
+			}
 			golden := strings.TrimSuffix(path, ".hcl") + ".golden"
 			if *update {
 				if err := os.WriteFile(golden, got, 0o644); err != nil {
@@ -49,6 +54,21 @@ func TestBadFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rawControl names the first control (but a newline or a tab) or invalid UTF-8 byte in
+// s, which a terminal would act on instead of showing; "" when there is none.
+func rawControl(s string) string {
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\ufffd"):
+			return fmt.Sprintf("the invalid byte %#x at %d", s[i], i)
+		case r < 0x20 && r != '\n' && r != '\t', r >= 0x7f && r <= 0x9f,
+			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c: // bidi controls reorder what follows
+			return fmt.Sprintf("the control %U at %d", r, i)
+		}
+	}
+	return ""
 }
 
 func renderBad(t *testing.T, path string) []byte {

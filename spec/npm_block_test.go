@@ -160,3 +160,42 @@ target "w" {
 		}
 	}
 }
+
+// TestLockFilesThatPass: the lock files of npm, yarn and pnpm, the defaults an npm
+// block gets, and paths in subdirectories pass the lock_files rule (which refuses
+// configuration files, controls, ~ and ..: testdata/bad/lock_files_paths.hcl), cleaned.
+func TestLockFilesThatPass(t *testing.T) {
+	given := `["package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "./app/package.json", "app//package-lock.json", "npmrc.json", "..x/.yarn-integrity"]`
+	want := []string{"package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "app/package.json", "app/package-lock.json", "npmrc.json", "..x/.yarn-integrity"}
+	src := `
+target "npm" {
+  image    = "img"
+  artifact = "npm.tar.gz"
+  npm {
+    install = ["sharp@0.34.5"]
+  }
+}
+
+target "given" {
+  image      = "img"
+  artifact   = "given.tar.gz"
+  lock_files = ` + given + `
+  npm {
+    install = ["sharp@0.34.5"]
+  }
+}
+
+target "defaults" {
+  image      = "img"
+  artifact   = "defaults.tar.gz"
+  script     = "npm ci"
+  lock_files = ["` + strings.Join(DefaultLockFiles, `", "`) + `"]
+}
+`
+	cells := planString(t, src, Options{})
+	for i, want := range [][]string{DefaultLockFiles, want, DefaultLockFiles} {
+		if !reflect.DeepEqual(cells[i].LockFiles, want) {
+			t.Errorf("%s: lock_files %q, want %q", cells[i].Name(), cells[i].LockFiles, want)
+		}
+	}
+}

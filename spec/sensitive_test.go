@@ -2,6 +2,8 @@ package spec
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -381,5 +383,61 @@ func TestConversionLeavesOutSensitiveKeys(t *testing.T) {
 		if shown := strings.Contains(e.diags[0].Detail, secret); shown != (sensitive == "other") {
 			t.Errorf("var.%s sensitive: %s", sensitive, e.diags[0].Detail)
 		}
+	}
+}
+
+// TestVarFileShapesHideSensitive: no shape of a var-file that sets a sensitive variable
+// shows its value, however the file fails: syntax errors of every kind (unterminated
+// strings, heredocs, brackets, templates, invalid bytes, CR line ends), a value on the
+// line of another, a name twice, a quoted name, a block, JSON, a mistyped name. Each
+// case must report an error.
+func TestVarFileShapesHideSensitive(t *testing.T) {
+	deep := strings.Repeat("[", 300) + `"s3cr3t"` + strings.Repeat("]", 300)
+	for name, src := range map[string]string{
+		"unterminated string":          `toks = ["s3cr3t`,
+		"unterminated heredoc":         "toks = [<<EOT\ns3cr3t\n",
+		"heredoc then a stray comma":   "toks = [<<EOT\ns3cr3t\nEOT\n, {} ]\n",
+		"operator without an operand":  "toks = [\"s3cr3t7\",\n  \"s3cr3t7b\" +\n]\n",
+		"object for a list":            `toks = {a="s3cr3t"}`,
+		"same name twice":              "toks = [\n\"s3cr3t\"]\ntoks = [\"x\"]\n",
+		"same name twice, one line":    "toks = [\"s3cr3t\"]\ntoks = [\"s3cr3t2\"]\n",
+		"undeclared after the value":   "toks = [\n\"s3cr3t\"\n]\nbogus = \"s3cr3t-b\"\n",
+		"string across lines":          "toks = [\n\"s3c\nr3t\"\n]\n",
+		"a variable in the value":      `toks = ["x", var.y, "s3cr3t"]`,
+		"two values, the second wrong": "toks = [\"x\", \"s3cr3t\"]\nnum = \"x\"\n",
+		"bad template directive":       `toks = ["${"s3cr3t"}", "%{ if } "]`,
+		"two attributes on a line":     `toks = ["x"] num = "s3cr3t"`,
+		"plain one first":              `value = "s3cr3t" toks = ["x"]`,
+		"bad escape":                   `toks = ["\uZZZZs3cr3t"]`,
+		"CR line ends":                 "toks = [\"a\"]\r\n  num = \"s3cr3t\"\r",
+		"a reference in a template":    `toks = ["${var.x}s3cr3t"]`,
+		"for directive":                `toks = ["%{for x in [1]}s3cr3t${x}%{endfor}${y}"]`,
+		"comment after a value":        "toks = [\"s3cr3t\" # }\n]\n}}}\n",
+		"invalid UTF-8":                "toks = [\"s3cr3t\xff\xfe\"]",
+		"byte order mark after":        "toks = [\"s3cr3t\"] \xef\xbb\xbf",
+		"deep nesting":                 "toks = " + deep,
+		"long number":                  `toks = ["s3cr3t", ` + strings.Repeat("1", 2000) + `]`,
+		"quoted name":                  `"toks" = ["s3cr3t"]`,
+		"block":                        `toks { x = "s3cr3t" }`,
+		"block with a label":           `toks "s3cr3t" {}`,
+		"JSON":                         `{"toks": ["s3cr3t"]}`,
+		"JSON across lines":            "{\n  \"toks\": [\"s3cr3t\"]\n}\n",
+		"mistyped name":                `tosk = ["s3cr3t"]`,
+		"mistyped name, not an ident":  `to-ks = ["s3cr3t"]`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "v.vars")
+			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, _, diags := loadSourcePlan("test.hcl", []byte(sensitiveHead+sensitiveTarget("")), Options{VarFiles: []string{path}})
+			out := render(f, diags)
+			if !diags.HasErrors() {
+				t.Errorf("no error")
+			}
+			if strings.Contains(out, secret) || strings.Contains(out, "s3c") {
+				t.Errorf("diagnostics show the sensitive value:\n%s", out)
+			}
+		})
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -122,32 +121,46 @@ func (f *File) envValues(environ []string, byName map[string]*variable) hcl.Diag
 }
 
 // varFileValues assigns the attributes of a --var-file. Diagnostics show its source,
-// but not where it sets a sensitive variable (f.hidden); of a file that does not parse,
-// none when it names a sensitive variable (where it sets one is not known then).
+// but not where it sets a sensitive variable (f.hidden), nor, when the matrix file
+// declares a sensitive variable, the line of a name it does not declare (a sensitive
+// one's, mistyped) or any line of a file that is not a plain list of attributes (it
+// does not parse, or has a block): where such a file sets what is not known (a
+// quoted name, a block, JSON, a line HCL's scanner reads otherwise).
 func (f *File) varFileValues(path string, byName map[string]*variable) hcl.Diagnostics {
 	src, err := atomicfile.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return hcl.Diagnostics{errorAt(nil, "Cannot read variable file", err.Error())}
 	}
+	secret := false
+	for _, v := range byName {
+		secret = secret || v.sensitive
+	}
 	file, diags := parseConfig(src, path)
-	if diags.HasErrors() && namesSensitive(src, path, byName) {
+	var attrs hcl.Attributes
+	if !diags.HasErrors() {
+		var more hcl.Diagnostics
+		attrs, more = file.Body.JustAttributes()
+		diags = append(diags, more...)
+	}
+	shown := !diags.HasErrors() || !secret
+	if !shown {
 		for i, d := range diags {
 			diags[i] = redacted(d)
 		}
-		return diags
 	}
-	if file == nil {
-		file = &hcl.File{Bytes: src}
+	diags = withJSONHint(diags, path)
+	if shown {
+		if file == nil {
+			file = &hcl.File{Bytes: src}
+		}
+		f.files[path] = file
 	}
-	f.files[path] = file
-	if diags.HasErrors() {
-		return diags
-	}
-	attrs, more := file.Body.JustAttributes()
-	diags = append(diags, more...)
 	for _, attr := range sortedAttrs(attrs) {
 		v, declared := byName[attr.Name]
 		if !declared {
+			if secret {
+				f.hidden = append(f.hidden, attr.Range)
+			}
 			diags = append(diags, errorAt(attr.NameRange.Ptr(), "Value for undeclared variable", fmt.Sprintf("The variable file sets %q, but the matrix file declares no such variable.%s", attr.Name, declaredList("Declared variables", sortedKeys(byName)))))
 			continue
 		}
@@ -159,16 +172,19 @@ func (f *File) varFileValues(path string, byName map[string]*variable) hcl.Diagn
 	return diags
 }
 
-// namesSensitive reports whether src, an HCL file, has the name of a sensitive
-// variable among its words.
-func namesSensitive(src []byte, path string, byName map[string]*variable) bool {
-	tokens, _ := hclsyntax.LexConfig(src, path, hcl.InitialPos)
-	for _, tok := range tokens {
-		if v, ok := byName[string(tok.Bytes)]; ok && tok.Type == hclsyntax.TokenIdent && v.sensitive {
-			return true
+// withJSONHint adds to the first error of a var-file named *.json that it is read as
+// HCL's native syntax (Terraform reads *.tfvars.json as JSON; matrix does not).
+func withJSONHint(diags hcl.Diagnostics, path string) hcl.Diagnostics {
+	if !strings.HasSuffix(strings.ToLower(path), ".json") {
+		return diags
+	}
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			d.Detail = strings.TrimSpace(d.Detail + "\n\nA variable file is read as lines of NAME = value in HCL's native syntax, whatever its name: JSON is not supported.")
+			break
 		}
 	}
-	return false
+	return diags
 }
 
 // optionValues assigns the NAME=VALUE arguments of --var.
