@@ -2,6 +2,7 @@ package integration
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -47,6 +48,70 @@ func TestEngineAddressPasswordsRefused(t *testing.T) {
 					t.Error("out/ written though no engine was connected")
 				}
 			})
+		}
+	}
+}
+
+// TestPlantedUndoEntries: files planted in OUT under the names of undo entries (a
+// run's ".NAME.tmp-new-N" / ".NAME.tmp-was-N") undo nothing. The records' own
+// (.manifest.json.tmp-new-1 made the next run delete manifest.json, saying "it was
+// never recorded"), logs/'s, the user's README.txt's, an artifact's log's, and a link
+// to a file outside OUT named like the entry of the earlier good.tar.gz (left in
+// OUT) are removed as temporaries, never followed, and what they name stays; the run
+// records, verify passes.
+func TestPlantedUndoEntries(t *testing.T) {
+	e := needDocker(t)
+	t.Parallel()
+	w := newWorkspace(t)
+	specPath := w.spec(t, goodTarget())
+	if res := w.matrix(t, nil, "run", "--out", w.out, specPath); res.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", res.code, res.stderr)
+	}
+	outside := filepath.Join(w.dir, "outside.txt")
+	writeFile(t, outside, "outside\n")
+	writeFile(t, filepath.Join(w.out, "README.txt"), "mine\n")
+	planted := []string{".manifest.json.tmp-new-1", ".SHA256SUMS.tmp-new-2", ".logs.tmp-new-3",
+		".README.txt.tmp-new-4", ".good.tar.gz.tmp-new-5", "logs/.good.tar.gz.log.tmp-new-6"}
+	for _, name := range planted {
+		writeFile(t, filepath.Join(w.out, name), "")
+	}
+	for _, name := range []string{".good.tar.gz.tmp-was-7", "logs/.good.tar.gz.log.tmp-was-8"} {
+		if err := os.Symlink(outside, filepath.Join(w.out, name)); err != nil {
+			t.Fatal(err)
+		}
+		planted = append(planted, name)
+	}
+	readme := snapshot(t, w.out)["README.txt"]
+
+	for _, args := range [][]string{{"run", "--out", w.out, specPath}, {"run", "--reuse", "--out", w.out, specPath}} {
+		res := w.matrix(t, nil, args...)
+		if res.code != 0 {
+			t.Fatalf("exit %d\n%s", res.code, res.stderr)
+		}
+		for _, s := range []string{"removed manifest.json", "removed SHA256SUMS", "removed logs", "removed README.txt", "removed good.tar.gz", "put back"} {
+			if strings.Contains(res.stderr, s) {
+				t.Errorf("stderr says %q:\n%s", s, res.stderr)
+			}
+		}
+		checkRun(t, e, w, res.stderr, want{ok: []string{"good.tar.gz"}})
+		for _, name := range planted {
+			if _, err := os.Lstat(filepath.Join(w.out, name)); err == nil {
+				t.Errorf("%s is left", name)
+			}
+		}
+		if now := snapshot(t, w.out)["README.txt"]; now != readme {
+			t.Errorf("README.txt changed: %s, was %s", now, readme)
+		}
+		if data, err := os.ReadFile(outside); err != nil || string(data) != "outside\n" {
+			t.Errorf("the file outside: %q, %v", data, err)
+		}
+		if _, err := os.Stat(filepath.Join(w.out, "logs", "good.tar.gz.log")); err != nil {
+			t.Errorf("the log of good.tar.gz: %v", err)
+		}
+		for _, name := range planted { // again, for the second run
+			if strings.HasPrefix(filepath.Base(name), ".good") || strings.HasPrefix(filepath.Base(name), ".README") {
+				writeFile(t, filepath.Join(w.out, name), "")
+			}
 		}
 	}
 }
