@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/matrixbuild/matrix/manifest"
 )
 
 // The cases of a second adversarial pass over the binary (issue 10's review): each
@@ -114,4 +116,50 @@ func TestPlantedUndoEntries(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestHostileRecordsEscaped: names in OUT's manifest.json and SHA256SUMS that hold
+// ESC, OSC, a C1 CSI, a newline or a right-to-left override reach the terminal
+// escaped: `verify` printed them raw, and a run dropped their records without
+// saying why. Now verify escapes every name and text from OUT, and the run says why
+// it no longer records each, escaped.
+func TestHostileRecordsEscaped(t *testing.T) {
+	e := needDocker(t)
+	t.Parallel()
+	w := newWorkspace(t)
+	if err := os.MkdirAll(w.out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// (A name with a newline cannot be written into SHA256SUMS: cmd/matrix's
+	// TestVerifyEscapesNamesFromTheDirectory has it.)
+	hostile := []string{"\x1b]0;PWNED\x07x.tar.gz", "\u202eevil.tar.gz", "\u009b2Jc1.tar.gz", "tab\there.tar.gz"}
+	m := &manifest.Manifest{RunID: "r1"}
+	for _, name := range hostile {
+		m.Artifacts = append(m.Artifacts, manifest.Artifact{File: name, SHA256: strings.Repeat("a", 64), Size: 1, RunID: "r1\x1b[2J"})
+	}
+	if err := manifest.Write(w.out, m); err != nil {
+		t.Fatal(err)
+	}
+	raw := func(what, s string) {
+		t.Helper()
+		if strings.ContainsAny(s, "\x1b\x07\u009b\u202e") {
+			t.Errorf("%s prints raw controls:\n%q", what, s)
+		}
+	}
+	res := w.matrix(t, nil, "verify", w.out)
+	if res.code != 1 || !strings.Contains(res.stderr, `\u202eevil.tar.gz`) || !strings.Contains(res.stderr, `\x1b]0;PWNED\x07x.tar.gz`) {
+		t.Errorf("verify: exit %d, want 1 naming the artifacts escaped:\n%s", res.code, res.stderr)
+	}
+	raw("verify", res.stdout+res.stderr)
+
+	specPath := w.spec(t, goodTarget())
+	res = w.matrix(t, nil, "run", "--out", w.out, specPath)
+	if res.code != 0 {
+		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+	raw("run", res.stdout+res.stderr)
+	if n := strings.Count(res.stderr, "is not a plain file name"); n != len(hostile) {
+		t.Errorf("run says why it drops %d records, want %d:\n%s", n, len(hostile), res.stderr)
+	}
+	checkRun(t, e, w, res.stderr, want{ok: []string{"good.tar.gz"}})
 }

@@ -70,7 +70,7 @@ func (r *run) prepareOutDir(ctx context.Context, recs *Records) (release func(),
 			return nil, fmt.Errorf("completing the records of an interrupted run: %w", err)
 		}
 		fmt.Fprintf(r.progress, "matrix: completed the records of run %s, which stopped between writing %s and %s\n",
-			recs.rec.Manifest.RunID, manifest.SumsName, manifest.FileName)
+			terminal.Escape(recs.rec.Manifest.RunID), manifest.SumsName, manifest.FileName)
 	}
 	r.out, r.logs = root, logs
 	if err := r.finishReplacements(ctx, recs.rec); err != nil {

@@ -394,3 +394,38 @@ func TestRunActsOnlyOnUndoEntriesItCanHaveMade(t *testing.T) {
 	assertClean(t, dir)
 	assertClean(t, filepath.Join(dir, "logs"))
 }
+
+// TestRunSaysWhyItDropsRecordsOfNamesItCannotHold: a previous manifest that lists a
+// name the artifact name rule refuses (controls, a bidi override, a path) loses that
+// record, and the run says why, the name escaped; the manifest's run id is escaped
+// too.
+func TestRunSaysWhyItDropsRecordsOfNamesItCannotHold(t *testing.T) {
+	opts := options(t)
+	hostile := []string{"\x1b]0;PWNED\x07x.tar.gz", "\u202eevil.tar.gz", "new\nline.tar.gz", "../up.tar.gz"}
+	m := &manifest.Manifest{RunID: "r\x1b[2J"}
+	for _, name := range hostile {
+		m.Artifacts = append(m.Artifacts, manifest.Artifact{File: name, SHA256: strings.Repeat("a", 64), Size: 1, RunID: "r\x1b[2J"})
+	}
+	if err := manifest.Write(opts.OutDir, m); err != nil {
+		t.Fatal(err)
+	}
+	var progress bytes.Buffer
+	opts.Progress = &progress
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
+		t.Fatal(err)
+	}
+	out := progress.String()
+	for _, want := range []string{`"\x1b]0;PWNED\ax.tar.gz" is not a plain file name`, `"\u202eevil.tar.gz" is not a plain file name`,
+		`"new\nline.tar.gz" is not a plain file name`, `"../up.tar.gz" is not a plain file name`, `built by run r\x1b[2J`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.ContainsAny(out, "\x1b\x07\u202e") {
+		t.Errorf("raw controls in progress: %q", out)
+	}
+	got, err := manifest.Read(opts.OutDir)
+	if err != nil || len(got.Artifacts) != 1 {
+		t.Errorf("manifest: %+v, %v", got, err)
+	}
+}
