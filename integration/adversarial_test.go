@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,6 +162,43 @@ func TestHostileRecordsEscaped(t *testing.T) {
 	raw("run", res.stdout+res.stderr)
 	if n := strings.Count(res.stderr, "is not a plain file name"); n != len(hostile) {
 		t.Errorf("run says why it drops %d records, want %d:\n%s", n, len(hostile), res.stderr)
+	}
+	checkRun(t, e, w, res.stderr, want{ok: []string{"good.tar.gz"}})
+}
+
+// TestLockCellKeysEscapedAndBounded: the cell keys of matrix.lock.json that a run
+// drops (the plan no longer builds them) are named escaped (they were printed raw:
+// ESC, OSC, U+202E), and at most 20 of them, then how many more (170,000 stale
+// entries made a 2 MB line).
+func TestLockCellKeysEscapedAndBounded(t *testing.T) {
+	e := needDocker(t)
+	t.Parallel()
+	w := newWorkspace(t)
+	specPath := w.spec(t, goodTarget())
+	cells := map[string]any{}
+	entry := map[string]any{"target": "good", "axes": []any{}, "definition": "x", "files": map[string]any{}}
+	for _, name := range []string{"\x1b]0;PWNED\x07x.tar.gz", "a\u202eb.tar.gz"} {
+		cells[name] = entry
+	}
+	for i := range 1000 {
+		cells[fmt.Sprintf("z%04d.tar.gz", i)] = entry
+	}
+	data, err := json.Marshal(map[string]any{"lock_version": 1, "cells": cells})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(w.dir, "matrix.lock.json"), string(data))
+	res := w.matrix(t, nil, "run", "--out", w.out, specPath)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	if strings.ContainsAny(res.stderr, "\x1b\x07\u202e") {
+		t.Errorf("raw controls on stderr:\n%q", res.stderr)
+	}
+	for _, want := range []string{"dropped the entries of 1002 cells", `\x1b]0;PWNED\x07x.tar.gz, a\u202eb.tar.gz, z0000.tar.gz`, "z0017.tar.gz and 982 more\n"} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%.2000s", want, res.stderr)
+		}
 	}
 	checkRun(t, e, w, res.stderr, want{ok: []string{"good.tar.gz"}})
 }
