@@ -31,7 +31,11 @@ func Connect(ctx context.Context, pull PullPolicy) (*Engine, error) {
 // environment's DOCKER_HOST), with the environment's TLS settings (none for ssh://),
 // and checks that it answers.
 func ConnectHost(ctx context.Context, host string, pull PullPolicy) (*Engine, error) {
-	if addr := cmp.Or(host, os.Getenv("DOCKER_HOST")); isSSH(addr) {
+	addr := cmp.Or(host, os.Getenv("DOCKER_HOST"))
+	if err := checkAddress(addr); err != nil {
+		return nil, err
+	}
+	if isSSH(addr) {
 		cli, err := newSSHClient(addr)
 		if err != nil {
 			return nil, fmt.Errorf("docker client for %q: %w", RedactHost(addr), scrub(err, addr, err.Error()))
@@ -44,7 +48,7 @@ func ConnectHost(ctx context.Context, host string, pull PullPolicy) (*Engine, er
 	}
 	cli, err := client.NewClientWithOpts(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("docker client for %q: %w", RedactHost(host), scrub(err, host, err.Error()))
+		return nil, fmt.Errorf("docker client for %q: %w", RedactHost(addr), scrub(err, addr, err.Error()))
 	}
 	return open(ctx, cli, pull)
 }
@@ -70,36 +74,10 @@ func open(ctx context.Context, cli dockerAPI, pull PullPolicy) (*Engine, error) 
 	return newEngine(cli, pull, goArch(info.Architecture)), nil
 }
 
-// RedactHost returns an engine address fit to show: the password of its user info,
-// if any, replaced by "xxxxx" as url.URL.Redacted does. It also takes forms that are
-// no URL ("user:pass@host:port"), since the address comes from the environment.
-func RedactHost(host string) string {
-	rest := host
-	if i := strings.Index(rest, "://"); i >= 0 {
-		rest = rest[i+len("://"):]
-	}
-	authority := rest
-	if i := strings.IndexAny(authority, "/?#"); i >= 0 {
-		authority = authority[:i]
-	}
-	at := strings.LastIndex(authority, "@")
-	if at < 0 {
-		return host
-	}
-	colon := strings.Index(authority[:at], ":")
-	if colon < 0 {
-		return host
-	}
-	start := len(host) - len(rest) + colon + 1
-	return host[:start] + "xxxxx" + host[len(host)-len(rest)+at:]
-}
-
-// scrub returns err with the message msg, host in it shown redacted; errors.Is and
+// scrub returns err with the message msg, redacted of host (redact); errors.Is and
 // errors.As still see err and its chain.
 func scrub(err error, host, msg string) error {
-	if shown := RedactHost(host); shown != host {
-		msg = strings.ReplaceAll(msg, host, shown)
-	}
+	msg = redact(host, msg)
 	if msg == err.Error() {
 		return err
 	}

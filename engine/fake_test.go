@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ type fakeDocker struct {
 
 	pingErr, infoErr error
 	machine          string // what Info reports as the CPU
+	host             string // what DaemonHost reports; "" for unix:///fake/docker.sock
 	closed           bool
 
 	images     map[string]image.InspectResponse // by reference
@@ -102,7 +104,7 @@ func (f *fakeDocker) Info(context.Context) (system.Info, error) {
 	return system.Info{Architecture: f.machine}, f.infoErr
 }
 
-func (f *fakeDocker) DaemonHost() string { return "unix:///fake/docker.sock" }
+func (f *fakeDocker) DaemonHost() string { return cmp.Or(f.host, "unix:///fake/docker.sock") }
 
 func (f *fakeDocker) Close() error {
 	f.mu.Lock()

@@ -60,7 +60,7 @@ func TestSSHAddressWithPassword(t *testing.T) {
 	for _, tc := range tests {
 		err := tc.connect()
 		if err == nil || strings.Contains(err.Error(), password) ||
-			!strings.Contains(err.Error(), "ssh://builder:xxxxx@127.0.0.1:1") || !strings.Contains(err.Error(), "password is not supported") {
+			!strings.Contains(err.Error(), "ssh://builder:xxxxx@127.0.0.1:1") || !strings.Contains(err.Error(), "holds a password") {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}

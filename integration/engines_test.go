@@ -368,7 +368,9 @@ func TestSSHEngineFailures(t *testing.T) {
 		{"unknown host key, no prompt", h.engine(), "id_ed25519", "empty_known_hosts",
 			[]string{"no Docker engine answers at " + h.engine(), "Host key verification failed."}},
 		{"password in the address", fmt.Sprintf("ssh://%s:%s@127.0.0.1:%d", h.user, password, h.port), "id_ed25519", "known_hosts",
-			[]string{fmt.Sprintf("ssh://%s:xxxxx@127.0.0.1:%d", h.user, h.port), "plain-text password is not supported"}},
+			[]string{fmt.Sprintf("ssh://%s:xxxxx@127.0.0.1:%d", h.user, h.port), "holds a password"}},
+		{"password behind a percent-encoded colon", fmt.Sprintf("ssh://%s%%3A%s@127.0.0.1:%d", h.user, password, h.port), "id_ed25519", "known_hosts",
+			[]string{fmt.Sprintf("ssh://%s%%3Axxxxx@127.0.0.1:%d", h.user, h.port), "holds a password"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

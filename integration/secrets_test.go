@@ -65,7 +65,9 @@ func TestSecretsNeverWritten(t *testing.T) {
 // (echo $KEY), with CRLF line ends and JSON-escaped; the token and the key across the
 // log's 64 KiB line cut; both in the last lines of a failing script, which the error
 // repeats; the token as the name of an entry the packer refuses; the token in a
-// test's output. Values of 1 and 3 bytes fail their cells before the script runs.
+// test's output. Values of 1 and 3 bytes, and one that is not valid UTF-8 (the
+// engine's API would hand the container U+FFFD for its bad bytes, so the output
+// would not match the host's bytes), fail their cells before the script runs.
 // No value, and no line of the key, appears in OUT/logs/*, manifest.json, SHA256SUMS,
 // or the run's stdout and stderr.
 func TestSecretsInEveryShape(t *testing.T) {
@@ -75,8 +77,10 @@ func TestSecretsInEveryShape(t *testing.T) {
 	key := pemLikeKey(t)
 	token := "s3cret-" + randomHex(t, 12)
 	short1, short3 := "\x1d", "\x1c\x1d\x1e" // bytes no output of the run holds otherwise
+	badMiddle := "SEC\x1bRET" + randomHex(t, 8)
+	notUTF8 := "\xff" + badMiddle + "\xfe"
 	env := []string{"MATRIX_TEST_KEY=" + key, "MATRIX_TEST_TOKEN=" + token,
-		"MATRIX_TEST_SHORT1=" + short1, "MATRIX_TEST_SHORT3=" + short3}
+		"MATRIX_TEST_SHORT1=" + short1, "MATRIX_TEST_SHORT3=" + short3, "MATRIX_TEST_BYTES=" + notUTF8}
 	both := `  pass_env = ["MATRIX_TEST_KEY", "MATRIX_TEST_TOKEN"]`
 	specPath := w.spec(t, target("pem", `
 		printf '%s\n' "$MATRIX_TEST_KEY" > /tmp/key.pem
@@ -102,7 +106,9 @@ func TestSecretsInEveryShape(t *testing.T) {
 		echo "short=$MATRIX_TEST_SHORT1"; mkdir -p out; echo built > out/f
 	`, `  pass_env = ["MATRIX_TEST_SHORT1"]`)+target("short3", `
 		echo "short=$MATRIX_TEST_SHORT3"; mkdir -p out; echo built > out/f
-	`, `  pass_env = ["MATRIX_TEST_SHORT3"]`))
+	`, `  pass_env = ["MATRIX_TEST_SHORT3"]`)+target("bytes", `
+		printf 'A%sB\n' "$MATRIX_TEST_BYTES"; printf 'A%sB\n' "$MATRIX_TEST_BYTES" >&2; exit 1
+	`, `  pass_env = ["MATRIX_TEST_BYTES"]`))
 
 	res := w.matrix(t, env, "run", "--keep-going", "--out", w.out, specPath)
 	if res.code != 1 {
@@ -115,6 +121,7 @@ func TestSecretsInEveryShape(t *testing.T) {
 			"entry.tar.gz":  {"out/***: unsupported entry type: fifo"},
 			"short1.tar.gz": {"pass_env MATRIX_TEST_SHORT1: its value on this host is shorter than 4 bytes"},
 			"short3.tar.gz": {"pass_env MATRIX_TEST_SHORT3: its value on this host is shorter than 4 bytes"},
+			"bytes.tar.gz":  {"pass_env MATRIX_TEST_BYTES: its value on this host is not valid UTF-8"},
 		},
 	})
 	for _, a := range m.Artifacts {
@@ -132,7 +139,7 @@ func TestSecretsInEveryShape(t *testing.T) {
 		}
 		texts[strings.TrimPrefix(name, w.out+"/")] = string(data)
 	}
-	if len(logs) != 7 {
+	if len(logs) != 8 {
 		t.Errorf("logs %v, want one per cell", logs)
 	}
 	pemLog := texts["logs/pem.tar.gz.log"]
@@ -149,7 +156,7 @@ func TestSecretsInEveryShape(t *testing.T) {
 		t.Errorf("the script of a refused cell ran:\n%s", texts["logs/short1.tar.gz.log"])
 	}
 	for what, s := range texts {
-		for _, secret := range append(strings.Split(strings.TrimSpace(key), "\n"), key, token, short1, short3) {
+		for _, secret := range append(strings.Split(strings.TrimSpace(key), "\n"), key, token, short1, short3, notUTF8, badMiddle, strings.ReplaceAll(badMiddle, "\x1b", `\x1b`)) {
 			if strings.Contains(s, secret) {
 				t.Errorf("%s holds %q", what, secret)
 			}

@@ -35,7 +35,11 @@
 // until the records are committed: before the staged artifact is renamed over
 // OUT/NAME, the runner makes an undo entry (atomicfile.SetAside, directory synced):
 // .NAME.tmp-was-N, a second name of the earlier file (or the file itself, renamed,
-// where there are no hard links), or an empty .NAME.tmp-new-N when there was no file.
+// where there are no hard links), or a .NAME.tmp-new-N naming the new file (its device
+// and inode) when there was no file. Only an entry a run can have made counts: a
+// regular file, of a NAME that passes the artifact name rule, and a new-file entry
+// only while NAME is the file it names (Record.Replaced); anything else under such a
+// name is a temporary, and a run removes it as one.
 // Once the records are written, the entries go. The record on disk decides what an
 // entry left behind means (Record.Replaced): the replacement stands when the record
 // lists NAME and the file hashes as listed; otherwise it is undone, the earlier file

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/matrixbuild/matrix/internal/atomicfile"
+	"github.com/matrixbuild/matrix/internal/filename"
 )
 
 // Replaced is an artifact that a run put in place and whose replacement it did not
@@ -45,7 +46,12 @@ func (r Replaced) why() string {
 }
 
 // Replaced finds the undo entries in the record's directory and decides each against
-// the record: a replacement stands when the record lists its file and the file hashes
+// the record. Only an entry that can be a run's is one: atomicfile.Undoable (a regular
+// file; one saying its file had none names the file there now) of a name that
+// passes the artifact name rule (filename.Why), so never of the records, logs/ or
+// the claim file. Anything else under such a name undoes nothing: a temporary, that
+// a run removes as one (a planted .manifest.json.tmp-new-1 made a run delete
+// manifest.json, a planted .README.txt.tmp-new-1 the user's README.txt). The rest: a replacement stands when the record lists its file and the file hashes
 // as listed; otherwise it is undone, and the directory is then as it was before the
 // run that made the entry. Nothing is changed. Hashing stops when ctx ends (its error).
 func (r *Record) Replaced(ctx context.Context) ([]Replaced, error) {
@@ -75,9 +81,12 @@ func (r *Record) replaced(ctx context.Context, root *os.Root) ([]Replaced, error
 	}
 	var found []Replaced
 	for _, e := range entries {
-		file, earlier, ok := atomicfile.UndoOf(e.Name())
-		if !ok || !e.Type().IsRegular() {
+		if !e.Type().IsRegular() {
 			continue // a link or a directory under such a name is nobody's entry
+		}
+		file, earlier, ok := atomicfile.Undoable(root, e.Name())
+		if !ok || filename.Why(file) != "" {
+			continue
 		}
 		rep := Replaced{File: file, Entry: e.Name(), Earlier: earlier}
 		if a, ok := listed[file]; ok {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/internal/filename"
+	"github.com/matrixbuild/matrix/internal/terminal"
 	"github.com/matrixbuild/matrix/manifest"
 )
 
@@ -133,12 +134,19 @@ func (r *run) carriedOver(ctx context.Context, built map[string]manifest.Artifac
 	var kept []manifest.Artifact
 	for _, file := range slices.Sorted(maps.Keys(r.previous)) {
 		a := r.previous[file]
-		if _, ok := built[file]; ok || filename.Check(file) != nil || gone[file] {
+		if _, ok := built[file]; ok || gone[file] {
+			continue
+		}
+		// The manifest is OUT's, so hostile: what it says is escaped (a name that
+		// fails the rule is quoted by it, escaped).
+		if err := filename.Check(file); err != nil {
+			fmt.Fprintf(r.progress, "matrix: no longer records an artifact the previous manifest lists (built by run %s): %s\n",
+				terminal.Escape(a.RunID), terminal.Escape(err.Error()))
 			continue
 		}
 		if cell, ok := skipped[cellKey(a.Target, a.Axes)]; ok {
 			fmt.Fprintf(r.progress, "matrix: %s stays in %s but is no longer recorded: its cell %s is skipped now (remove it if it is not wanted)\n",
-				file, r.opts.OutDir, cell)
+				file, r.opts.OutDir, terminal.Escape(cell))
 			continue
 		}
 		err := manifest.CheckFile(ctx, r.out, a)
@@ -146,7 +154,7 @@ func (r *run) carriedOver(ctx context.Context, built map[string]manifest.Artifac
 			err = sameSize(r, a)
 		}
 		if err != nil {
-			fmt.Fprintf(r.progress, "matrix: no longer records %s (built by run %s): %v\n", file, a.RunID, err)
+			fmt.Fprintf(r.progress, "matrix: no longer records %s (built by run %s): %s\n", file, terminal.Escape(a.RunID), terminal.Escape(err.Error()))
 			continue
 		}
 		kept = append(kept, a)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/internal/atomicfile"
+	"github.com/matrixbuild/matrix/internal/filename"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/pack"
 	"github.com/matrixbuild/matrix/plan"
@@ -400,7 +401,17 @@ func archivePrefix(c plan.Cell) string {
 	return ""
 }
 
-func logName(c plan.Cell) string { return logDir + "/" + c.Artifact + ".log" }
+func logName(c plan.Cell) string { return logDir + "/" + c.Artifact + logSuffix }
+
+// logSuffix ends the name of each artifact's log in logs/.
+const logSuffix = ".log"
+
+// isLogName reports whether name, an entry of logs/, is one that an artifact's log
+// takes: NAME.log of a NAME that passes the artifact name rule.
+func isLogName(name string) bool {
+	artifact, ok := strings.CutSuffix(name, logSuffix)
+	return ok && filename.Why(artifact) == ""
+}
 
 func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
 

@@ -103,6 +103,14 @@ func (l *cellLog) write(p []byte) {
 
 func (l *cellLog) path(name string) string { return filepath.Join(l.dir.Name(), name) }
 
+// setAside makes the undo entry of logs/NAME.log (atomicfile.SetAside) before commit
+// puts this log in its place.
+func (l *cellLog) setAside() (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return atomicfile.SetAside(l.dir, l.name, l.file)
+}
+
 // commit puts the log in place as the log of the artifact built, also after a write
 // error (what was written is still this build's), and returns the first error of
 // writing or committing it. A failed attempt's log beside it goes: the records no

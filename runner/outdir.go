@@ -15,6 +15,7 @@ import (
 
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/internal/filename"
+	"github.com/matrixbuild/matrix/internal/terminal"
 	"github.com/matrixbuild/matrix/manifest"
 )
 
@@ -69,7 +70,7 @@ func (r *run) prepareOutDir(ctx context.Context, recs *Records) (release func(),
 			return nil, fmt.Errorf("completing the records of an interrupted run: %w", err)
 		}
 		fmt.Fprintf(r.progress, "matrix: completed the records of run %s, which stopped between writing %s and %s\n",
-			recs.rec.Manifest.RunID, manifest.SumsName, manifest.FileName)
+			terminal.Escape(recs.rec.Manifest.RunID), manifest.SumsName, manifest.FileName)
 	}
 	r.out, r.logs = root, logs
 	if err := r.finishReplacements(ctx, recs.rec); err != nil {
@@ -143,9 +144,13 @@ func openLogDir(root *os.Root) (*os.Root, error) {
 
 // removePartialFiles deletes the temporary files of a run that was killed before it
 // could clean up (artifacts being packed or tested, logs being written, spools,
-// records being written); only called while the directory is claimed, and after a
-// pending record was completed. Undo entries are not partial files: they are the
-// earlier artifacts that finishReplacements puts back, and stay until it does.
+// records being written); only called while the directory is claimed, after a
+// pending record was completed and finishReplacements settled or undid every undo
+// entry a run can have made. What is left under a temporary's name, an undo entry's
+// included, is a regular file or a link (removed, never followed) that undoes
+// nothing: a planted .manifest.json.tmp-new-1 goes, and manifest.json stays. A
+// directory or any other kind of entry under such a name is left alone. The names
+// are returned escaped for the terminal.
 func removePartialFiles(root, logs *os.Root) []string {
 	var removed []string
 	for sub, dir := range map[string]*os.Root{".": root, logDir: logs} {
@@ -159,9 +164,9 @@ func removePartialFiles(root, logs *os.Root) []string {
 			continue
 		}
 		for _, e := range entries {
-			_, _, undo := atomicfile.UndoOf(e.Name())
-			if e.Type().IsRegular() && atomicfile.IsTemp(e.Name()) && !undo && dir.Remove(e.Name()) == nil {
-				removed = append(removed, path.Join(sub, e.Name()))
+			kind := e.Type()
+			if (kind.IsRegular() || kind&fs.ModeSymlink != 0) && atomicfile.IsTemp(e.Name()) && dir.Remove(e.Name()) == nil {
+				removed = append(removed, terminal.Escape(path.Join(sub, e.Name())))
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/internal/atomicfile"
+	"github.com/matrixbuild/matrix/internal/filename"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/plan"
 )
@@ -311,5 +313,119 @@ func TestRunWritesLogsIntoTheLogDirItOpened(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(logs+".moved", name)); err != nil {
 			t.Errorf("a log is not in the directory the run opened: %v", err)
 		}
+	}
+}
+
+// TestRunActsOnlyOnUndoEntriesItCanHaveMade: files planted in OUT under undo entries'
+// names undo nothing. A new-file entry of the records (.manifest.json.tmp-new-1,
+// .SHA256SUMS.tmp-new-N), of logs/ or of a file the run did not put there (the
+// user's README.txt, an artifact's log) removed that file, saying so ("removed
+// manifest.json: it was never recorded"); an earlier-file entry that is a link to a
+// file outside OUT was left in OUT. Now each is removed as a temporary (never
+// followed), and what it names stays.
+func TestRunActsOnlyOnUndoEntriesItCanHaveMade(t *testing.T) {
+	opts := options(t)
+	dir := opts.OutDir
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("good.tar.gz"), opts); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(t.TempDir(), "outside")
+	os.WriteFile(outside, []byte("outside"), 0o644)
+	os.WriteFile(filepath.Join(dir, "README.txt"), []byte("mine"), 0o644)
+	planted := []string{".manifest.json.tmp-new-1", ".SHA256SUMS.tmp-new-2", ".logs.tmp-new-3", ".Logs.tmp-new-4",
+		".README.txt.tmp-new-5", ".good.tar.gz.tmp-new-6", ".matrix.lock.tmp-new-7", ".manifest.json.tmp-was-8",
+		"logs/.good.tar.gz.log.tmp-new-9", "logs/.README.txt.log.tmp-new-10", "logs/.manifest.json.log.tmp-was-11"}
+	for _, name := range planted {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{".good.tar.gz.tmp-was-12", "logs/.good.tar.gz.log.tmp-was-13"} {
+		if err := os.Symlink(outside, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+		planted = append(planted, name)
+	}
+	before := map[string][]byte{}
+	for _, name := range []string{"manifest.json", "SHA256SUMS", "README.txt", "good.tar.gz", "logs/good.tar.gz.log", filename.Claim} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[name] = data
+	}
+
+	var progress bytes.Buffer
+	opts.Progress = &progress
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("other.tar.gz"), opts); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range before {
+		now, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if name != "manifest.json" && name != "SHA256SUMS" && !bytes.Equal(now, data) {
+			t.Errorf("%s changed: %q, was %q", name, now, data)
+		}
+	}
+	for _, name := range planted {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("%s is left", name)
+		}
+	}
+	if data, err := os.ReadFile(outside); err != nil || string(data) != "outside" {
+		t.Errorf("the file outside: %q, %v", data, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "logs/good.tar.gz.log.failed")); err == nil {
+		t.Error("the log of good.tar.gz was taken back")
+	}
+	for _, s := range []string{"removed manifest.json", "removed SHA256SUMS", "removed logs", "removed README.txt", "removed good.tar.gz", "put back", "taken back"} {
+		if strings.Contains(progress.String(), s) {
+			t.Errorf("progress says %q:\n%s", s, progress.String())
+		}
+	}
+	if !strings.Contains(progress.String(), fmt.Sprintf("removed %d partial file(s)", len(planted))) {
+		t.Errorf("progress does not say it removed the planted files:\n%s", progress.String())
+	}
+	rep, err := manifest.Verify(context.Background(), dir)
+	if err != nil || len(rep.Problems) > 0 || rep.Checked != 2 {
+		t.Errorf("verify: %+v, %v", rep, err)
+	}
+	assertClean(t, dir)
+	assertClean(t, filepath.Join(dir, "logs"))
+}
+
+// TestRunSaysWhyItDropsRecordsOfNamesItCannotHold: a previous manifest that lists a
+// name the artifact name rule refuses (controls, a bidi override, a path) loses that
+// record, and the run says why, the name escaped; the manifest's run id is escaped
+// too.
+func TestRunSaysWhyItDropsRecordsOfNamesItCannotHold(t *testing.T) {
+	opts := options(t)
+	hostile := []string{"\x1b]0;PWNED\x07x.tar.gz", "\u202eevil.tar.gz", "new\nline.tar.gz", "../up.tar.gz"}
+	m := &manifest.Manifest{RunID: "r\x1b[2J"}
+	for _, name := range hostile {
+		m.Artifacts = append(m.Artifacts, manifest.Artifact{File: name, SHA256: strings.Repeat("a", 64), Size: 1, RunID: "r\x1b[2J"})
+	}
+	if err := manifest.Write(opts.OutDir, m); err != nil {
+		t.Fatal(err)
+	}
+	var progress bytes.Buffer
+	opts.Progress = &progress
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cells("a.tar.gz"), opts); err != nil {
+		t.Fatal(err)
+	}
+	out := progress.String()
+	for _, want := range []string{`"\x1b]0;PWNED\ax.tar.gz" is not a plain file name`, `"\u202eevil.tar.gz" is not a plain file name`,
+		`"new\nline.tar.gz" is not a plain file name`, `"../up.tar.gz" is not a plain file name`, `built by run r\x1b[2J`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.ContainsAny(out, "\x1b\x07\u202e") {
+		t.Errorf("raw controls in progress: %q", out)
+	}
+	got, err := manifest.Read(opts.OutDir)
+	if err != nil || len(got.Artifacts) != 1 {
+		t.Errorf("manifest: %+v, %v", got, err)
 	}
 }

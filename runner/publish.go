@@ -36,7 +36,7 @@ type replacement struct{ file, entry, logEntry string }
 // of what is there (b.logEntry), which the run settles or takes back with the
 // artifact.
 func (b *cellBuild) placeLog() error {
-	entry, err := atomicfile.SetAside(b.logs, path.Base(logName(b.cell)))
+	entry, err := b.log.setAside()
 	if err != nil {
 		return fmt.Errorf("its log: %w", err)
 	}
@@ -95,7 +95,7 @@ func (r *run) settleLog(entry string) {
 // of what is there; logEntry is the undo entry of its log. An error before the rename
 // leaves OUT/<file> as it was; a *atomicfile.NotDurableError comes after it.
 func (r *run) replace(f *atomicfile.File, file, logEntry string) error {
-	entry, err := atomicfile.SetAside(r.out, file)
+	entry, err := atomicfile.SetAside(r.out, file, f)
 	if err != nil {
 		f.Abort()
 		return err
@@ -268,7 +268,9 @@ func (r *run) neverReplaced(rp manifest.Replaced) bool {
 	return rp.Earlier && werr == nil && nerr == nil && os.SameFile(was, now)
 }
 
-// logEntries are the undo entries in logs/, by the log they undo.
+// logEntries are the undo entries in logs/, by the log they undo: only those that
+// can be a run's (atomicfile.Undoable, of a log name an artifact's makes, isLogName);
+// anything else under such a name is a temporary that removePartialFiles removes.
 func (r *run) logEntries() (map[string][]string, error) {
 	d, err := r.logs.Open(".")
 	if err != nil {
@@ -282,7 +284,7 @@ func (r *run) logEntries() (map[string][]string, error) {
 	slices.Sort(names)
 	out := map[string][]string{}
 	for _, n := range names {
-		if log, _, ok := atomicfile.UndoOf(n); ok {
+		if log, _, ok := atomicfile.Undoable(r.logs, n); ok && isLogName(log) {
 			out[log] = append(out[log], n)
 		}
 	}

@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // minSecretLen is the shortest pass_env value a cell accepts, leading and trailing
@@ -13,9 +14,23 @@ const minSecretLen = 4
 // redactMark is what a secret value reads as in the log.
 const redactMark = "***"
 
-// checkSecret refuses a pass_env value too short to be redacted; name is the
-// variable's. An empty value is passed: there is nothing in it to leak.
+// checkSecret refuses a pass_env value that cannot be redacted; name is the
+// variable's, and the error never holds the value. An empty value is passed: there
+// is nothing in it to leak. A value that is not valid UTF-8 is refused since the
+// engine's JSON API hands the container U+FFFD for each bad byte, so what the
+// container prints never matches the host's bytes; a NUL byte cannot reach a
+// process's environment at all (a C string ends there).
 func checkSecret(name, value string) error {
+	switch {
+	case strings.IndexByte(value, 0) >= 0:
+		return fmt.Errorf("pass_env %s: its value on this host holds a NUL byte, which no environment can carry; "+
+			"matrix refuses it rather than pass part of it", name)
+	case !utf8.ValidString(value):
+		return fmt.Errorf("pass_env %s: its value on this host is not valid UTF-8; "+
+			"matrix refuses it, since the engine would hand the container U+FFFD for its bad bytes, "+
+			"so what the script prints of it would not match the value and could not be redacted: "+
+			"pass the value encoded (base64, say) and decode it in the script", name)
+	}
 	if value != "" && len(secretText(value)) < minSecretLen {
 		return fmt.Errorf("pass_env %s: its value on this host is shorter than %d bytes (white space at its ends aside); "+
 			"matrix refuses it, since redacting it would turn every occurrence of those bytes in the log into %s and so show it: "+

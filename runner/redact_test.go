@@ -249,24 +249,37 @@ func assertRedacted(t *testing.T, name, s string, secrets ...string) {
 	}
 }
 
-// TestRunRefusesShortSecret: a pass_env value under minSecretLen fails its cell before
-// the script runs; the error names the variable, never the value.
+// TestRunRefusesShortSecret: a pass_env value that cannot be redacted (under
+// minSecretLen, not valid UTF-8, holding a NUL byte) fails its cell before the script
+// runs; the error names the variable, never the value.
 func TestRunRefusesShortSecret(t *testing.T) {
-	exec := &fakeExec{}
-	opts := options(t)
-	opts.Environ = []string{"PIN=\x1f7\x1f"}
-	cs := cells("a.tar.gz")
-	cs[0].PassEnv = []string{"PIN"}
-	_, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
-	if err == nil || !strings.Contains(err.Error(), "pass_env PIN") || strings.Contains(err.Error(), "\x1f7") {
-		t.Fatalf("err = %v, want a refusal naming PIN", err)
-	}
-	if exec.calls("a.tar.gz") != 0 {
-		t.Error("the script ran")
-	}
-	log, err := os.ReadFile(filepath.Join(opts.OutDir, "logs/a.tar.gz.log"))
-	if err != nil || !strings.HasPrefix(string(log), "matrix: cell failed: pass_env PIN") {
-		t.Errorf("log %q (%v), want why the cell failed", log, err)
+	for _, tc := range []struct {
+		name, value, want, secret string
+	}{
+		{"short", "\x1f7\x1f", "shorter than 4 bytes", "\x1f7"},
+		{"not UTF-8", "\xffSEC\x1bRETBYTES\xfe", "not valid UTF-8", "RETBYTES"},
+		{"invalid sequence inside", "SECRET\xc3(BYTES", "not valid UTF-8", "BYTES"},
+		{"NUL byte", "SECRET\x00BYTES", "NUL byte", "BYTES"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exec := &fakeExec{}
+			opts := options(t)
+			opts.Environ = []string{"PIN=" + tc.value}
+			cs := cells("a.tar.gz")
+			cs[0].PassEnv = []string{"PIN"}
+			_, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
+			if err == nil || !strings.Contains(err.Error(), "pass_env PIN: its value on this host") ||
+				!strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.secret) {
+				t.Fatalf("err = %v, want a refusal naming PIN, %q", err, tc.want)
+			}
+			if exec.calls("a.tar.gz") != 0 {
+				t.Error("the script ran")
+			}
+			log, err := os.ReadFile(filepath.Join(opts.OutDir, "logs/a.tar.gz.log"))
+			if err != nil || !strings.HasPrefix(string(log), "matrix: cell failed: pass_env PIN") || strings.Contains(string(log), tc.secret) {
+				t.Errorf("log %q (%v), want why the cell failed", log, err)
+			}
+		})
 	}
 }
 

@@ -997,7 +997,7 @@ func TestCellLogKeepsTheFirstWriteError(t *testing.T) {
 }
 
 func TestRunEscapesContainerOutputOnTheTerminal(t *testing.T) {
-	const hostile = "\x1b]0;PWNED\x07\x1b[2J\r\x1b[Kfake ok line \u009b \xff"
+	const hostile = "\x1b]0;PWNED\x07\x1b[2J\r\x1b[Kfake ok line \u009b \xff \u202eko \u2067"
 	exec := &fakeExec{behave: func(ctx context.Context, job executor.Job, _ int) error {
 		fmt.Fprintf(job.Log, "%s\n", hostile)
 		return nil
@@ -1008,8 +1008,8 @@ func TestRunEscapesContainerOutputOnTheTerminal(t *testing.T) {
 	if _, err := readAndRun(context.Background(), []executor.Executor{exec}, cells("a.tar.gz"), opts); err != nil {
 		t.Fatal(err)
 	}
-	want := `[a.tar.gz] \x1b]0;PWNED\x07\x1b[2J\x0d\x1b[Kfake ok line \u009b \xff` + "\n"
-	if !strings.Contains(progress.String(), want) || strings.ContainsAny(progress.String(), "\x1b\x07\r") {
+	want := `[a.tar.gz] \x1b]0;PWNED\x07\x1b[2J\x0d\x1b[Kfake ok line \u009b \xff \u202eko \u2067` + "\n"
+	if !strings.Contains(progress.String(), want) || strings.ContainsAny(progress.String(), "\x1b\x07\r\u202e\u2067") {
 		t.Errorf("progress output: %q", progress.String())
 	}
 	log, err := os.ReadFile(filepath.Join(opts.OutDir, "logs/a.tar.gz.log"))

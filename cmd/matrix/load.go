@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/matrixbuild/matrix/internal/terminal"
 	"github.com/matrixbuild/matrix/plan"
 	"github.com/matrixbuild/matrix/resolve"
 	"github.com/matrixbuild/matrix/spec"
@@ -132,7 +133,7 @@ func (f *specFlags) evaluate(cmd *cobra.Command, path string, targets []string, 
 		return nil, nil, err
 	}
 	if len(diags) > 0 && diagOut != nil {
-		if err := file.WriteDiagnostics(diagOut, diags, isTerminal(diagOut)); err != nil {
+		if err := file.WriteDiagnostics(diagOut, escapeDiagnostics(diags), isTerminal(diagOut)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -140,6 +141,20 @@ func (f *specFlags) evaluate(cmd *cobra.Command, path string, targets []string, 
 		return nil, nil, reportedError{diagnosticsError{path: path, errors: countErrors(diags)}}
 	}
 	return file, cells, nil
+}
+
+// escapeDiagnostics returns copies of diags whose summary and detail are escaped for
+// the terminal (internal/terminal): they quote values from --var, MATRIX_VAR_* and
+// axes ("In cell ..."), where a control or a bidi override must not reach the
+// terminal raw.
+func escapeDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
+	out := make(hcl.Diagnostics, len(diags))
+	for i, d := range diags {
+		c := *d
+		c.Summary, c.Detail = terminal.Escape(c.Summary), terminal.EscapeLines(c.Detail)
+		out[i] = &c
+	}
+	return out
 }
 
 // loadPlan is spec.LoadPlan, which stops between its steps once ctx is done (SIGINT,

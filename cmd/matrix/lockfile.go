@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/matrixbuild/matrix/executor"
+	"github.com/matrixbuild/matrix/internal/terminal"
 	"github.com/matrixbuild/matrix/lock"
 	"github.com/matrixbuild/matrix/plan"
 	"github.com/matrixbuild/matrix/registry"
@@ -62,6 +63,24 @@ func (l *lockFile) pin(rs []lock.Resolution, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "matrix: %s: resolved %s:%s\n", l.path, plural(len(rs), "new registry call"), callList(rs))
 	return nil
+}
+
+// maxListed is the most names a message lists; the rest are counted (a lock file of
+// 170,000 stale entries made a 2 MB line).
+const maxListed = 20
+
+// nameList joins names, each escaped for the terminal, at most maxListed of them,
+// then "and N more".
+func nameList(names []string) string {
+	shown := make([]string, 0, min(len(names), maxListed))
+	for _, n := range names[:min(len(names), maxListed)] {
+		shown = append(shown, terminal.Escape(n))
+	}
+	list := strings.Join(shown, ", ")
+	if rest := len(names) - len(shown); rest > 0 {
+		list += fmt.Sprintf(" and %d more", rest)
+	}
+	return list
 }
 
 // callList is one indented line per call.
@@ -181,7 +200,8 @@ func recordLocks(l *lockFile, cells []plan.Cell, results []runner.Result, instal
 	var problems []error
 	gone := l.file.Prune(cells, whole)
 	if len(gone) > 0 {
-		fmt.Fprintf(stderr, "matrix: %s: dropped the entries of %s the plan no longer builds: %s\n", l.path, plural(len(gone), "cell"), strings.Join(gone, ", "))
+		// The keys are the lock file's, so hostile: escaped, and bounded in number.
+		fmt.Fprintf(stderr, "matrix: %s: dropped the entries of %s the plan no longer builds: %s\n", l.path, plural(len(gone), "cell"), nameList(gone))
 	}
 	for _, r := range results {
 		// A cell installed from its entry leaves the entry as it is, as cargo build

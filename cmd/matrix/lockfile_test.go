@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"slices"
@@ -132,5 +133,32 @@ target "sharp" {
 	step(0, "full", "update")
 	if n := fake.Requests()["sharp"]; n != 7 {
 		t.Errorf("%d requests for sharp in 7 commands, want one each", n)
+	}
+}
+
+// TestRecordLocksListsDroppedCellsEscapedAndBounded: the entries the plan no longer
+// has are named from the lock file, hostile: escaped (ESC, OSC, U+202E), and at most
+// maxListed of them, then how many more.
+func TestRecordLocksListsDroppedCellsEscapedAndBounded(t *testing.T) {
+	l := &lockFile{path: t.TempDir() + "/matrix.lock.json", file: &lock.File{Cells: map[string]*lock.Entry{}}, exists: true}
+	hostile := []string{"\x1b]0;PWNED\x07a.tar.gz", "a\u202eb.tar.gz", "c\x1b[2J.tar.gz"}
+	for _, name := range hostile {
+		l.file.Cells[name] = &lock.Entry{Target: "t"}
+	}
+	for i := range 25 { // maxListed (20) and 5 more
+		l.file.Cells[fmt.Sprintf("z%03d.tar.gz", i)] = &lock.Entry{Target: "t"}
+	}
+	var stderr strings.Builder
+	if _, err := recordLocks(l, nil, nil, nil, true, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	out := stderr.String()
+	for _, want := range []string{"dropped the entries of 28 cells", `\x1b]0;PWNED\x07a.tar.gz`, `a\u202eb.tar.gz`, `c\x1b[2J.tar.gz`, "z016.tar.gz and 8 more\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.ContainsAny(out, "\x1b\x07\u202e") || strings.Contains(out, "z017") {
+		t.Errorf("stderr: %q", out)
 	}
 }

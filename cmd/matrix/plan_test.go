@@ -316,6 +316,12 @@ func TestPlanTableEscapesControls(t *testing.T) {
 		Axes:     []plan.Axis{{Name: "branch", Value: "\x1b]0;PWNED\x07\x1b[2J\r\x1b[Kfake\tok\n\xff"}},
 		Image:    "node:22",
 		Artifact: "a.zip",
+	}, {
+		// A right-to-left override would reverse the rest of the row on the terminal.
+		Target:   "t",
+		Axes:     []plan.Axis{{Name: "branch", Value: "\u202emain\u2066x\u2069\u200f"}},
+		Image:    "node:22",
+		Artifact: "b.zip",
 	}}
 	var out bytes.Buffer
 	if err := writePlanTable(&out, cells); err != nil {
@@ -323,6 +329,7 @@ func TestPlanTableEscapesControls(t *testing.T) {
 	}
 	const want = `#  TARGET  BRANCH                                             IMAGE    PLATFORM  ARTIFACT
 1  t       \x1b]0;PWNED\x07\x1b[2J\x0d\x1b[Kfake\tok\x0a\xff  node:22  -         a.zip
+2  t       \u202emain\u2066x\u2069\u200f                      node:22  -         b.zip
 `
 	if out.String() != want {
 		t.Errorf("table:\n%s\nwant\n%s", out.String(), want)

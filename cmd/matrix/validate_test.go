@@ -44,3 +44,30 @@ func TestValidateMissingFile(t *testing.T) {
 	}
 	t.Log(stderr)
 }
+
+// TestValidateEscapesDiagnostics: a diagnostic that quotes a value from --var or an
+// axis ("In cell ...", a value in the detail) shows its controls and bidi overrides
+// escaped, never raw.
+func TestValidateEscapesDiagnostics(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "m.hcl")
+	src := `
+variable "branch" {}
+target "a" {
+  matrix = {
+    branch = [var.branch]
+  }
+  image    = "img"
+  script   = "true"
+  artifact = "a.zip"
+  timeout  = "forever-${matrix.branch}"
+}
+`
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCmd(t, "validate", "--var", "branch=main\u202e\x1b[2Jx", file)
+	if code != 1 || !strings.Contains(stderr, "In cell") || !strings.Contains(stderr, `main\u202e\x1b[2Jx`) ||
+		strings.Contains(stderr, "\u202e") || strings.Contains(stderr, "\x1b") {
+		t.Errorf("exit %d, stderr:\n%q", code, stderr)
+	}
+}

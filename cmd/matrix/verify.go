@@ -42,18 +42,20 @@ produces; it never removes what no record lists).`,
 				return fmt.Errorf("verify %s: %w", dir, err)
 			}
 			stderr := cmd.ErrOrStderr()
+			// Every name and text from the directory (its manifest, SHA256SUMS, its
+			// entries, the errors of the cells it records) is escaped: OUT is hostile.
+			shownDir := terminal.Escape(dir)
 			records := manifest.FileName
 			if rep.Pending != "" {
 				records = rep.Pending
 				fmt.Fprintf(stderr, "%s: a run stopped between writing %s and %s: checking against the manifest it left complete, %s; the next matrix run into %s puts it in place\n",
-					dir, manifest.SumsName, manifest.FileName, rep.Pending, dir)
+					shownDir, manifest.SumsName, manifest.FileName, terminal.Escape(rep.Pending), shownDir)
 			}
 			for _, n := range rep.Notes {
-				fmt.Fprintf(stderr, "%s: note: %s\n", dir, n)
+				fmt.Fprintf(stderr, "%s: note: %s\n", shownDir, terminal.Escape(n.String()))
 			}
-			// Names and errors come from the directory and containers: escaped.
 			for _, name := range rep.Unlisted {
-				fmt.Fprintf(stderr, "%s: %s: not recorded (no record lists it; matrix never removes it)\n", dir, terminal.Escape(name))
+				fmt.Fprintf(stderr, "%s: %s: not recorded (no record lists it; matrix never removes it)\n", shownDir, terminal.Escape(name))
 			}
 			for _, f := range rep.Failed {
 				line := fmt.Sprintf("%s: %s: failed in run %s: %s", dir, f.Artifact, rep.RunID, firstLine(f.Error))
@@ -63,12 +65,12 @@ produces; it never removes what no record lists).`,
 				fmt.Fprintln(stderr, terminal.Escape(line))
 			}
 			for _, p := range rep.Problems {
-				fmt.Fprintf(stderr, "%s: %s\n", dir, p)
+				fmt.Fprintf(stderr, "%s: %s\n", shownDir, terminal.Escape(p.String()))
 			}
 			if len(rep.Problems) > 0 {
 				return reportedError{fmt.Errorf("%d problem(s)", len(rep.Problems))}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "ok: %d artifacts in %s match %s and %s\n", rep.Checked, dir, records, manifest.SumsName)
+			fmt.Fprintf(cmd.OutOrStdout(), "ok: %d artifacts in %s match %s and %s\n", rep.Checked, shownDir, terminal.Escape(records), manifest.SumsName)
 			var untidy []string
 			if n := len(rep.Unlisted); n > 0 {
 				untidy = append(untidy, entries(n)+" no record lists")

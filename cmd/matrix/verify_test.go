@@ -68,3 +68,40 @@ func TestVerifyExitCodes(t *testing.T) {
 		t.Errorf("two directories: exit %d, want 2", code)
 	}
 }
+
+// TestVerifyEscapesNamesFromTheDirectory: the names a manifest or SHA256SUMS lists
+// and the text verify reports about them come from the directory: controls (ESC,
+// OSC, C1 CSI, newlines) and bidi overrides in them are printed escaped, never raw.
+func TestVerifyEscapesNamesFromTheDirectory(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "logs"), 0o755)
+	hostile := []string{"\x1b]0;PWNED\x07x.tar.gz", "\u202eevil.tar.gz", "\u009b2Jc1.tar.gz", "new\nline.tar.gz"}
+	m := &manifest.Manifest{RunID: "r1\x1b[2J"}
+	for _, name := range hostile {
+		m.Artifacts = append(m.Artifacts, manifest.Artifact{File: name, SHA256: strings.Repeat("a", 64), Size: 1})
+	}
+	m.Failed = []manifest.Failure{{Artifact: "\u202ef.tar.gz", Error: "\x1b[31mred"}}
+	if err := manifest.Write(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	// SHA256SUMS names what the manifest lists; rewrite it without the newline name,
+	// whose line the format cannot hold, and with one more hostile name.
+	var sums strings.Builder
+	for _, name := range append(hostile[:3], "\u202emore.tar.gz") {
+		sums.WriteString(strings.Repeat("a", 64) + "  " + name + "\n")
+	}
+	os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(sums.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "\u202eunlisted\x1b[2J"), nil, 0o644)
+	code, stdout, stderr := runCmd(t, "verify", dir)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{`\x1b]0;PWNED\x07x.tar.gz`, `\u202eevil.tar.gz`, `\u009b2Jc1.tar.gz`, `new\x0aline.tar.gz`, `\u202emore.tar.gz`, `\u202eunlisted\x1b[2J`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if strings.ContainsAny(stdout+stderr, "\x1b\x07\u009b\u202e") || strings.Contains(stderr, "new\nline") {
+		t.Errorf("raw controls in the output:\n%q", stderr)
+	}
+}

@@ -14,3 +14,7 @@ const nonblock = 0
 func isUnsupported(error) bool { return true }
 
 func links(fs.FileInfo) uint64 { return 1 }
+
+// fileID: these systems do not say, so an undo entry never removes what it cannot
+// tell is the file it put in place.
+func fileID(fs.FileInfo) string { return "" }

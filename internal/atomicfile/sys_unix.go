@@ -5,6 +5,7 @@ package atomicfile
 import (
 	"errors"
 	"io/fs"
+	"strconv"
 	"syscall"
 )
 
@@ -25,4 +26,13 @@ func links(info fs.FileInfo) uint64 {
 		return uint64(st.Nlink)
 	}
 	return 1
+}
+
+// fileID names the file itself (its device and inode), so that an undo entry can say
+// which file it put in place; "" when the system does not say.
+func fileID(info fs.FileInfo) string {
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		return strconv.FormatUint(uint64(st.Dev), 10) + ":" + strconv.FormatUint(uint64(st.Ino), 10)
+	}
+	return ""
 }

@@ -70,20 +70,28 @@ func TestSetAsideThenSettleOrUndo(t *testing.T) {
 				return nil
 			}
 			defer func() { Fault = nil }()
-			entry, err := SetAside(root, "a.tar.gz")
+			next := newFile(t, root, "a.tar.gz", "new")
+			entry, err := SetAside(root, "a.tar.gz", next)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if name, earlier, ok := UndoOf(entry); !ok || name != "a.tar.gz" || earlier != (tc.before != "") || !IsTemp(entry) {
 				t.Errorf("entry %q", entry)
 			}
-			if data, err := os.ReadFile(filepath.Join(dir, entry)); err != nil || string(data) != tc.before {
-				t.Errorf("entry holds %q, %v; want %q", data, err, tc.before)
+			if tc.before != "" {
+				if data, err := os.ReadFile(filepath.Join(dir, entry)); err != nil || string(data) != tc.before {
+					t.Errorf("entry holds %q, %v; want %q", data, err, tc.before)
+				}
 			}
 			if tc.replace {
-				if err := Write(path, []byte("new")); err != nil {
+				if err := next.Commit(); err != nil {
 					t.Fatal(err)
 				}
+			} else {
+				next.Abort()
+			}
+			if _, _, ok := Undoable(root, entry); ok != (tc.replace || tc.before != "") {
+				t.Errorf("Undoable(%s) = %v", entry, ok)
 			}
 			want := tc.before
 			if tc.undo {
@@ -109,8 +117,22 @@ func TestSetAsideThenSettleOrUndo(t *testing.T) {
 	}
 }
 
+// newFile is a file of root, written and not committed, that is to replace name.
+func newFile(t *testing.T, root *os.Root, name, content string) *File {
+	t.Helper()
+	f, err := CreateIn(root, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(content); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Abort)
+	return f
+}
+
 // TestUndoLeavesWhatItDidNotPut: undoing the replacement of a name that had no file
-// removes a regular file there, never a link or what it points to.
+// removes the file it put there, never a link or what it points to.
 func TestUndoLeavesWhatItDidNotPut(t *testing.T) {
 	dir := t.TempDir()
 	root, err := os.OpenRoot(dir)
@@ -120,7 +142,7 @@ func TestUndoLeavesWhatItDidNotPut(t *testing.T) {
 	defer root.Close()
 	outside := filepath.Join(t.TempDir(), "outside")
 	os.WriteFile(outside, []byte("outside"), 0o644)
-	entry, err := SetAside(root, "a.tar.gz")
+	entry, err := SetAside(root, "a.tar.gz", newFile(t, root, "a.tar.gz", "new"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,11 +161,80 @@ func TestUndoLeavesWhatItDidNotPut(t *testing.T) {
 	}
 }
 
+// TestPlantedUndoEntries: what is planted under an undo entry's name undoes nothing
+// (Undoable says no) and Undo of it removes only the entry, never followed: an entry
+// saying its file had none does not remove a file it did not put there (the user's
+// README.txt, a file of the same name put there by anyone else), and a link named
+// like an entry that holds the earlier file is not put in the file's place.
+func TestPlantedUndoEntries(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "outside")
+	os.WriteFile(outside, []byte("outside"), 0o644)
+	for _, tc := range []struct {
+		name, entry string
+		plant       func(dir, entry string) error
+	}{
+		{"empty new entry", ".a.tar.gz.tmp-new-1", func(dir, entry string) error {
+			return os.WriteFile(filepath.Join(dir, entry), nil, 0o644)
+		}},
+		{"new entry naming another file", ".a.tar.gz.tmp-new-1", func(dir, entry string) error {
+			info, err := os.Stat(outside)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, entry), []byte(fileID(info)), 0o644)
+		}},
+		{"new entry naming a file that was replaced since", ".a.tar.gz.tmp-new-1", func(dir, entry string) error {
+			os.WriteFile(filepath.Join(dir, "gone"), nil, 0o644)
+			info, err := os.Stat(filepath.Join(dir, "gone"))
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, entry), []byte(fileID(info)), 0o644)
+		}},
+		{"new entry that is a link", ".a.tar.gz.tmp-new-1", func(dir, entry string) error {
+			return os.Symlink(outside, filepath.Join(dir, entry))
+		}},
+		{"earlier entry that is a link", ".a.tar.gz.tmp-was-1", func(dir, entry string) error {
+			return os.Symlink(outside, filepath.Join(dir, entry))
+		}},
+		{"earlier entry that is a directory", ".a.tar.gz.tmp-was-1", func(dir, entry string) error {
+			return os.Mkdir(filepath.Join(dir, entry), 0o755)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "a.tar.gz")
+			os.WriteFile(path, []byte("mine"), 0o644)
+			if err := tc.plant(dir, tc.entry); err != nil {
+				t.Fatal(err)
+			}
+			root, err := os.OpenRoot(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer root.Close()
+			if name, _, ok := Undoable(root, tc.entry); ok {
+				t.Errorf("Undoable(%s) = %q, true", tc.entry, name)
+			}
+			err = Undo(root, tc.entry)
+			if data, rerr := os.ReadFile(path); rerr != nil || string(data) != "mine" {
+				t.Errorf("Undo (%v): a.tar.gz holds %q, %v; want it as it was", err, data, rerr)
+			}
+			if data, rerr := os.ReadFile(outside); rerr != nil || string(data) != "outside" {
+				t.Errorf("the file outside holds %q, %v", data, rerr)
+			}
+			if info, err := os.Lstat(filepath.Join(dir, tc.entry)); err == nil && !info.IsDir() {
+				t.Errorf("the entry is left")
+			}
+		})
+	}
+}
+
 // TestSetAsideFailing: a step of SetAside that fails (a rename, when a link failed
 // before it) leaves the name as it was and no entry.
 func TestSetAsideFailing(t *testing.T) {
 	for _, before := range []string{"old", ""} {
-		for _, step := range []string{"create", "link", "rename", "syncdir"} {
+		for _, step := range []string{"create", "sync", "link", "rename", "syncdir"} {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "a.tar.gz")
 			if before != "" {
@@ -153,17 +244,22 @@ func TestSetAsideFailing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			next, err := CreateIn(root, "a.tar.gz")
+			if err != nil {
+				t.Fatal(err)
+			}
 			Fault = func(s, _ string) error {
 				if s == step || step == "rename" && s == "link" {
 					return syscall.ENOSPC
 				}
 				return nil
 			}
-			_, err = SetAside(root, "a.tar.gz")
+			_, err = SetAside(root, "a.tar.gz", next)
 			Fault = nil
+			next.Abort()
 			root.Close()
 			// Steps not taken for that case, and a link, for which a rename stands in.
-			if before == "" && (step == "link" || step == "rename") || before != "" && (step == "create" || step == "link") {
+			if before == "" && (step == "link" || step == "rename") || before != "" && (step == "create" || step == "sync" || step == "link") {
 				if err != nil {
 					t.Errorf("%q, %s failing: %v", before, step, err)
 				}

@@ -124,9 +124,14 @@ func TestDerivedNamesFit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := atomicfile.SetAside(root, d.name); err != nil {
+			next, err := atomicfile.CreateIn(root, d.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := atomicfile.SetAside(root, d.name, next); err != nil {
 				t.Errorf("the undo entry of %s of a %d-byte name: %v", d.name, len(name), err)
 			}
+			next.Abort()
 			root.Close()
 			for _, kind := range []string{"was-", "new-"} {
 				longest := "." + d.name + ".tmp-" + kind + maxRandom

@@ -11,8 +11,9 @@ import (
 )
 
 // Escape returns s with each C0 control but the tab, DEL and each C1 control (U+0080
-// to U+009F) written as \xNN (\u0085 and such for C1), and each byte that is not
-// valid UTF-8 as \xNN. Everything else, printable Unicode included, is kept as is.
+// to U+009F) written as \xNN (\u0085 and such for C1), each bidi formatting
+// character (isBidi) as \uNNNN, and each byte that is not valid UTF-8 as \xNN.
+// Everything else, printable Unicode included, is kept as is.
 func Escape(s string) string {
 	if !needsEscape(s) {
 		return s
@@ -39,8 +40,8 @@ func AppendEscaped(dst, p []byte) []byte {
 			dst = append(dst, '\\', 'x', hex[p[0]>>4], hex[p[0]&15])
 		case r < 0x20, r == 0x7f:
 			dst = append(dst, '\\', 'x', hex[r>>4], hex[r&15])
-		case r >= 0x80 && r <= 0x9f:
-			dst = append(dst, '\\', 'u', '0', '0', hex[r>>4], hex[r&15])
+		case r >= 0x80 && r <= 0x9f, isBidi(r):
+			dst = append(dst, '\\', 'u', hex[r>>12], hex[r>>8&15], hex[r>>4&15], hex[r&15])
 		default:
 			dst = append(dst, p[:n]...)
 		}
@@ -72,9 +73,18 @@ func EscapeLines(s string) string {
 	return string(AppendEscapedLines(nil, []byte(s)))
 }
 
+// isBidi reports whether r is a bidi formatting character: the embeddings and
+// overrides U+202A to U+202E, the isolates U+2066 to U+2069, the marks U+200E, U+200F
+// and U+061C. A terminal shows none of them but reorders the text around them, so a
+// U+202E in a name makes "gpj.exe" read "exe.jpg", and one in a line carries on to
+// the rest of it (the plan table's next columns, the tool's own words after it).
+func isBidi(r rune) bool {
+	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
+}
+
 func needsEscape(s string) bool {
 	for _, r := range s {
-		if r < 0x20 && r != '\t' || r >= 0x7f && r <= 0x9f || r == utf8.RuneError {
+		if r < 0x20 && r != '\t' || r >= 0x7f && r <= 0x9f || r == utf8.RuneError || isBidi(r) {
 			return true
 		}
 	}

@@ -12,6 +12,12 @@ func TestEscape(t *testing.T) {
 		"c1 \u009b2J":                     `c1 \u009b2J`,
 		"bad \xff\xc2 utf8":               `bad \xff\xc2 utf8`,
 		"\ufffd literal replacement char": "\ufffd literal replacement char",
+		"evil\u202egpj.exe":               `evil\u202egpj.exe`,
+		"\u202a\u202b\u202c\u202d\u202e":  `\u202a\u202b\u202c\u202d\u202e`,
+		"\u2066\u2067\u2068\u2069":        `\u2066\u2067\u2068\u2069`,
+		"\u200e\u200f\u061c":              `\u200e\u200f\u061c`,
+		"zero\u200bwidth, \u2065, \u2070": "zero\u200bwidth, \u2065, \u2070", // not bidi controls: kept
+		"arabic \u0627\u0644 kept":        "arabic \u0627\u0644 kept",
 	} {
 		if got := Escape(in); got != want {
 			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
@@ -25,6 +31,7 @@ func TestEscapeLines(t *testing.T) {
 		"script exited\n    last\n    line": "script exited\n    last\n    line",
 		"a\n\x1b[2J\r\n\n\xff\n":            "a\n\\x1b[2J\\x0d\n\n\\xff\n",
 		"tab\tkept\u009b":                   "tab\tkept\\u009b",
+		"rtl\u202e\nnext\u2067":             "rtl\\u202e\nnext\\u2067",
 	} {
 		if got := EscapeLines(in); got != want {
 			t.Errorf("EscapeLines(%q) = %q, want %q", in, got, want)
