@@ -37,7 +37,7 @@ target "arch" {
     script = <<-EOT
       set -e
       test "$(node -p process.arch)" = arm64
-      test "$(head -n 1 arch)" = arm64
+      test "$(head -n 1 out/arch)" = arm64
       echo "tested on $(node -p 'process.platform + "/" + process.arch') ($(uname -m))"
     EOT
     timeout = "5m"
@@ -73,8 +73,8 @@ func TestArm64UnderEmulation(t *testing.T) {
 	}
 	const art = "arch-linux-arm64.tar.gz"
 	m := checkRun(t, e, w, res.stderr, want{ok: []string{art}})
-	if got := untar(t, filepath.Join(w.out, art))["arch"]; got != "arm64\naarch64\n" {
-		t.Errorf("the artifact's arch file = %q, want what an arm64 node and uname write", got)
+	if got := untar(t, filepath.Join(w.out, art))["out/arch"]; got != "arm64\naarch64\n" {
+		t.Errorf("the artifact's out/arch = %q, want what an arm64 node and uname write", got)
 	}
 	a := m.Artifacts[0]
 	if a.Image.Platform != "linux/arm64" || a.Image.ID != img.ID {

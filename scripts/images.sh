@@ -61,8 +61,8 @@ load_rootfs() {
   mkdir -p "$img"
   tar -C "$1" -c . >"$img/layer.tar"
   diff=$(sha256sum "$img/layer.tar" | cut -d' ' -f1)
-  printf '{"architecture":"%s","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-    "$2" "$diff" >"$img/config.json"
+  printf '{"architecture":"%s","os":"linux","created":"%s","config":{},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+    "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$diff" >"$img/config.json"
   printf '[{"Config":"config.json","RepoTags":["%s"],"Layers":["layer.tar"]}]' "$3" >"$img/manifest.json"
   tar -C "$img" -c manifest.json config.json layer.tar | docker load -q >/dev/null
   rm -rf "$img"
