@@ -24,8 +24,8 @@ if [ -r "$dir/$name" ] && grep -q '^enabled' "$dir/$name" && grep -q '^flags:.*F
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
-  say "arm64 containers cannot run here (no $name binfmt handler with the F flag) and this is not root:"
-  say "run this script as root (Debian: it installs qemu-user-static), or 'docker run --privileged' an image that registers QEMU's handlers"
+  say "this machine's kernel has no $name binfmt handler with the F flag and this is not root: run this script as root"
+  say "(Debian: it installs qemu-user-static). An engine elsewhere (Docker Desktop's VM) may emulate arm64 all the same: matrix asks the engine before it builds"
   exit 1
 fi
 if [ ! -x "$interp" ]; then
