@@ -48,6 +48,16 @@ variable "build_image" {
   }
 }
 
+variable "build_image_per_arch" {
+  type        = map(string)
+  default     = {}
+  description = "Per-arch overrides of build_image (same format), for where one image name cannot hold every platform: without a registry, a local image is of one platform."
+  validation {
+    condition     = length([for k, v in var.build_image_per_arch : k if length(regexall("%d", v)) != 1]) == 0
+    error_message = "Each per-arch build image must contain %d once, where the Node.js major goes."
+  }
+}
+
 variable "runtime_image" {
   type        = string
   default     = "public.ecr.aws/lambda/nodejs:%d"
@@ -55,6 +65,16 @@ variable "runtime_image" {
   validation {
     condition     = length(regexall("%d", var.runtime_image)) == 1
     error_message = "The runtime image must contain %d once, where the Node.js major goes."
+  }
+}
+
+variable "runtime_image_per_arch" {
+  type        = map(string)
+  default     = {}
+  description = "Per-arch overrides of runtime_image (same format), as build_image_per_arch."
+  validation {
+    condition     = length([for k, v in var.runtime_image_per_arch : k if length(regexall("%d", v)) != 1]) == 0
+    error_message = "Each per-arch runtime image must contain %d once, where the Node.js major goes."
   }
 }
 
@@ -140,7 +160,7 @@ target "sharp-lambda" {
     reason    = "sharp ${matrix.sharp} supports Node.js ${lookup(npm_package("sharp", matrix.sharp).engines, "node", "*")}, not ${matrix.node}"
   }
 
-  image    = format(var.build_image, matrix.node)
+  image    = format(lookup(var.build_image_per_arch, matrix.arch, var.build_image), matrix.node)
   platform = local.platforms[matrix.arch]
   workdir  = "/build"
 
@@ -159,14 +179,18 @@ target "sharp-lambda" {
 
   artifact = "sharp-${matrix.sharp}-node${matrix.node}-linux-${matrix.arch}.${var.format}"
   timeout  = "20m"
-  max_size = "200MiB"
+  # AWS Lambda's limits: a function and its layers unzipped at most 250 MiB
+  # (262144000 bytes, what max_size bounds: the content's bytes), and a zip uploaded
+  # directly at most 50 MiB (larger ones go through S3): a warning, not a failure.
+  max_size  = "250MiB"
+  warn_size = var.format == "zip" ? "50MiB" : null
 
   # Load sharp in the Lambda runtime image and resize a generated PNG: proves the native
   # binaries match the runtime's Node.js ABI, CPU and glibc. A zip is a Lambda layer:
   # Lambda unpacks layers into /opt and finds /opt/nodejs/node_modules through
   # NODE_PATH, so the test does the same.
   test {
-    image   = format(var.runtime_image, matrix.node)
+    image   = format(lookup(var.runtime_image_per_arch, matrix.arch, var.runtime_image), matrix.node)
     workdir = var.format == "zip" ? "/opt" : "/test"
     env = {
       NODE_PATH = var.format == "zip" ? "/opt/nodejs/node_modules" : "/test/node_modules"

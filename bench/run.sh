@@ -14,7 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 go build -ldflags "-X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" -o "$tmp/matrix" ./cmd/matrix
 cp matrix.hcl offline.hcl "$tmp/"
 cd "$tmp"
-vars=(--var-file offline.hcl --var 'sharp_versions=["0.33.5","0.34.5"]' --var 'nodes=[20,22]')
+vars=(--var-file offline.hcl --var 'archs=["x64"]' --var 'sharp_versions=["0.33.5","0.34.5"]' --var 'nodes=[20,22]')
 
 # time_cmd NAME CMD...: runs CMD $repeats times into fresh directories, prints the median.
 time_cmd() {

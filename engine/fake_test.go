@@ -48,6 +48,7 @@ type fakeDocker struct {
 	attachErr  error
 	startErr   error
 	wait       container.WaitResponse
+	statusOf   func(cfg *container.Config) int64 // when set, each container's exit status
 	waitErr    error
 	state      *container.State // what ContainerInspect reports
 	inspectErr error
@@ -169,12 +170,20 @@ func (f *fakeDocker) ContainerStart(context.Context, string, container.StartOpti
 	return f.startErr
 }
 
-func (f *fakeDocker) ContainerWait(context.Context, string, container.WaitCondition) (<-chan container.WaitResponse, <-chan error) {
+func (f *fakeDocker) ContainerWait(_ context.Context, id string, _ container.WaitCondition) (<-chan container.WaitResponse, <-chan error) {
 	waitC, errC := make(chan container.WaitResponse, 1), make(chan error, 1)
+	res := f.wait
+	if f.statusOf != nil {
+		var n int
+		fmt.Sscanf(id, "container%d", &n)
+		f.mu.Lock()
+		res.StatusCode = f.statusOf(f.created[n-1].cfg)
+		f.mu.Unlock()
+	}
 	if f.waitErr != nil {
 		errC <- f.waitErr
 	} else {
-		waitC <- f.wait
+		waitC <- res
 	}
 	return waitC, errC
 }

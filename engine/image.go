@@ -1,7 +1,11 @@
 package engine
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
+	"debug/elf"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -124,8 +128,11 @@ func (e *Engine) doPull(ctx context.Context, ref, platform string) error {
 }
 
 // Runnable implements executor.Executor: an image of the engine's own CPU runs; one of
-// another CPU runs only where the engine has emulation (binfmt/qemu), which a
-// throwaway container (`sh -c true`) finds out once per image.
+// another CPU runs only where the engine emulates that CPU (binfmt_misc and QEMU).
+// Two throwaway containers find out, each answer cached for the engine's life: a
+// tiny static program of the image's CPU (emulationProbe), once per platform, says
+// whether the engine emulates it at all; then `sh -c true`, once per image, says
+// whether the image itself runs.
 func (e *Engine) Runnable(ctx context.Context, img executor.Image) error {
 	if e.arch == "" || img.Architecture == "" || img.Architecture == e.arch {
 		return nil
@@ -136,19 +143,64 @@ func (e *Engine) Runnable(ctx context.Context, img executor.Image) error {
 	if known {
 		return err
 	}
-	err = e.probe(ctx, img)
+	prog, ok := emulationProbe(img.Architecture)
+	switch {
+	case !ok: // the image's own probe decides alone
+		if err = e.probe(ctx, img); err != nil {
+			err = fmt.Errorf("image %s is %s and this engine runs %s: it cannot run it without emulation (binfmt_misc and QEMU) (%w); %s",
+				img.Ref, img.Platform(), e.arch, err, enableEmulation(img.Architecture))
+		}
+	default:
+		if err = e.emulates(ctx, img, prog); err != nil {
+			err = fmt.Errorf("image %s is %s and this engine runs %s: it cannot run it without emulation: a %s program does not run on it (%w); %s",
+				img.Ref, img.Platform(), e.arch, img.Platform(), err, enableEmulation(img.Architecture))
+		} else if err = e.probe(ctx, img); err != nil {
+			err = fmt.Errorf("image %s is %s; this engine (%s) emulates that CPU, but `sh -c true` fails in the image: %w",
+				img.Ref, img.Platform(), e.arch, err)
+		}
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if err != nil {
-		err = fmt.Errorf("image %s is %s and this engine runs %s: it cannot run it without emulation (binfmt/qemu) (%v); "+
-			"build such cells on a %s engine, or install for that CPU from an image of this engine's platform",
-			img.Ref, img.Platform(), e.arch, err, img.Architecture)
+	if executor.IsTransient(err) {
+		return err // the engine's doing, not the image's: asked again on the retry
 	}
 	e.mu.Lock()
 	e.runnable[img.ID] = err
 	e.mu.Unlock()
 	return err
+}
+
+// emulates reports, once per platform, why the engine cannot run programs of img's
+// platform, or nil when it can: it runs prog, the tiny program for that CPU
+// (emulationProbe), copied into a container of img, so that the image's own content
+// plays no part.
+func (e *Engine) emulates(ctx context.Context, img executor.Image, prog []byte) error {
+	platform := img.Platform()
+	e.mu.Lock()
+	err, known := e.emulation[platform]
+	e.mu.Unlock()
+	if known {
+		return err
+	}
+	err = e.runProgram(ctx, img, prog)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if executor.IsTransient(err) {
+		return err
+	}
+	e.mu.Lock()
+	e.emulation[platform] = err
+	e.mu.Unlock()
+	return err
+}
+
+// enableEmulation says how to let an engine run images of arch, or what to do instead.
+func enableEmulation(arch string) string {
+	return fmt.Sprintf("enable emulation on the engine's machine (scripts/setup.sh as root on Debian registers QEMU's binfmt_misc handlers "+
+		"with the F flag; in GitHub Actions, docker/setup-qemu-action), or build such cells on an %s engine (--engine), "+
+		"or declare cross_built = true to build them untested", arch)
 }
 
 // probe runs `sh -c true` in a throwaway container of img.
@@ -160,4 +212,80 @@ func (e *Engine) probe(ctx context.Context, img executor.Image) error {
 	}
 	defer e.remove(id)
 	return e.runToExit(ctx, id, io.Discard)
+}
+
+// probePath is where runProgram puts the program in the container.
+const probePath = "/.matrix-emulation-probe"
+
+// runProgram runs prog, a static executable, in a throwaway container of img: copied
+// in before the container starts, and run as its entrypoint.
+func (e *Engine) runProgram(ctx context.Context, img executor.Image, prog []byte) error {
+	cfg := &container.Config{Image: img.ID, Entrypoint: []string{probePath}, Labels: labels("probe", "emulation probe of "+img.Platform())}
+	id, err := e.create(ctx, cfg, &container.HostConfig{NetworkMode: "none"}, img.Platform())
+	if err != nil {
+		return err
+	}
+	defer e.remove(id)
+	var archive bytes.Buffer
+	tw := tar.NewWriter(&archive)
+	if err := tw.WriteHeader(&tar.Header{Name: probePath[1:], Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(prog))}); err != nil {
+		return err
+	}
+	if _, err := tw.Write(prog); err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := e.cli.CopyToContainer(ctx, id, "/", &archive, container.CopyToContainerOptions{}); err != nil {
+		return engineErr("copying the emulation probe into the container", err)
+	}
+	return e.runToExit(ctx, id, io.Discard)
+}
+
+// emulationProbe is a static Linux executable for arch (as images name CPUs) that
+// exits 0 and does nothing else: an ELF header, one loadable segment and the three
+// instructions of exit(0). ok is false for a CPU without one.
+func emulationProbe(arch string) (prog []byte, ok bool) {
+	var machine elf.Machine
+	var code []byte
+	switch arch {
+	case "arm64":
+		machine = elf.EM_AARCH64
+		code = []byte{
+			0x00, 0x00, 0x80, 0xd2, // mov x0, #0
+			0xa8, 0x0b, 0x80, 0xd2, // mov x8, #93 (exit)
+			0x01, 0x00, 0x00, 0xd4, // svc #0
+		}
+	case "amd64":
+		machine = elf.EM_X86_64
+		code = []byte{
+			0xb8, 0x3c, 0x00, 0x00, 0x00, // mov eax, 60 (exit)
+			0x31, 0xff, // xor edi, edi
+			0x0f, 0x05, // syscall
+		}
+	default:
+		return nil, false
+	}
+	const base = 0x400000
+	const headers = 64 + 56 // the ELF header and one program header
+	size := uint64(headers + len(code))
+	hdr := elf.Header64{
+		Type: uint16(elf.ET_EXEC), Machine: uint16(machine), Version: uint32(elf.EV_CURRENT),
+		Entry: base + headers, Phoff: 64, Ehsize: 64, Phentsize: 56, Phnum: 1,
+	}
+	copy(hdr.Ident[:], elf.ELFMAG)
+	hdr.Ident[elf.EI_CLASS] = byte(elf.ELFCLASS64)
+	hdr.Ident[elf.EI_DATA] = byte(elf.ELFDATA2LSB)
+	hdr.Ident[elf.EI_VERSION] = byte(elf.EV_CURRENT)
+	prog64 := elf.Prog64{
+		Type: uint32(elf.PT_LOAD), Flags: uint32(elf.PF_R | elf.PF_X),
+		Vaddr: base, Paddr: base, Filesz: size, Memsz: size, Align: 0x1000,
+	}
+	// Writes to a bytes.Buffer of fixed-size values do not fail.
+	var buf bytes.Buffer
+	_ = binary.Write(&buf, binary.LittleEndian, hdr)
+	_ = binary.Write(&buf, binary.LittleEndian, prog64)
+	buf.Write(code)
+	return buf.Bytes(), true
 }

@@ -168,6 +168,9 @@ type Artifact struct {
 	// Drift says that SHA256 differs from LockSHA256 and the run kept the artifact
 	// all the same, as --allow-drift asked (Manifest.AllowDrift).
 	Drift bool `json:"drift,omitempty"`
+	// Warnings are what the run said of the artifact without failing it, such as a
+	// size over the target's warn_size.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Test is the result of an artifact's test in a runtime container.

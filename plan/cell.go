@@ -46,6 +46,9 @@ type Cell struct {
 	Timeout time.Duration `json:"timeout"`
 	// MaxSize bounds the bytes of file content packed into the artifact.
 	MaxSize int64 `json:"max_size"`
+	// WarnSize, when set, is the artifact file's size above which the run warns
+	// (an AWS Lambda zip over 50 MB cannot be uploaded directly); 0: never.
+	WarnSize int64 `json:"warn_size,omitempty"`
 	// Retries is how often a transient engine error is retried; a script's own
 	// non-zero exit is never retried.
 	Retries int `json:"retries"`

@@ -255,6 +255,12 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 	if cell.CrossBuilt {
 		fmt.Fprintf(b.lines, "matrix: cross-built for %s: not tested (cross_built = true)\n", cell.Platform)
 	}
+	var warnings []string
+	if w := sizeWarning(cell, packed.Size); w != "" {
+		warnings = append(warnings, w)
+		fmt.Fprintf(b.lines, "matrix: warning: %s\n", w)
+		fmt.Fprintf(b.progress, "matrix: warning: %s\n", w)
+	}
 	return &manifest.Artifact{
 		File:         cell.Artifact,
 		RunID:        b.id,
@@ -271,7 +277,17 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 		Log:          logName(cell),
 		CrossBuilt:   cell.CrossBuilt,
 		Spec:         b.specFile(),
+		Warnings:     warnings,
 	}, lockFiles, nil
+}
+
+// sizeWarning says that an artifact of size bytes is over the cell's warn_size, or ""
+// when it is not (or the cell has none).
+func sizeWarning(cell plan.Cell, size int64) string {
+	if cell.WarnSize <= 0 || size <= cell.WarnSize {
+		return ""
+	}
+	return fmt.Sprintf("%s is %d bytes, over its warn_size of %d bytes", cell.Artifact, size, cell.WarnSize)
 }
 
 // publish syncs the staged artifact, puts the cell's log in place (placeLog), then

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Everything a fresh machine needs before matrix can build or be tested: a Docker
 # engine, OpenSSH's server for the ssh:// engine tests, a C compiler for the elfcheck
-# tests and, where no image registry is reachable, the local stand-in images.
+# tests, arm64 emulation (QEMU's binfmt_misc handler, scripts/emulation.sh) and, where
+# no image registry is reachable, the local stand-in images (with --arm64, the arm64
+# ones too).
 # Idempotent; on a laptop where Docker runs and the images exist it does nothing.
-# Usage: scripts/setup.sh [NODE_MAJOR...]   (default: 20 22 24)
+# Usage: scripts/setup.sh [--arm64] [NODE_MAJOR...]   (default: 20 22 24)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH:/usr/sbin
@@ -37,5 +39,10 @@ if ! command -v gcc >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends gcc libc6-dev >/dev/null
+fi
+# Where the kernel does not allow it, say so and go on: arm64 cells are then refused
+# before they build, with the reason, rather than skipped (images.sh --arm64 fails).
+if ! scripts/emulation.sh; then
+  echo "setup.sh: no arm64 emulation here: arm64 cells will be refused as untestable on this machine's engine" >&2
 fi
 scripts/images.sh "$@"

@@ -60,6 +60,7 @@ func (e *evaluator) cell(content *hcl.BodyContent, c *located) bool {
 	c.Format = e.format(attr, artifactAttr, c.Format, c.Artifact)
 	c.Timeout = e.duration(a["timeout"], DefaultTimeout)
 	c.MaxSize = e.size(a["max_size"])
+	c.WarnSize = e.warnSize(a["warn_size"])
 	c.Retries = e.retries(a["retries"])
 	c.LockFiles = e.lockFiles(a["lock_files"])
 	c.CrossBuilt = e.bool(a["cross_built"])

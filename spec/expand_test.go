@@ -271,6 +271,7 @@ target "t" {
   script   = "echo ${local.tag}"
   artifact = "out-${matrix.node}.zip"
   max_size = "1.5KiB"
+  warn_size = "1KB"
   retries  = 0
   test {
     script  = "node -v"
@@ -309,6 +310,7 @@ target "t" {
 	check("format", c.Format, "zip")
 	check("timeout", c.Timeout, DefaultTimeout)
 	check("max_size", c.MaxSize, 1536)
+	check("warn_size", c.WarnSize, 1000)
 	check("retries", c.Retries, 0)
 	if c.Test == nil {
 		t.Fatal("no test")

@@ -46,24 +46,36 @@ func ParseSize(s string) (int64, error) {
 }
 
 func (e *evaluator) size(attr *hcl.Attribute) int64 {
+	return e.sizeNamed(attr, "max_size", DefaultMaxSize, false)
+}
+
+// warnSize is the optional warn_size: 0, no warning, when absent or null.
+func (e *evaluator) warnSize(attr *hcl.Attribute) int64 {
+	return e.sizeNamed(attr, "warn_size", 0, true)
+}
+
+// sizeNamed evaluates the size attribute name, def when absent (or, if nullable, null).
+func (e *evaluator) sizeNamed(attr *hcl.Attribute, name string, def int64, nullable bool) int64 {
 	if attr == nil {
-		return DefaultMaxSize
+		return def
 	}
 	val, diags := e.eval(attr)
 	if diags.HasErrors() {
 		e.failed = true
 		e.diags = append(e.diags, diags...)
-		return DefaultMaxSize
+		return def
 	}
 	if !val.IsWhollyKnown() {
 		e.failed = true
-		return DefaultMaxSize
+		return def
 	}
 	var n int64
 	var err error
 	switch {
+	case val.IsNull() && nullable:
+		return def
 	case val.IsNull():
-		err = fmt.Errorf("the max_size is null")
+		err = fmt.Errorf("the %s is null", name)
 	case val.Type() == cty.Number:
 		f := numberFloat(val)
 		if f != math.Trunc(f) || f > MaxMaxSize {
@@ -73,17 +85,17 @@ func (e *evaluator) size(attr *hcl.Attribute) int64 {
 	case val.Type() == cty.String:
 		n, err = ParseSize(val.AsString())
 	default:
-		err = fmt.Errorf("the max_size must be a size string like \"2GiB\" or a number of bytes, not %s", friendly(val))
+		err = fmt.Errorf("the %s must be a size string like \"2GiB\" or a number of bytes, not %s", name, friendly(val))
 	}
 	if err == nil && n <= 0 {
-		err = fmt.Errorf("the max_size must be positive")
+		err = fmt.Errorf("the %s must be positive", name)
 	}
 	if err != nil && e.sens.attr(attr) {
-		err = fmt.Errorf("the max_size (a sensitive value) is not a whole number of bytes from 1 to 1TiB, nor a size like \"2GiB\" or \"500MB\"")
+		err = fmt.Errorf("the %s (a sensitive value) is not a whole number of bytes from 1 to 1TiB, nor a size like \"2GiB\" or \"500MB\"", name)
 	}
 	if err != nil {
 		e.fail(attr, "Invalid size", upperFirst(err.Error())+".")
-		return DefaultMaxSize
+		return def
 	}
 	return n
 }

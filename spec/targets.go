@@ -27,6 +27,7 @@ var targetSchema = &hcl.BodySchema{
 		{Name: "format"},
 		{Name: "timeout"},
 		{Name: "max_size"},
+		{Name: "warn_size"},
 		{Name: "retries"},
 		{Name: "lock_files"},
 		{Name: "cross_built"},
