@@ -67,6 +67,8 @@ package manifest
 
 import (
 	"time"
+
+	"github.com/matrixbuild/matrix/elfcheck"
 )
 
 // SchemaVersion is the version of manifest.json written by this package.
@@ -164,6 +166,10 @@ type Artifact struct {
 	// Drift says that SHA256 differs from LockSHA256 and the run kept the artifact
 	// all the same, as --allow-drift asked (Manifest.AllowDrift).
 	Drift bool `json:"drift,omitempty"`
+	// ELF is what the artifact's ELF files need (machines, libc, glibc floor and the
+	// file that sets it, each file), checked against the cell's CPU, libc and
+	// runtime glibc before its test; nil in manifests written before it was recorded.
+	ELF *elfcheck.Report `json:"elf,omitempty"`
 }
 
 // Test is the result of an artifact's test in a runtime container.
@@ -190,6 +196,8 @@ type Failure struct {
 	Log      string `json:"log,omitempty"`
 	// Test is the failed test of a cell whose artifact did not pass it.
 	Test *Test `json:"test,omitempty"`
+	// ELF is what the ELF files of an artifact that failed their check need.
+	ELF *elfcheck.Report `json:"elf,omitempty"`
 }
 
 // Skipped is a cell that was not built, and why.

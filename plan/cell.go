@@ -56,6 +56,16 @@ type Cell struct {
 	// CrossBuilt declares that the artifact is for another platform than any runtime
 	// image this engine can run: it is built but not tested, and the manifest says so.
 	CrossBuilt bool `json:"cross_built,omitempty"`
+	// Libc and Glibc are what the runtime that loads the artifact offers: "glibc" or
+	// "musl" (Npm.Libc, when set, says the same), and its glibc release ("2.34").
+	// Every ELF file the artifact ships is checked against them and the cell's CPU
+	// (elfcheck); empty: not checked.
+	Libc  string `json:"libc,omitempty"`
+	Glibc string `json:"glibc,omitempty"`
+	// ELFIgnore are path.Match patterns of paths in the collected tree whose files
+	// the ELF check skips (another platform's binaries that a package ships beside
+	// the one it loads); a pattern that matches a directory skips all of it.
+	ELFIgnore []string `json:"elf_ignore,omitempty"`
 
 	// Test, when set, runs against the packed artifact in a fresh container.
 	Test *Test `json:"test,omitempty"`

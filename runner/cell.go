@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/matrixbuild/matrix/elfcheck"
 	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/manifest"
@@ -76,6 +77,11 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 		return nil, nil, b.fail(ctx, gctx, cctx, err)
 	}
 	prev, retest := r.reusable(cctx, cell.Artifact, imgs)
+	if prev != nil && (prev.ELF == nil || checkELF(*prev.ELF, elfTarget(cell, imgs.build)) != nil) {
+		// Its ELF files were not checked, or not against what the cell now declares
+		// (libc, glibc and elf_ignore are no part of the input hash): build it again.
+		prev, retest = nil, false
+	}
 	if prev != nil && !retest {
 		fmt.Fprintf(r.progress, "[%s] matrix: reused, built by run %s from the same inputs (input hash %.12s)\n", prev.File, prev.RunID, imgs.inputHash)
 		return prev, nil, nil // its log stays the log of its build
@@ -226,6 +232,7 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 	}
 	var packed pack.Result
 	var packTime time.Duration
+	var scan *elfcheck.Scanner // the last attempt's
 	job := executor.Job{RunID: b.id, Cell: cell, Image: imgs.build, Env: b.env, Inputs: b.inputs, Log: b.lines}
 	buildStart := b.now()
 	lockFiles, err := b.exec.Build(ctx, job, func(r io.Reader) error {
@@ -237,7 +244,10 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 		if b.staged, err = atomicfile.CreateIn(b.out, cell.Artifact); err != nil {
 			return err
 		}
-		packed, err = pack.WriteHashed(ctx, b.staged, r, packOpts)
+		scan = elfScanner(cell)
+		opts := packOpts
+		opts.Inspect = scan.Add
+		packed, err = pack.WriteHashed(ctx, b.staged, r, opts)
 		packTime = b.now().Sub(t0)
 		return err
 	})
@@ -251,6 +261,12 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 	}
 	fmt.Fprintf(b.lines, "matrix: packed %d files, %d bytes of content, into %s (%d bytes) in %v; container and packing took %v\n",
 		packed.Files, packed.ContentBytes, cell.Artifact, packed.Size, packTime.Round(time.Millisecond), buildTime.Round(time.Millisecond))
+	rep := scan.Report()
+	target := elfTarget(cell, imgs.build)
+	fmt.Fprintf(b.lines, "matrix: %s\n", describeELF(rep))
+	if err := checkELF(rep, target); err != nil {
+		return nil, nil, err
+	}
 	if cell.CrossBuilt {
 		fmt.Fprintf(b.lines, "matrix: cross-built for %s: not tested (cross_built = true)\n", cell.Platform)
 	}
@@ -270,6 +286,7 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 		Log:          logName(cell),
 		CrossBuilt:   cell.CrossBuilt,
 		Spec:         b.specFile(),
+		ELF:          &rep,
 	}, lockFiles, nil
 }
 

@@ -297,6 +297,10 @@ func (r *run) failure(res Result) manifest.Failure {
 	if errors.As(res.Err, &te) {
 		f.Test = te.Result
 	}
+	var ee *ELFError
+	if errors.As(res.Err, &ee) {
+		f.ELF = &ee.Report
+	}
 	return f
 }
 

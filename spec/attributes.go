@@ -65,6 +65,7 @@ func (e *evaluator) cell(content *hcl.BodyContent, c *located) bool {
 	c.CrossBuilt = e.bool(a["cross_built"])
 	c.Mounts = e.mounts(content.Blocks)
 	e.npm(content.Blocks, &c.Cell)
+	e.elf(a, &c.Cell)
 	for _, b := range content.Blocks {
 		if b.Type == "test" {
 			c.Test = e.test(b, &c.Cell)

@@ -30,6 +30,9 @@ var targetSchema = &hcl.BodySchema{
 		{Name: "retries"},
 		{Name: "lock_files"},
 		{Name: "cross_built"},
+		{Name: "libc"},
+		{Name: "glibc"},
+		{Name: "elf_ignore"},
 		{Name: "inherits"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
