@@ -157,6 +157,11 @@ target "sharp-lambda" {
     libc    = "glibc"
   }
 
+  # The Lambda runtimes nodejs20.x, nodejs22.x and nodejs24.x run on Amazon Linux 2023,
+  # glibc 2.34: a shipped binary that needs a newer GLIBC_x.y (or another CPU, or musl)
+  # fails its cell before the test (README, "The ELF check").
+  glibc = "2.34"
+
   artifact = "sharp-${matrix.sharp}-node${matrix.node}-linux-${matrix.arch}.${var.format}"
   timeout  = "20m"
   max_size = "200MiB"

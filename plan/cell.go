@@ -62,8 +62,8 @@ type Cell struct {
 	// (elfcheck); empty: not checked.
 	Libc  string `json:"libc,omitempty"`
 	Glibc string `json:"glibc,omitempty"`
-	// ELFIgnore are path.Match patterns of paths in the collected tree whose files
-	// the ELF check skips (another platform's binaries that a package ships beside
+	// ELFIgnore are path.Match patterns of the artifact's paths without its prefix
+	// (collect's base name first: "node_modules/...") whose files the ELF check skips (another platform's binaries that a package ships beside
 	// the one it loads); a pattern that matches a directory skips all of it.
 	ELFIgnore []string `json:"elf_ignore,omitempty"`
 

@@ -42,8 +42,8 @@ func elfTarget(cell plan.Cell, build executor.Image) elfcheck.Target {
 }
 
 // elfScanner is a fresh scanner for one packing of the cell's artifact: it skips
-// the files under the cell's elf_ignore patterns, matched against their paths in the
-// collected tree (the archive's names without its prefix).
+// the files under the cell's elf_ignore patterns, matched against the archive's names
+// without its prefix (collect's base name first: "node_modules/...").
 func elfScanner(cell plan.Cell) *elfcheck.Scanner {
 	s := &elfcheck.Scanner{}
 	if len(cell.ELFIgnore) == 0 {

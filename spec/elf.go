@@ -48,7 +48,7 @@ func (e *evaluator) elf(a hcl.Attributes, c *plan.Cell) {
 			_, err := path.Match(glob, "")
 			switch {
 			case glob == "" || err != nil || path.IsAbs(glob) || path.Clean(glob) != glob || strings.HasPrefix(glob, "../"):
-				e.failAt(rng, attr, "Invalid elf_ignore pattern", fmt.Sprintf("%s is not a pattern of paths in the collected tree: write a clean relative path.Match pattern, like \"node_modules/@img/sharp-darwin-*\" (a pattern that matches a directory skips all of it).", e.shown(attr, glob)))
+				e.failAt(rng, attr, "Invalid elf_ignore pattern", fmt.Sprintf("%s is not a pattern of paths in the artifact: write a clean relative path.Match pattern, like \"node_modules/@img/sharp-darwin-*\" (a pattern that matches a directory skips all of it).", e.shown(attr, glob)))
 			case slices.Contains(seen, glob):
 				e.failAt(rng, attr, "Duplicate elf_ignore pattern", fmt.Sprintf("%s is listed twice.", e.shown(attr, glob)))
 			default:
