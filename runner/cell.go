@@ -49,13 +49,14 @@ type cellBuild struct {
 // images are a cell's build and test images, resolved and checked before it builds,
 // and the hashes that say whether an earlier artifact of the cell can be reused.
 type images struct {
-	build, test executor.Image
-	testing     bool // the cell has a test and it runs
+	build   executor.Image
+	tests   []testRun // the cell's tests in plan order (cellTests), when they run
+	testing bool      // the cell has a test and it runs
 	inputHash   string
 	// resolvedHash is, for a cell installed from its lock entry, the input hash of the
 	// same cell resolved anew (no locked files): see reusable.
 	resolvedHash string
-	testDef      string // "" when not testing
+	testDef      string // of all the tests (testsDefinition); "" when not testing
 }
 
 // buildCell resolves the images, then reuses the cell's earlier artifact or builds,
@@ -98,7 +99,7 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 		err = b.proveLocked(cctx, art)
 	}
 	if err == nil && imgs.testing {
-		art.Test, err = b.testStaged(cctx, imgs)
+		err = b.testStaged(cctx, imgs, art)
 	}
 	if err == nil {
 		err = b.publish()
@@ -110,14 +111,14 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 	return art, lockFiles, nil
 }
 
-// testStaged tests the staged artifact.
-func (b *cellBuild) testStaged(ctx context.Context, imgs images) (*manifest.Test, error) {
+// testStaged tests the staged artifact, recording the results in art.
+func (b *cellBuild) testStaged(ctx context.Context, imgs images, art *manifest.Artifact) error {
 	f, err := os.Open(b.staged.Name())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
-	return b.test(ctx, imgs, f)
+	return b.runTests(ctx, imgs, f, art)
 }
 
 // openCell opens the cell's log and the line writer that feeds it. A pass_env value
@@ -208,12 +209,12 @@ func (b *cellBuild) resolve(ctx context.Context) (images, error) {
 	if b.inputs != nil {
 		imgs.resolvedHash = InputHash(cell, img, b.epoch, nil)
 	}
-	imgs.testing = cell.Test != nil && !b.opts.SkipTests && !cell.CrossBuilt
+	imgs.testing = (cell.Test != nil || len(cell.Tests) > 0) && !b.opts.SkipTests && !cell.CrossBuilt
 	if imgs.testing {
-		if imgs.test, err = resolveTestImage(ctx, b.exec, cell); err != nil {
+		if imgs.tests, err = resolveTests(ctx, b.exec, cell); err != nil {
 			return images{}, err
 		}
-		imgs.testDef = TestDefinition(*cell.Test, imgs.test)
+		imgs.testDef = testsDefinition(imgs.tests)
 	}
 	return imgs, nil
 }
@@ -287,6 +288,7 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 		CrossBuilt:   cell.CrossBuilt,
 		Spec:         b.specFile(),
 		ELF:          &rep,
+		Metadata:     cell.Metadata,
 	}, lockFiles, nil
 }
 
