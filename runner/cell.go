@@ -49,10 +49,10 @@ type cellBuild struct {
 // images are a cell's build and test images, resolved and checked before it builds,
 // and the hashes that say whether an earlier artifact of the cell can be reused.
 type images struct {
-	build   executor.Image
-	tests   []testRun // the cell's tests in plan order (cellTests), when they run
-	testing bool      // the cell has a test and it runs
-	inputHash   string
+	build     executor.Image
+	tests     []testRun // the cell's tests in plan order (cellTests), when they run
+	testing   bool      // the cell has a test and it runs
+	inputHash string
 	// resolvedHash is, for a cell installed from its lock entry, the input hash of the
 	// same cell resolved anew (no locked files): see reusable.
 	resolvedHash string
