@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/matrixbuild/matrix/elfcheck"
 	"github.com/matrixbuild/matrix/plan"
@@ -58,4 +59,22 @@ func (e *evaluator) elf(a hcl.Attributes, c *plan.Cell) {
 			return false
 		})
 	}
+}
+
+// metadata evaluates the free-form metadata map (strings, recorded in the manifest).
+func (e *evaluator) metadata(attr *hcl.Attribute) map[string]string {
+	v, ok := e.value(attr, cty.Map(cty.String))
+	if !ok {
+		return nil
+	}
+	out := map[string]string{}
+	for it := v.ElementIterator(); it.Next(); {
+		k, ev := it.Element()
+		if ev.IsNull() {
+			e.fail(attr, "Missing value", fmt.Sprintf("The metadata %s is null.", e.shown(attr, k.AsString())))
+			continue
+		}
+		out[k.AsString()] = ev.AsString()
+	}
+	return out
 }
