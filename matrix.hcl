@@ -126,21 +126,23 @@ template "npm-container" {
 
 target "sharp-lambda" {
   inherits = ["npm-container"]
+  # sharp's binaries are Node-API: one artifact per (sharp, arch) serves every
+  # runtime, so it is built once and tested on each runtime (the test's own axes).
   matrix = {
     sharp = local.sharp_versions
-    node  = var.nodes
     arch  = var.archs
   }
 
-  # A cell whose sharp does not support its Node.js is not built: its engines.node
-  # (0.35 declares >=20.9.0; 0.33 and 0.34 ^18.17.0 || ^20.3.0 || >=21.0.0) must admit
-  # some Node.js of that major. Plans and manifests list such cells with the reason.
+  # A sharp that supports none of the runtimes is not built. Its engines.node (0.35
+  # declares >=20.9.0; 0.33 and 0.34 ^18.17.0 || ^20.3.0 || >=21.0.0) must admit some
+  # Node.js of a runtime's major; a runtime it does not admit is skipped in the test.
   skip {
-    condition = !semver_intersects(lookup(npm_package("sharp", matrix.sharp).engines, "node", "*"), "${matrix.node}.x")
-    reason    = "sharp ${matrix.sharp} supports Node.js ${lookup(npm_package("sharp", matrix.sharp).engines, "node", "*")}, not ${matrix.node}"
+    condition = length([for n in var.nodes : n if semver_intersects(lookup(npm_package("sharp", matrix.sharp).engines, "node", "*"), "${n}.x")]) == 0
+    reason    = "sharp ${matrix.sharp} supports Node.js ${lookup(npm_package("sharp", matrix.sharp).engines, "node", "*")}, none of ${join(", ", var.nodes)}"
   }
 
-  image    = format(var.build_image, matrix.node)
+  # Built with the newest runtime's Node.js and npm.
+  image    = format(var.build_image, max(var.nodes...))
   platform = local.platforms[matrix.arch]
   workdir  = "/build"
 
@@ -162,16 +164,28 @@ target "sharp-lambda" {
   # fails its cell before the test (README, "The ELF check").
   glibc = "2.34"
 
-  artifact = "sharp-${matrix.sharp}-node${matrix.node}-linux-${matrix.arch}.${var.format}"
+  artifact = "sharp-${matrix.sharp}-linux-${matrix.arch}.${var.format}"
+
+  # What aws lambda publish-layer-version needs: the runtimes the tests cover, and
+  # Lambda's name of the CPU.
+  metadata = {
+    compatible_runtimes      = join(" ", [for n in var.nodes : "nodejs${n}.x" if semver_intersects(lookup(npm_package("sharp", matrix.sharp).engines, "node", "*"), "${n}.x")])
+    compatible_architectures = matrix.arch == "x64" ? "x86_64" : "arm64"
+  }
   timeout  = "20m"
   max_size = "200MiB"
 
-  # Load sharp in the Lambda runtime image and resize a generated PNG: proves the native
+  # In each runtime: load sharp in the Lambda runtime image and resize a generated PNG: proves the native
   # binaries match the runtime's Node.js ABI, CPU and glibc. A zip is a Lambda layer:
   # Lambda unpacks layers into /opt and finds /opt/nodejs/node_modules through
   # NODE_PATH, so the test does the same.
   test {
-    image   = format(var.runtime_image, matrix.node)
+    matrix = { node = var.nodes }
+    skip {
+      condition = !semver_intersects(lookup(npm_package("sharp", matrix.sharp).engines, "node", "*"), "${test.node}.x")
+      reason    = "sharp ${matrix.sharp} supports Node.js ${lookup(npm_package("sharp", matrix.sharp).engines, "node", "*")}, not ${test.node}"
+    }
+    image   = format(var.runtime_image, test.node)
     workdir = var.format == "zip" ? "/opt" : "/test"
     env = {
       NODE_PATH = var.format == "zip" ? "/opt/nodejs/node_modules" : "/test/node_modules"
