@@ -146,21 +146,23 @@ template "npm-container" {
 
 target "sharp-lambda" {
   inherits = ["npm-container"]
+  # sharp's binaries are Node-API: one artifact per (sharp, arch) serves every
+  # runtime, so it is built once and tested on each runtime (the test's own axes).
   matrix = {
     sharp = local.sharp_versions
-    node  = var.nodes
     arch  = var.archs
   }
 
-  # A cell whose sharp does not support its Node.js is not built: its engines.node
-  # (0.35 declares >=20.9.0; 0.33 and 0.34 ^18.17.0 || ^20.3.0 || >=21.0.0) must admit
-  # some Node.js of that major. Plans and manifests list such cells with the reason.
+  # A sharp that supports none of the runtimes is not built. Its engines.node (0.35
+  # declares >=20.9.0; 0.33 and 0.34 ^18.17.0 || ^20.3.0 || >=21.0.0) must admit some
+  # Node.js of a runtime's major; a runtime it does not admit is skipped in the test.
   skip {
-    condition = !semver_intersects(lookup(npm_package("sharp", matrix.sharp).engines, "node", "*"), "${matrix.node}.x")
-    reason    = "sharp ${matrix.sharp} supports Node.js ${lookup(npm_package("sharp", matrix.sharp).engines, "node", "*")}, not ${matrix.node}"
+    condition = length([for n in var.nodes : n if semver_intersects(lookup(npm_package("sharp", matrix.sharp).engines, "node", "*"), "${n}.x")]) == 0
+    reason    = "sharp ${matrix.sharp} supports Node.js ${lookup(npm_package("sharp", matrix.sharp).engines, "node", "*")}, none of ${join(", ", var.nodes)}"
   }
 
-  image    = format(lookup(var.build_image_per_arch, matrix.arch, var.build_image), matrix.node)
+  # Built with the newest runtime's Node.js and npm.
+  image    = format(lookup(var.build_image_per_arch, matrix.arch, var.build_image), max(var.nodes...))
   platform = local.platforms[matrix.arch]
   workdir  = "/build"
 
@@ -177,7 +179,19 @@ target "sharp-lambda" {
     libc    = "glibc"
   }
 
-  artifact = "sharp-${matrix.sharp}-node${matrix.node}-linux-${matrix.arch}.${var.format}"
+  # The Lambda runtimes nodejs20.x, nodejs22.x and nodejs24.x run on Amazon Linux 2023,
+  # glibc 2.34: a shipped binary that needs a newer GLIBC_x.y (or another CPU, or musl)
+  # fails its cell before the test (README, "The ELF check").
+  glibc = "2.34"
+
+  artifact = "sharp-${matrix.sharp}-linux-${matrix.arch}.${var.format}"
+
+  # What aws lambda publish-layer-version needs: the runtimes the tests cover, and
+  # Lambda's name of the CPU.
+  metadata = {
+    compatible_runtimes      = join(" ", [for n in var.nodes : "nodejs${n}.x" if semver_intersects(lookup(npm_package("sharp", matrix.sharp).engines, "node", "*"), "${n}.x")])
+    compatible_architectures = matrix.arch == "x64" ? "x86_64" : "arm64"
+  }
   timeout  = "20m"
   # AWS Lambda's limits: a function and its layers unzipped at most 250 MiB
   # (262144000 bytes, what max_size bounds: the content's bytes), and a zip uploaded
@@ -185,12 +199,17 @@ target "sharp-lambda" {
   max_size  = "250MiB"
   warn_size = var.format == "zip" ? "50MiB" : null
 
-  # Load sharp in the Lambda runtime image and resize a generated PNG: proves the native
+  # In each runtime: load sharp in the Lambda runtime image and resize a generated PNG: proves the native
   # binaries match the runtime's Node.js ABI, CPU and glibc. A zip is a Lambda layer:
   # Lambda unpacks layers into /opt and finds /opt/nodejs/node_modules through
   # NODE_PATH, so the test does the same.
   test {
-    image   = format(lookup(var.runtime_image_per_arch, matrix.arch, var.runtime_image), matrix.node)
+    matrix = { node = var.nodes }
+    skip {
+      condition = !semver_intersects(lookup(npm_package("sharp", matrix.sharp).engines, "node", "*"), "${test.node}.x")
+      reason    = "sharp ${matrix.sharp} supports Node.js ${lookup(npm_package("sharp", matrix.sharp).engines, "node", "*")}, not ${test.node}"
+    }
+    image   = format(lookup(var.runtime_image_per_arch, matrix.arch, var.runtime_image), test.node)
     workdir = var.format == "zip" ? "/opt" : "/test"
     env = {
       NODE_PATH = var.format == "zip" ? "/opt/nodejs/node_modules" : "/test/node_modules"

@@ -71,6 +71,8 @@ package manifest
 
 import (
 	"time"
+
+	"github.com/matrixbuild/matrix/elfcheck"
 )
 
 // SchemaVersion is the version of manifest.json written by this package.
@@ -156,8 +158,13 @@ type Artifact struct {
 	Log          string  `json:"log"`
 	// Test is the artifact's test; nil when the target has none, with --skip-tests,
 	// or when the cell is CrossBuilt (built for a platform no test image here runs).
-	Test       *Test `json:"test,omitempty"`
-	CrossBuilt bool  `json:"cross_built,omitempty"`
+	Test *Test `json:"test,omitempty"`
+	// Tests are the artifact's tests when its test block has axes (Test is then
+	// nil): one per combination, each with its axes, a skipped one with its reason.
+	Tests []Test `json:"tests,omitempty"`
+	// Metadata is the cell's metadata map, as the file wrote it.
+	Metadata   map[string]string `json:"metadata,omitempty"`
+	CrossBuilt bool              `json:"cross_built,omitempty"`
 	// Spec is the matrix file the artifact's cell came from, as the run that built
 	// it read it; nil in the records of manifests written before it was recorded.
 	Spec *SpecFile `json:"spec,omitempty"`
@@ -171,12 +178,21 @@ type Artifact struct {
 	// Warnings are what the run said of the artifact without failing it, such as a
 	// size over the target's warn_size.
 	Warnings []string `json:"warnings,omitempty"`
+
+	// ELF is what the artifact's ELF files need (machines, libc, glibc floor and the
+	// file that sets it, each file), checked against the cell's CPU, libc and
+	// runtime glibc before its test; nil in manifests written before it was recorded.
+	ELF *elfcheck.Report `json:"elf,omitempty"`
 }
 
 // Test is the result of an artifact's test in a runtime container.
 type Test struct {
-	Image  Image `json:"image"`
-	Passed bool  `json:"passed"`
+	// Axes are the test's own matrix values (Artifact.Tests); Skipped, when not
+	// empty, says why this test did not run, and it then has nothing else.
+	Axes    []Axis `json:"axes,omitempty"`
+	Skipped string `json:"skipped,omitempty"`
+	Image   Image  `json:"image"`
+	Passed  bool   `json:"passed"`
 	// Definition is the sha256 of the test as it ran (image ID, script, env, mounts,
 	// workdir): --reuse keeps an artifact only if it passed the same test.
 	Definition string `json:"definition"`
@@ -197,6 +213,10 @@ type Failure struct {
 	Log      string `json:"log,omitempty"`
 	// Test is the failed test of a cell whose artifact did not pass it.
 	Test *Test `json:"test,omitempty"`
+	// Tests are the tests of a cell whose test block has axes, passed and failed.
+	Tests []Test `json:"tests,omitempty"`
+	// ELF is what the ELF files of an artifact that failed their check need.
+	ELF *elfcheck.Report `json:"elf,omitempty"`
 }
 
 // Skipped is a cell that was not built, and why.

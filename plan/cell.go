@@ -59,9 +59,28 @@ type Cell struct {
 	// CrossBuilt declares that the artifact is for another platform than any runtime
 	// image this engine can run: it is built but not tested, and the manifest says so.
 	CrossBuilt bool `json:"cross_built,omitempty"`
+	// Libc and Glibc are what the runtime that loads the artifact offers: "glibc" or
+	// "musl" (Npm.Libc, when set, says the same), and its glibc release ("2.34").
+	// Every ELF file the artifact ships is checked against them and the cell's CPU
+	// (elfcheck); empty: not checked.
+	Libc  string `json:"libc,omitempty"`
+	Glibc string `json:"glibc,omitempty"`
+	// ELFIgnore are path.Match patterns of the artifact's paths without its prefix
+	// (collect's base name first: "node_modules/...") whose files the ELF check skips (another platform's binaries that a package ships beside
+	// the one it loads); a pattern that matches a directory skips all of it.
+	ELFIgnore []string `json:"elf_ignore,omitempty"`
 
 	// Test, when set, runs against the packed artifact in a fresh container.
 	Test *Test `json:"test,omitempty"`
+	// Tests, when the test block declares its own matrix, are its tests, one per
+	// combination of the test's axes in the file's order (Test is then nil): the
+	// artifact is built once and tested in each, and is good only if every test that
+	// is not skipped passes.
+	Tests []Test `json:"tests,omitempty"`
+	// Metadata is free-form, recorded with the artifact in the manifest (what a
+	// publisher needs, such as a Lambda layer's compatible_runtimes); it changes
+	// nothing of the build.
+	Metadata map[string]string `json:"metadata,omitempty"`
 
 	// Skip, when not empty, is why the cell is not built: a skip block of its target
 	// held. A skipped cell has only Target, Axes and Skip; runners record it and build
@@ -100,6 +119,11 @@ const (
 
 // Test describes the check of a packed artifact in a clean runtime container.
 type Test struct {
+	// Axes are the test's own matrix values, for a test of Cell.Tests.
+	Axes []Axis `json:"axes,omitempty"`
+	// Skip, when not empty, is why this test of Cell.Tests does not run: a skip block
+	// of the test held. A skipped test has only Axes and Skip.
+	Skip     string        `json:"skipped,omitempty"`
 	Image    string        `json:"image"`
 	Platform string        `json:"platform,omitempty"`
 	Workdir  string        `json:"workdir"` // the artifact is extracted here
@@ -130,6 +154,15 @@ func AxisString(v any) string {
 	default:
 		return fmt.Sprint(v)
 	}
+}
+
+// TestName names a test of Cell.Tests by its axes, e.g. "[node=22]"; "" for a test
+// without axes.
+func (t Test) TestName() string {
+	if len(t.Axes) == 0 {
+		return ""
+	}
+	return Cell{Axes: t.Axes}.Name()
 }
 
 // Name identifies the cell in logs and diagnostics, e.g.

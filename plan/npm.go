@@ -106,7 +106,7 @@ func quoteAll(args []string) string {
 
 // ShellQuote gives s as one word of a POSIX shell command: as it is when it holds only
 // characters no shell treats specially, else in single quotes (a single quote written
-// as '\'').
+// as '\”).
 func ShellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-") == "" {
 		return s

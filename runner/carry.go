@@ -43,7 +43,7 @@ func (r *run) reusable(ctx context.Context, file string, imgs images) (prev *man
 	if manifest.CheckFile(ctx, r.out, a) != nil {
 		return nil, false
 	}
-	retest = imgs.testDef != "" && (a.Test == nil || !a.Test.Passed || a.Test.Definition != imgs.testDef)
+	retest = imgs.testDef != "" && !passedTests(a, imgs.tests)
 	return &a, retest
 }
 
@@ -70,8 +70,9 @@ func (b *cellBuild) retest(ctx context.Context, imgs images, prev *manifest.Arti
 	if err := checkOpen(ctx, f, *prev); err != nil {
 		return nil, fmt.Errorf("%s: %w", prev.File, err)
 	}
-	test, err := b.test(ctx, imgs, f)
-	if err != nil {
+	art := *prev
+	art.Test, art.Tests = nil, nil
+	if err := b.runTests(ctx, imgs, f, &art); err != nil {
 		return nil, err
 	}
 	b.lines.Flush()
@@ -80,8 +81,6 @@ func (b *cellBuild) retest(ctx context.Context, imgs images, prev *manifest.Arti
 	}
 	b.addReplacement(replacement{file: prev.File, logEntry: b.logEntry})
 	b.logEntry = ""
-	art := *prev
-	art.Test = test
 	return &art, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/matrixbuild/matrix/elfcheck"
 	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/internal/filename"
@@ -49,13 +50,14 @@ type cellBuild struct {
 // images are a cell's build and test images, resolved and checked before it builds,
 // and the hashes that say whether an earlier artifact of the cell can be reused.
 type images struct {
-	build, test executor.Image
-	testing     bool // the cell has a test and it runs
-	inputHash   string
+	build     executor.Image
+	tests     []testRun // the cell's tests in plan order (cellTests), when they run
+	testing   bool      // the cell has a test and it runs
+	inputHash string
 	// resolvedHash is, for a cell installed from its lock entry, the input hash of the
 	// same cell resolved anew (no locked files): see reusable.
 	resolvedHash string
-	testDef      string // "" when not testing
+	testDef      string // of all the tests (testsDefinition); "" when not testing
 }
 
 // buildCell resolves the images, then reuses the cell's earlier artifact or builds,
@@ -77,6 +79,11 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 		return nil, nil, b.fail(ctx, gctx, cctx, err)
 	}
 	prev, retest := r.reusable(cctx, cell.Artifact, imgs)
+	if prev != nil && (prev.ELF == nil || checkELF(*prev.ELF, elfTarget(cell, imgs.build)) != nil) {
+		// Its ELF files were not checked, or not against what the cell now declares
+		// (libc, glibc and elf_ignore are no part of the input hash): build it again.
+		prev, retest = nil, false
+	}
 	if prev != nil && !retest {
 		fmt.Fprintf(r.progress, "[%s] matrix: reused, built by run %s from the same inputs (input hash %.12s)\n", prev.File, prev.RunID, imgs.inputHash)
 		return prev, nil, nil // its log stays the log of its build
@@ -93,7 +100,7 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 		err = b.proveLocked(cctx, art)
 	}
 	if err == nil && imgs.testing {
-		art.Test, err = b.testStaged(cctx, imgs)
+		err = b.testStaged(cctx, imgs, art)
 	}
 	if err == nil {
 		err = b.publish()
@@ -105,14 +112,14 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 	return art, lockFiles, nil
 }
 
-// testStaged tests the staged artifact.
-func (b *cellBuild) testStaged(ctx context.Context, imgs images) (*manifest.Test, error) {
+// testStaged tests the staged artifact, recording the results in art.
+func (b *cellBuild) testStaged(ctx context.Context, imgs images, art *manifest.Artifact) error {
 	f, err := os.Open(b.staged.Name())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
-	return b.test(ctx, imgs, f)
+	return b.runTests(ctx, imgs, f, art)
 }
 
 // openCell opens the cell's log and the line writer that feeds it. A pass_env value
@@ -203,12 +210,12 @@ func (b *cellBuild) resolve(ctx context.Context) (images, error) {
 	if b.inputs != nil {
 		imgs.resolvedHash = InputHash(cell, img, b.epoch, nil)
 	}
-	imgs.testing = cell.Test != nil && !b.opts.SkipTests && !cell.CrossBuilt
+	imgs.testing = (cell.Test != nil || len(cell.Tests) > 0) && !b.opts.SkipTests && !cell.CrossBuilt
 	if imgs.testing {
-		if imgs.test, err = resolveTestImage(ctx, b.exec, cell); err != nil {
+		if imgs.tests, err = resolveTests(ctx, b.exec, cell); err != nil {
 			return images{}, err
 		}
-		imgs.testDef = TestDefinition(*cell.Test, imgs.test)
+		imgs.testDef = testsDefinition(imgs.tests)
 	}
 	return imgs, nil
 }
@@ -227,6 +234,7 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 	}
 	var packed pack.Result
 	var packTime time.Duration
+	var scan *elfcheck.Scanner // the last attempt's
 	job := executor.Job{RunID: b.id, Cell: cell, Image: imgs.build, Env: b.env, Inputs: b.inputs, Log: b.lines}
 	buildStart := b.now()
 	lockFiles, err := b.exec.Build(ctx, job, func(r io.Reader) error {
@@ -238,7 +246,10 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 		if b.staged, err = atomicfile.CreateIn(b.out, cell.Artifact); err != nil {
 			return err
 		}
-		packed, err = pack.WriteHashed(ctx, b.staged, r, packOpts)
+		scan = elfScanner(cell)
+		opts := packOpts
+		opts.Inspect = scan.Add
+		packed, err = pack.WriteHashed(ctx, b.staged, r, opts)
 		packTime = b.now().Sub(t0)
 		return err
 	})
@@ -252,6 +263,12 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 	}
 	fmt.Fprintf(b.lines, "matrix: packed %d files, %d bytes of content, into %s (%d bytes) in %v; container and packing took %v\n",
 		packed.Files, packed.ContentBytes, cell.Artifact, packed.Size, packTime.Round(time.Millisecond), buildTime.Round(time.Millisecond))
+	rep := scan.Report()
+	target := elfTarget(cell, imgs.build)
+	fmt.Fprintf(b.lines, "matrix: %s\n", describeELF(rep))
+	if err := checkELF(rep, target); err != nil {
+		return nil, nil, err
+	}
 	if cell.CrossBuilt {
 		fmt.Fprintf(b.lines, "matrix: cross-built for %s: not tested (cross_built = true)\n", cell.Platform)
 	}
@@ -278,6 +295,9 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 		CrossBuilt:   cell.CrossBuilt,
 		Spec:         b.specFile(),
 		Warnings:     warnings,
+
+		ELF:      &rep,
+		Metadata: cell.Metadata,
 	}, lockFiles, nil
 }
 

@@ -10,7 +10,9 @@ import (
 // TestError is a failed artifact test; Result holds what the manifest records of it.
 type TestError struct {
 	Result *manifest.Test
-	Err    error
+	// Tests are all the cell's tests when its test block has axes.
+	Tests []manifest.Test
+	Err   error
 }
 
 func (e *TestError) Error() string { return e.Err.Error() }

@@ -295,7 +295,14 @@ func (r *run) failure(res Result) manifest.Failure {
 	}
 	var te *TestError
 	if errors.As(res.Err, &te) {
-		f.Test = te.Result
+		f.Test, f.Tests = te.Result, te.Tests
+		if te.Tests != nil {
+			f.Test = nil
+		}
+	}
+	var ee *ELFError
+	if errors.As(res.Err, &ee) {
+		f.ELF = &ee.Report
 	}
 	return f
 }

@@ -17,8 +17,7 @@ import (
 // resolveTestImage makes the test image available and checks, before anything is
 // built, that the artifact can be tested in it: an image of another platform than
 // the artifact's, or one this engine cannot run, would ship an untested artifact.
-func resolveTestImage(ctx context.Context, exec executor.Executor, cell plan.Cell) (executor.Image, error) {
-	t := cell.Test
+func resolveTestImage(ctx context.Context, exec executor.Executor, t plan.Test) (executor.Image, error) {
 	img, err := exec.Resolve(ctx, t.Image, t.Platform)
 	if err != nil {
 		return executor.Image{}, fmt.Errorf("test image: %w", err)
@@ -34,25 +33,29 @@ func resolveTestImage(ctx context.Context, exec executor.Executor, cell plan.Cel
 	return img, nil
 }
 
-// test runs the cell's test against the artifact in f (the staged one, or under
+// test runs one test of the cell against the artifact in f (the staged one, or under
 // --reuse the earlier one), in a fresh container of the resolved test image; a failed
 // test is a *TestError holding its result.
-func (b *cellBuild) test(ctx context.Context, imgs images, f *os.File) (*manifest.Test, error) {
+func (b *cellBuild) test(ctx context.Context, run testRun, f *os.File) (*manifest.Test, error) {
 	start := b.now()
 	cell := b.cell
+	cell.Test, cell.Tests = &run.test, nil // the executor runs cell.Test
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	res := &manifest.Test{Image: manifestImage(imgs.test), Definition: imgs.testDef, RunID: b.id}
-	fmt.Fprintf(b.lines, "matrix: testing %s in %s (%s)\n", cell.Artifact, imgs.test.Ref, imgs.test.ID)
+	res := &manifest.Test{Axes: testAxes(run.test), Image: manifestImage(run.img), Definition: run.def, RunID: b.id}
+	if len(run.test.Axes) == 0 {
+		res.Axes = nil
+	}
+	fmt.Fprintf(b.lines, "matrix: testing %s%s in %s (%s)\n", cell.Artifact, run.test.TestName(), run.img.Ref, run.img.ID)
 	// The test's own last lines, for the manifest; the cell's log gets them too.
 	own := &tail{n: tailLines}
 	ownLines := newLineWriter(b.redact, own.add)
 	err = b.exec.Test(ctx, executor.TestJob{
 		RunID: b.id,
 		Cell:  cell,
-		Image: imgs.test,
+		Image: run.img,
 		Tree: func() (io.ReadCloser, error) {
 			rc, err := openTree(f, info.Size(), cell.Format)
 			if err != nil {

@@ -142,7 +142,7 @@ echo "e2e: SIGINT during npm install exited 130 and left no container and no par
 # A Lambda layer zip: nodejs/node_modules/..., loads in the runtime (matrix tests it
 # the way Lambda loads layers; here unzip and node check it independently too).
 "$M" run --quiet "${vars[@]}" --var format=zip --var 'sharp_versions=["0.34.5"]' --var 'nodes=[22]' --out "$tmp/zip" "$spec"
-zip="$tmp/zip/sharp-0.34.5-node22-linux-x64.zip"
+zip="$tmp/zip/sharp-0.34.5-linux-x64.zip"
 mkdir -p "$tmp/unzipped"
 (cd "$tmp/unzipped" && unzip -q "$zip")
 [ -f "$tmp/unzipped/nodejs/node_modules/sharp/package.json" ] || { echo "e2e: $zip lacks nodejs/node_modules/sharp" >&2; exit 1; }

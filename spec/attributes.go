@@ -66,11 +66,18 @@ func (e *evaluator) cell(content *hcl.BodyContent, c *located) bool {
 	c.CrossBuilt = e.bool(a["cross_built"])
 	c.Mounts = e.mounts(content.Blocks)
 	e.npm(content.Blocks, &c.Cell)
+	e.elf(a, &c.Cell)
+	c.Metadata = e.metadata(a["metadata"])
 	for _, b := range content.Blocks {
-		if b.Type == "test" {
-			c.Test = e.test(b, &c.Cell)
-			break
+		if b.Type != "test" {
+			continue
 		}
+		if tc, ok := e.content(b, testSchema); ok && tc.Attributes["matrix"] != nil {
+			c.Tests = e.tests(b, tc, &c.Cell)
+		} else {
+			c.Test = e.test(b, &c.Cell)
+		}
+		break
 	}
 	return !e.failed
 }

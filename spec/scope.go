@@ -77,6 +77,10 @@ func (s scope) check(expr hcl.Expression, withMatrix bool) hcl.Diagnostics {
 			if s.extra[root] {
 				continue
 			}
+			if root == testName {
+				diags = append(diags, errorAt(rng.Ptr(), "Test axis not available here", "test.<key> is a value of the test's own axes: it can be used only inside a test block that declares them, test { matrix = { node = [20, 22] } ... }."))
+				continue
+			}
 			diags = append(diags, errorAt(rng.Ptr(), "Unknown variable", fmt.Sprintf("There is no variable named %q. References start with var., local. or, inside a target, matrix.", root)))
 		}
 	}

@@ -31,6 +31,10 @@ var targetSchema = &hcl.BodySchema{
 		{Name: "retries"},
 		{Name: "lock_files"},
 		{Name: "cross_built"},
+		{Name: "libc"},
+		{Name: "glibc"},
+		{Name: "elf_ignore"},
+		{Name: "metadata"},
 		{Name: "inherits"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
@@ -43,6 +47,7 @@ var targetSchema = &hcl.BodySchema{
 
 var testSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
+		{Name: "matrix"}, // the test's own axes: testaxes.go
 		{Name: "image"},
 		{Name: "platform"},
 		{Name: "workdir"},
@@ -51,7 +56,7 @@ var testSchema = &hcl.BodySchema{
 		{Name: "script", Required: true},
 		{Name: "timeout"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "mount"}},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "mount"}, {Type: "skip"}},
 }
 
 var mountSchema = &hcl.BodySchema{
@@ -268,7 +273,8 @@ func (t *target) checkBody(content *hcl.BodyContent, sc scope, in string) hcl.Di
 			}
 			c, more := blk.Body.Content(testSchemaStatic)
 			diags = append(diags, more...)
-			diags = append(diags, t.checkBody(c, sc, in+"test.")...)
+			diags = append(diags, checkTestMatrix(c, sc)...)
+			diags = append(diags, t.checkBody(c, testScope(c, sc), in+"test.")...)
 		case "npm":
 			c, more := blk.Body.Content(npmSchema)
 			diags = append(diags, more...)
