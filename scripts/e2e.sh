@@ -221,9 +221,11 @@ cp testdata/e2e/npm-packages.hcl "$np/"
 "$M" run --quiet --out "$np/out1" "$np/npm-packages.hcl" >/dev/null
 "$M" verify "$np/out1"
 [ "$(wc -l < "$np/out1/SHA256SUMS")" -eq 5 ] || { echo "e2e: npm packages: want 5 artifacts" >&2; cat "$np/out1/SHA256SUMS" >&2; exit 1; }
-grep -q 'canvas-0.1.84-layer-linux-x64.zip' "$np/out1/SHA256SUMS" && unzip -l "$np/out1/canvas-0.1.84-layer-linux-x64.zip" | grep -q 'nodejs/node_modules/@napi-rs/canvas-linux-x64-gnu/' \
-  || { echo "e2e: the canvas layer lacks nodejs/node_modules/@napi-rs/canvas-linux-x64-gnu/" >&2; exit 1; }
-if unzip -l "$np/out1/canvas-0.1.84-layer-linux-x64.zip" | grep -q 'musl'; then echo "e2e: the canvas layer holds musl binaries" >&2; exit 1; fi
+# (The listing goes to a file first: grep -q closing the pipe would fail unzip under pipefail.)
+unzip -l "$np/out1/canvas-0.1.84-layer-linux-x64.zip" > "$np/layer.txt"
+grep -q 'nodejs/node_modules/@napi-rs/canvas-linux-x64-gnu/skia.linux-x64-gnu.node' "$np/layer.txt" \
+  || { echo "e2e: the canvas layer lacks the glibc binary:" >&2; cat "$np/layer.txt" >&2; exit 1; }
+if grep -q 'musl' "$np/layer.txt"; then echo "e2e: the canvas layer holds musl binaries" >&2; exit 1; fi
 "$M" run --quiet --locked --out "$np/out2" "$np/npm-packages.hcl" >/dev/null
 cmp "$np/out1/SHA256SUMS" "$np/out2/SHA256SUMS" || { echo "e2e: npm packages: the --locked rebuild gave other bytes" >&2; exit 1; }
 drifted=argon2-2.0.0-node20-linux-x64.tar.gz
