@@ -12,9 +12,11 @@ scripts/setup.sh 20 22 >&2
 tmp=$(mktemp -d /tmp/matrix-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 go build -ldflags "-X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" -o "$tmp/matrix" ./cmd/matrix
-cp matrix.hcl offline.hcl "$tmp/"
+# bench/matrix.hcl: the seed's cells (one install per sharp version and Node.js major),
+# written with the npm block; no lock file beside it, so every run resolves as the seed does.
+cp bench/matrix.hcl "$tmp/"
 cd "$tmp"
-vars=(--var-file offline.hcl --var 'archs=["x64"]' --var 'sharp_versions=["0.33.5","0.34.5"]' --var 'nodes=[20,22]')
+vars=(--var 'sharp_versions=["0.33.5","0.34.5"]' --var 'nodes=[20,22]')
 
 # time_cmd NAME CMD...: runs CMD $repeats times into fresh directories, prints the median.
 time_cmd() {
@@ -22,6 +24,8 @@ time_cmd() {
   local times=() i t0 t1
   for i in $(seq 1 "$repeats"); do
     rm -rf "$tmp/o"
+    # Resolving as the seed does: the lock the runs record is used only by -locked ones.
+    [ "$name" != "${name%locked*}" ] || rm -f "$tmp/matrix.lock.json"
     [ "$name" = "${name%-cold}" ] || docker volume rm -f matrix-cache-npm >/dev/null
     t0=$(date +%s.%N)
     "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
