@@ -722,9 +722,13 @@ func TestRunReuse(t *testing.T) {
 	test.Script = "node -e 3"
 	exec = &fakeExec{test: func(ctx context.Context, job executor.TestJob) error { return &executor.ExitError{Code: 1} }}
 	opts.RunID = "fourth-failing"
+	// --keep-going: fail-fast would stop b.tar.gz (reused) when a.tar.gz's retest fails
+	// before b.tar.gz has a slot, and record it as not built.
+	opts.KeepGoing = true
 	if _, err := readAndRun(context.Background(), []executor.Executor{exec}, changed, opts); err == nil || exec.calls("a.tar.gz") != 0 {
 		t.Errorf("a failing retest: %v, builds %v", err, exec.builds)
 	}
+	opts.KeepGoing = false
 	if m, _ = manifest.Read(opts.OutDir); len(m.Failed) != 1 || runOf(m, "a.tar.gz") != "first" {
 		t.Errorf("after a failing retest: %+v", m)
 	}
