@@ -119,12 +119,25 @@ func ReadRegular(root *os.Root, name string, max int64) ([]byte, error) {
 	if info, err := f.Stat(); err == nil && info.Size() > max {
 		return nil, tooLarge
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	data, err := readAtMost(f, max)
+	if errors.Is(err, errTooLarge) {
+		return nil, tooLarge
+	}
+	return data, err
+}
+
+// errTooLarge is readAtMost's: the reader had more than max bytes.
+var errTooLarge = errors.New("too large")
+
+// readAtMost reads r to its end if it holds at most max bytes, reading no further
+// than max+1; otherwise errTooLarge.
+func readAtMost(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(data)) > max {
-		return nil, tooLarge
+		return nil, errTooLarge
 	}
 	return data, nil
 }
@@ -156,14 +169,11 @@ func ReadFile(path string, max int64) ([]byte, error) {
 	if !os.SameFile(info, opened) {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: errors.New("replaced while it was being opened")}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
+	data, err := readAtMost(f, max)
+	if errors.Is(err, errTooLarge) {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("grew past %d bytes while it was read", max)}
 	}
-	return data, nil
+	return data, err
 }
 
 // within refuses what ReadFile must not read: a file that is not regular, or is larger
