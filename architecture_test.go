@@ -19,15 +19,16 @@ const module = "github.com/matrixbuild/matrix/"
 // external lists import path prefixes outside the module and the only packages of the
 // module that may import them directly.
 var external = map[string][]string{
-	"github.com/docker/":         {"engine"},
-	"github.com/containerd/":     {"engine"},
-	"github.com/opencontainers/": {"engine"},
-	"github.com/hashicorp/hcl/":  {"spec", "cmd/matrix"},
-	"github.com/zclconf/go-cty/": {"spec"},
-	"github.com/klauspost/":      {"pack"},
-	"github.com/spf13/cobra":     {"cmd/matrix"},
-	"golang.org/x/sync/errgroup": {"runner"},
-	"golang.org/x/term":          {"cmd/matrix"},
+	"github.com/docker/":           {"engine"},
+	"github.com/containerd/":       {"engine"},
+	"github.com/opencontainers/":   {"engine"},
+	"github.com/hashicorp/hcl/":    {"spec", "cmd/matrix"},
+	"github.com/zclconf/go-cty/":   {"spec"},
+	"github.com/agext/levenshtein": {"spec"},
+	"github.com/klauspost/":        {"pack"},
+	"github.com/spf13/cobra":       {"cmd/matrix"},
+	"golang.org/x/sync/errgroup":   {"runner"},
+	"golang.org/x/term":            {"cmd/matrix"},
 }
 
 // allowedImports reads the package table of ARCHITECTURE.md: per package of the
