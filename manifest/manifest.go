@@ -138,6 +138,10 @@ type Image struct {
 // Artifact is one built file.
 type Artifact struct {
 	File string `json:"file"`
+	// CellID is the ID of the cell that built the artifact (plan.Cell.ID); absent from
+	// manifests written before cell IDs, whose readers take the artifact's cell by its
+	// file name.
+	CellID string `json:"cell_id,omitempty"`
 	// RunID is the run that built the artifact: this manifest's run_id, or an earlier
 	// run's for an artifact that this run left in place.
 	RunID  string `json:"run_id"`
@@ -207,6 +211,7 @@ type Test struct {
 // Failure is a cell that produced no artifact.
 type Failure struct {
 	Artifact string `json:"artifact"`
+	CellID   string `json:"cell_id,omitempty"` // as Artifact.CellID
 	Target   string `json:"target"`
 	Axes     []Axis `json:"axes"`
 	Error    string `json:"error"`
@@ -221,7 +226,8 @@ type Failure struct {
 
 // Skipped is a cell that was not built, and why.
 type Skipped struct {
-	Cell   string `json:"cell"` // e.g. "sharp-lambda[sharp=0.35.5,node=18,arch=x64]"
+	Cell   string `json:"cell"`              // e.g. "sharp-lambda[sharp=0.35.5,node=18,arch=x64]"
+	CellID string `json:"cell_id,omitempty"` // as Artifact.CellID
 	Target string `json:"target"`
 	Axes   []Axis `json:"axes"`
 	Reason string `json:"reason"`

@@ -155,18 +155,33 @@ func readManifest(root *os.Root, name string) (*Manifest, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	path := filepath.Join(root.Name(), name)
+	m, err := decode(filepath.Join(root.Name(), name), data)
+	return m, data, err
+}
+
+// ReadFile reads a manifest a user names (a link followed, as for any file given on
+// the command line): a regular file of at most MaxSize bytes, of this schema version.
+func ReadFile(path string) (*Manifest, error) {
+	data, err := atomicfile.ReadFile(path, MaxSize)
+	if err != nil {
+		return nil, err
+	}
+	return decode(path, data)
+}
+
+// decode decodes the manifest read from path, refusing another schema version.
+func decode(path string, data []byte) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, nil, fmt.Errorf("%s: not a manifest: %w", path, err)
+		return nil, fmt.Errorf("%s: not a manifest: %w", path, err)
 	}
 	if m.SchemaVersion > SchemaVersion {
-		return nil, nil, fmt.Errorf("%s: schema_version %d, this tool reads %d (a newer matrix wrote it)", path, m.SchemaVersion, SchemaVersion)
+		return nil, fmt.Errorf("%s: schema_version %d, this tool reads %d (a newer matrix wrote it)", path, m.SchemaVersion, SchemaVersion)
 	}
 	if m.SchemaVersion != SchemaVersion {
-		return nil, nil, fmt.Errorf("%s: schema_version %d, this tool reads %d", path, m.SchemaVersion, SchemaVersion)
+		return nil, fmt.Errorf("%s: schema_version %d, this tool reads %d", path, m.SchemaVersion, SchemaVersion)
 	}
-	return &m, data, nil
+	return &m, nil
 }
 
 // Record is a directory's record as a reader takes it: its manifest and the

@@ -198,10 +198,11 @@ func (c Cell) AxisValue(name string) (string, bool) {
 }
 
 // cellJSON is how a cell is written: its fields as Cell's tags say, with its name
-// first and its timeout as a Go duration string ("30m0s"), which people read more
+// and ID first and its timeout as a Go duration string ("30m0s"), which people read more
 // easily than nanoseconds. The outer Timeout hides Cell's own.
 type cellJSON struct {
 	Name string `json:"name"`
+	ID   string `json:"id"`
 	*cellFields
 	Timeout string `json:"timeout"`
 }
@@ -213,10 +214,11 @@ type cellFields Cell
 // empty lists as [] rather than null, so that output is stable and readable.
 func (c Cell) MarshalJSON() ([]byte, error) {
 	c.Axes, c.Env, c.PassEnv, c.Mounts, c.LockFiles = nonNil(c.Axes), nonNil(c.Env), nonNil(c.PassEnv), nonNil(c.Mounts), nonNil(c.LockFiles)
-	return MarshalJSON(cellJSON{Name: c.Name(), cellFields: (*cellFields)(&c), Timeout: c.Timeout.String()})
+	return MarshalJSON(cellJSON{Name: c.Name(), ID: c.ID(), cellFields: (*cellFields)(&c), Timeout: c.Timeout.String()})
 }
 
-// UnmarshalJSON reads what MarshalJSON writes (the name is derived, so it is ignored).
+// UnmarshalJSON reads what MarshalJSON writes (the name and ID are derived, so they
+// are ignored).
 func (c *Cell) UnmarshalJSON(data []byte) error {
 	var fields cellFields
 	j := cellJSON{cellFields: &fields}

@@ -245,13 +245,16 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 	skipped := map[string]string{} // cellKey: the cell's name
 	for _, res := range results {
 		if res.Skipped() {
-			m.Skipped = append(m.Skipped, manifest.Skipped{Cell: res.Cell.Name(), Target: res.Cell.Target, Axes: axes(res.Cell), Reason: res.Cell.Skip})
+			m.Skipped = append(m.Skipped, manifest.Skipped{Cell: res.Cell.Name(), CellID: res.Cell.ID(), Target: res.Cell.Target, Axes: axes(res.Cell), Reason: res.Cell.Skip})
 			skipped[cellKey(res.Cell.Target, axes(res.Cell))] = res.Cell.Name()
 			continue
 		}
 		if res.Err == nil {
-			m.Artifacts = append(m.Artifacts, *res.Artifact)
-			built[res.Artifact.File] = *res.Artifact
+			// A reused artifact's record may predate cell IDs: it gets its cell's.
+			a := *res.Artifact
+			a.CellID = res.Cell.ID()
+			m.Artifacts = append(m.Artifacts, a)
+			built[a.File] = a
 			continue
 		}
 		m.Failed = append(m.Failed, r.failure(res))
@@ -286,6 +289,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 func (r *run) failure(res Result) manifest.Failure {
 	f := manifest.Failure{
 		Artifact: res.Cell.Artifact,
+		CellID:   res.Cell.ID(),
 		Target:   res.Cell.Target,
 		Axes:     axes(res.Cell),
 		Error:    res.Err.Error(),

@@ -16,6 +16,7 @@ import (
 
 func newPlanCmd() *cobra.Command {
 	var flags specFlags
+	var sel selectFlags
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "plan [FILE] [TARGET...]",
@@ -28,8 +29,14 @@ with "skipped": REASON. Host variables named in pass_env are never read, and no 
 may use the value of a sensitive variable, so nothing secret is printed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, targets := fileAndTargets(args)
+			if _, err := sel.parse(); err != nil {
+				return err
+			}
 			_, cells, err := flags.load(cmd, path, targets)
 			if err != nil {
+				return err
+			}
+			if cells, err = sel.apply(cells); err != nil {
 				return err
 			}
 			if asJSON {
@@ -39,6 +46,7 @@ may use the value of a sensitive variable, so nothing secret is printed.`,
 		},
 	}
 	flags.register(cmd)
+	sel.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print every field of every cell as a JSON array")
 	return cmd
 }
@@ -54,7 +62,7 @@ func writePlanJSON(w io.Writer, cells []plan.Cell) error {
 			if axes == nil {
 				axes = []plan.Axis{}
 			}
-			out[i] = skippedJSON{Name: c.Name(), Target: c.Target, Axes: axes, Skip: c.Skip}
+			out[i] = skippedJSON{Name: c.Name(), ID: c.ID(), Target: c.Target, Axes: axes, Skip: c.Skip}
 		}
 	}
 	enc := json.NewEncoder(w)
@@ -68,6 +76,7 @@ func writePlanJSON(w io.Writer, cells []plan.Cell) error {
 // come in the order of a cell's.
 type skippedJSON struct {
 	Name   string      `json:"name"`
+	ID     string      `json:"id"`
 	Target string      `json:"target"`
 	Axes   []plan.Axis `json:"axes"`
 	Skip   string      `json:"skipped"`
@@ -86,7 +95,7 @@ func writePlanTable(w io.Writer, cells []plan.Cell) error {
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	header := append(append([]string{"#", "TARGET"}, upper(axes)...), "IMAGE", "PLATFORM", "ARTIFACT")
+	header := append(append([]string{"#", "ID", "TARGET"}, upper(axes)...), "IMAGE", "PLATFORM", "ARTIFACT")
 	fmt.Fprintln(tw, tableRow(header))
 	n := 0
 	for _, c := range cells {
@@ -111,9 +120,9 @@ func writePlanTable(w io.Writer, cells []plan.Cell) error {
 	return tw.Flush()
 }
 
-// axisRow is the start of c's row: its number, target and value of each axis.
+// axisRow is the start of c's row: its number, ID, target and value of each axis.
 func axisRow(number string, c plan.Cell, axes []string) []string {
-	row := []string{number, c.Target}
+	row := []string{number, c.ID(), c.Target}
 	for _, name := range axes {
 		v, ok := c.AxisValue(name)
 		if !ok {

@@ -59,7 +59,7 @@ func TestPlanJSONStable(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range cells {
-			for _, k := range []string{"target", "name", "axes", "image", "platform", "workdir", "env", "pass_env", "mounts", "script", "collect", "artifact", "format", "timeout", "max_size", "retries", "test"} {
+			for _, k := range []string{"target", "name", "id", "axes", "image", "platform", "workdir", "env", "pass_env", "mounts", "script", "collect", "artifact", "format", "timeout", "max_size", "retries", "test"} {
 				if _, ok := c[k]; !ok {
 					t.Errorf("%v: cell lacks %q: %v", args, k, c)
 				}
@@ -80,8 +80,8 @@ func TestPlanExampleFile(t *testing.T) {
 	if !strings.HasPrefix(lines[0], "#") || !strings.Contains(lines[0], "SHARP") || !strings.Contains(lines[0], "ARTIFACT") {
 		t.Errorf("header: %q", lines[0])
 	}
-	if f := strings.Fields(lines[1]); len(f) < 8 || f[2] != "0.33.5" || f[3] != "20" || f[4] != "x64" ||
-		f[5] != "public.ecr.aws/sam/build-nodejs20.x" || f[7] != "sharp-0.33.5-node20-linux-x64.tar.gz" {
+	if f := strings.Fields(lines[1]); len(f) < 9 || f[1] != "sharp-lambda-x64-20-0.33.5-955138a1" || f[3] != "0.33.5" || f[4] != "20" || f[5] != "x64" ||
+		f[6] != "public.ecr.aws/sam/build-nodejs20.x" || f[8] != "sharp-0.33.5-node20-linux-x64.tar.gz" {
 		t.Errorf("first row: %q", lines[1])
 	}
 
@@ -272,17 +272,18 @@ target "sharp" {
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	const table = `#  TARGET  SHARP   NODE  IMAGE    PLATFORM  ARTIFACT
-1  sharp   0.33.5  18    node:18  -         sharp-0.33.5-node18.zip
-2  sharp   0.33.5  22    node:22  -         sharp-0.33.5-node22.zip
-3  sharp   0.34.3  22    node:22  -         sharp-0.34.3-node22.zip
--  sharp   0.34.3  18    skipped: sharp 0.34.3 needs Node.js >=20.3.0
+	const table = `#  ID                        TARGET  SHARP   NODE  IMAGE    PLATFORM  ARTIFACT
+1  sharp-18-0.33.5-66ae3c64  sharp   0.33.5  18    node:18  -         sharp-0.33.5-node18.zip
+2  sharp-22-0.33.5-14358eb0  sharp   0.33.5  22    node:22  -         sharp-0.33.5-node22.zip
+3  sharp-22-0.34.3-17104058  sharp   0.34.3  22    node:22  -         sharp-0.34.3-node22.zip
+-  sharp-18-0.34.3-2494a704  sharp   0.34.3  18    skipped: sharp 0.34.3 needs Node.js >=20.3.0
 `
 	if code, out, stderr := runCmd(t, "plan", file); code != 0 || out != table {
 		t.Errorf("plan: exit %d\n%s\nwant\n%s%s", code, out, table, stderr)
 	}
 	const skippedJSON = `  {
     "name": "sharp[sharp=0.34.3,node=18]",
+    "id": "sharp-18-0.34.3-2494a704",
     "target": "sharp",
     "axes": [
       {
@@ -327,9 +328,9 @@ func TestPlanTableEscapesControls(t *testing.T) {
 	if err := writePlanTable(&out, cells); err != nil {
 		t.Fatal(err)
 	}
-	const want = `#  TARGET  BRANCH                                             IMAGE    PLATFORM  ARTIFACT
-1  t       \x1b]0;PWNED\x07\x1b[2J\x0d\x1b[Kfake\tok\x0a\xff  node:22  -         a.zip
-2  t       \u202emain\u2066x\u2069\u200f                      node:22  -         b.zip
+	const want = `#  ID                              TARGET  BRANCH                                             IMAGE    PLATFORM  ARTIFACT
+1  t-0-pwned-2j-kfake-ok-54a4963d  t       \x1b]0;PWNED\x07\x1b[2J\x0d\x1b[Kfake\tok\x0a\xff  node:22  -         a.zip
+2  t-main-x-9352a510               t       \u202emain\u2066x\u2069\u200f                      node:22  -         b.zip
 `
 	if out.String() != want {
 		t.Errorf("table:\n%s\nwant\n%s", out.String(), want)

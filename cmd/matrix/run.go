@@ -37,11 +37,13 @@ type runFlags struct {
 	prune         bool
 	upgrade       bool
 	engines       []string
+	sel           selectFlags
 }
 
 // register adds the flags that run and lock share.
 func (f *runFlags) register(cmd *cobra.Command) {
 	f.spec.register(cmd)
+	f.sel.register(cmd)
 	fl := cmd.Flags()
 	fl.IntVarP(&f.jobs, "jobs", "j", runner.DefaultJobs, "cells built at once on each engine")
 	fl.BoolVar(&f.keepGoing, "keep-going", false, "build every cell even after one fails, and report all failures")
@@ -107,13 +109,27 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		// A plan of some targets would prune every other target's artifacts.
 		return usageError{fmt.Errorf("--prune removes what the whole file no longer produces: name no targets (%s)", strings.Join(targets, ", "))}
 	}
+	if _, err := f.sel.parse(); err != nil {
+		return err
+	}
+	if f.prune && f.sel.given() {
+		// As with targets: the cells left out would be pruned.
+		return usageError{fmt.Errorf("--prune removes what the whole file no longer produces: select no cells (%s)", f.sel.describe())}
+	}
 	p, err := f.spec.loadProject(cmd, path, targets)
 	if err != nil {
 		return err
 	}
-	cells := p.cells
-	if len(cells) == 0 {
+	if len(p.cells) == 0 {
 		return fmt.Errorf("%s: the selected targets have no cells", path)
+	}
+	// p.cells stays the whole plan: the lock keeps the entries of the cells left out.
+	cells, err := f.sel.apply(p.cells)
+	if err != nil {
+		return err
+	}
+	if len(cells) == 0 {
+		return fmt.Errorf("%s: %s selects none of the %s", path, f.sel.describe(), cellCount(p.cells))
 	}
 	use := lockPrefer
 	switch {
