@@ -118,18 +118,16 @@ func unknownID(id string, ids []string) error {
 }
 
 // nearest is the ID that ends with the same hash as id (its slug mistyped or from
-// before a target was renamed), else the one within a third of id's length in edits;
+// before a target was renamed) or whose slug id is (the hash left out), else the one within a third of id's length in edits;
 // "" when there is none.
 func nearest(id string, ids []string) string {
 	hash := id
 	if i := strings.LastIndexByte(id, '-'); i >= 0 {
 		hash = id[i+1:]
 	}
-	if len(hash) == plan.IDHashLen {
-		for _, c := range ids {
-			if c == hash || strings.HasSuffix(c, "-"+hash) {
-				return c
-			}
+	for _, c := range ids {
+		if len(hash) == plan.IDHashLen && (c == hash || strings.HasSuffix(c, "-"+hash)) || strings.HasPrefix(c, id+"-") && len(c) == len(id)+1+plan.IDHashLen {
+			return c
 		}
 	}
 	best, bestD := "", len(id)/3+1

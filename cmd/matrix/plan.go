@@ -18,12 +18,16 @@ func newPlanCmd() *cobra.Command {
 	var flags specFlags
 	var sel selectFlags
 	var asJSON bool
+	var format string
+	var runsOnFlags []string
 	cmd := &cobra.Command{
 		Use:   "plan [FILE] [TARGET...]",
 		Short: "Show the cells a matrix file expands to, without building",
 		Long: `plan expands the targets of FILE (default ./matrix.hcl; all targets unless some
 are named) into cells and prints them in build order: a table by default, or with
---json every evaluated field of every cell. Cells that a skip block leaves out come
+--json every evaluated field of every cell, or with --format github the matrix of a
+GitHub Actions workflow (README, "Running on many machines"). Each cell has an ID
+(README, "Cell IDs") that --cell takes here, in run and in lock. Cells that a skip block leaves out come
 after the others in the table, with their reason; --json gives them in their place,
 with "skipped": REASON. Host variables named in pass_env are never read, and no cell
 may use the value of a sensitive variable, so nothing secret is printed.`,
@@ -32,6 +36,22 @@ may use the value of a sensitive variable, so nothing secret is printed.`,
 			if _, err := sel.parse(); err != nil {
 				return err
 			}
+			if asJSON && format != "table" && format != "json" {
+				return usageError{fmt.Errorf("--json and --format %s: give one", format)}
+			}
+			if asJSON {
+				format = "json"
+			}
+			if !slices.Contains([]string{"table", "json", "github"}, format) {
+				return usageError{fmt.Errorf("--format %q: want table, json or github", format)}
+			}
+			runsOn, err := parseRunsOn(runsOnFlags)
+			if err != nil {
+				return err
+			}
+			if len(runsOnFlags) > 0 && format != "github" {
+				return usageError{fmt.Errorf("--runs-on: only for --format github")}
+			}
 			_, cells, err := flags.load(cmd, path, targets)
 			if err != nil {
 				return err
@@ -39,15 +59,20 @@ may use the value of a sensitive variable, so nothing secret is printed.`,
 			if cells, err = sel.apply(cells); err != nil {
 				return err
 			}
-			if asJSON {
+			switch format {
+			case "json":
 				return writePlanJSON(cmd.OutOrStdout(), cells)
+			case "github":
+				return writePlanGitHub(cmd.OutOrStdout(), cells, runsOn)
 			}
 			return writePlanTable(cmd.OutOrStdout(), cells)
 		},
 	}
 	flags.register(cmd)
 	sel.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print every field of every cell as a JSON array")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print every field of every cell as a JSON array (--format json)")
+	cmd.Flags().StringVar(&format, "format", "table", "table; json (every field of every cell); github (one line of JSON for a GitHub Actions strategy.matrix: the cells to build, each with its ID, runner and axes)")
+	cmd.Flags().StringArrayVar(&runsOnFlags, "runs-on", nil, "with --format github: the runner label of a cell platform, PLATFORM=LABEL (repeatable; default linux/amd64=ubuntu-24.04, linux/arm64=ubuntu-24.04-arm)")
 	return cmd
 }
 
