@@ -22,7 +22,7 @@ const maxSlug = 48
 // name and the cell's axes (names and values as strings, AxisString), never on the
 // order of targets, axes or values in the file, on other attributes (images,
 // scripts, variables that are not axes), on the plan's other cells or on the host:
-// every runner computes the same ID for the same cell. The rule (README, "Cell IDs"):
+// every runner computes the same ID for the same cell. The rule (README, "Selecting cells"):
 //
 //   - the axes are taken sorted by name (then value);
 //   - the slug is the target's name then each axis value in that order, lowercased,
