@@ -18,11 +18,12 @@ const maxSlug = 48
 
 // ID is the cell's stable identifier, short and safe as a file name, a CI job name
 // and a command-line argument: a readable slug, "-", and IDHashLen hex digits of a
-// sha256, e.g. "sharp-lambda-arm64-0.34.5-1f0c9a2b". It depends only on the target's
+// sha256, e.g. "sharp-lambda-arm64-0.34.5-9a169314". It depends only on the target's
 // name and the cell's axes (names and values as strings, AxisString), never on the
 // order of targets, axes or values in the file, on other attributes (images,
 // scripts, variables that are not axes), on the plan's other cells or on the host:
-// every runner computes the same ID for the same cell. The rule (README, "Selecting cells"):
+// every runner computes the same ID for the same cell. The rule (README, "Selecting
+// cells"):
 //
 //   - the axes are taken sorted by name (then value);
 //   - the slug is the target's name then each axis value in that order, lowercased,

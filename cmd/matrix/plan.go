@@ -27,9 +27,9 @@ func newPlanCmd() *cobra.Command {
 are named) into cells and prints them in build order: a table by default, or with
 --json every evaluated field of every cell, or with --format github the matrix of a
 GitHub Actions workflow (README, "Running on many machines"). Each cell has an ID
-(README, "Selecting cells") that --cell takes here, in run and in lock. Cells that a skip block leaves out come
-after the others in the table, with their reason; --json gives them in their place,
-with "skipped": REASON. Host variables named in pass_env are never read, and no cell
+that --cell takes here, in run and in lock, as --only and --shard (README,
+"Selecting cells"). Cells that a skip block leaves out come after the others in the
+table, with their reason; --json gives them in their place, with "skipped": REASON. Host variables named in pass_env are never read, and no cell
 may use the value of a sensitive variable, so nothing secret is printed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, targets := fileAndTargets(args)
