@@ -1,5 +1,9 @@
 # plan's selection and GitHub output (select_test.go): two targets, a skipped cell, a
 # test axis, a cell of a platform no hosted runner has, a test on another CPU.
+variable "note" {
+  default = "a variable for ci github to pass on (ci_test.go)"
+}
+
 target "sharp" {
   matrix = {
     sharp = ["0.33.5", "0.34.4", "0.34.5"]
