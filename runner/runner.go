@@ -39,10 +39,6 @@ type Options struct {
 	Epoch       time.Time // mtime inside artifacts; zero: pack's default
 	Environ     []string  // the host environment, for pass_env
 	Progress    io.Writer // prefixed log lines and status lines (progress.Plain); nil: none
-	// Events, when set, receives what the run reports instead of Progress: each cell
-	// queued, started, its phases, its output lines and its end, and the run's own
-	// messages (package progress). It is called from several goroutines at once.
-	Events      progress.Sink
 	RunID       string    // labels this run's containers; empty: random
 	ToolVersion string
 	SpecPath    string
@@ -67,6 +63,11 @@ type Options struct {
 	// this run's cells do not produce, with their logs (see prune).
 	Prune bool
 	Now   func() time.Time // for tests; nil: time.Now
+
+	// Events, when set, receives what the run reports instead of Progress: each cell
+	// queued, started, its phases, its output lines and its end, and the run's own
+	// messages (package progress). It is called from several goroutines at once.
+	Events progress.Sink
 }
 
 // Result is the outcome of one cell, in plan order. A skipped cell (Cell.Skip set)
