@@ -1,6 +1,7 @@
 package progress
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -89,7 +90,8 @@ func resultText(r Row) string {
 // value is escaped (internal/terminal), each cell of the table on one line: an error
 // may quote a container's output.
 func (s Summary) WriteText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESULT\tCELL\tAXES\tSIZE\tTIME\tSHA256\tREASON")
 	for _, r := range s.Rows {
 		row := []string{resultText(r), r.Cell, axesText(r), "-", "-", "-", firstLine(r.Reason)}
@@ -111,6 +113,11 @@ func (s Summary) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for line := range bytes.Lines(table.Bytes()) {
+		if _, err := w.Write(append(bytes.TrimRight(line, " \n"), '\n')); err != nil {
+			return err
+		}
+	}
 	_, err := fmt.Fprintln(w, terminal.EscapeLines(s.ClosingLine()))
 	return err
 }
@@ -130,11 +137,18 @@ func short(sha string) string {
 	return sha
 }
 
+// firstLine is the first line of a reason of several lines and its last, which for
+// a failed script is the last line of its output.
 func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i] + " ..."
+	first, rest, ok := strings.Cut(s, "\n")
+	if !ok {
+		return s
 	}
-	return s
+	rest = strings.TrimSpace(rest)
+	if i := strings.LastIndexByte(rest, '\n'); i >= 0 {
+		rest = strings.TrimSpace(rest[i+1:])
+	}
+	return first + " ... " + rest
 }
 
 // FormatDuration is a duration as the summary shows it: "850ms", "12.3s", "2m31s".
