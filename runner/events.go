@@ -73,6 +73,7 @@ func Summary(runID string, results []Result, elapsed time.Duration, manifestPath
 	s := progress.Summary{Elapsed: elapsed, Manifest: manifestPath}
 	var recErr *RecordError
 	switch {
+	case manifestPath == "":
 	case errors.As(err, &recErr) && recErr.InPlace():
 		s.Note = recErr.Err.Error()
 	case errors.As(err, &recErr):
