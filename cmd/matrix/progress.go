@@ -129,7 +129,6 @@ func appendStepSummary(path string, s progress.Summary) error {
 	return err
 }
 
-
 // cellLocator places an annotation of a failed cell at its target's block in the
 // matrix file.
 func cellLocator(p *project) func(progress.Event) (string, int) {
