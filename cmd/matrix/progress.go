@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -138,4 +139,26 @@ func cellLocator(p *project) func(progress.Event) (string, int) {
 		}
 		return p.file.Path(), 0
 	}
+}
+
+// annotateDiagnostics writes each diagnostic as a GitHub Actions annotation at its
+// range in the matrix file (where it has one): an ::error or ::warning beside the
+// rendered diagnostics, so that a pull request shows it on the line.
+func annotateDiagnostics(w io.Writer, diags hcl.Diagnostics) error {
+	var buf []byte
+	for _, d := range diags {
+		a := progress.Annotation{Kind: "error", Title: d.Summary, Message: d.Summary}
+		if d.Detail != "" {
+			a.Message += ": " + d.Detail
+		}
+		if d.Severity == hcl.DiagWarning {
+			a.Kind = "warning"
+		}
+		if d.Subject != nil {
+			a.File, a.Line, a.Col, a.EndLine, a.EndCol = d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, d.Subject.End.Line, d.Subject.End.Column
+		}
+		buf = a.AppendTo(buf)
+	}
+	_, err := w.Write(buf)
+	return err
 }
