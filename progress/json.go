@@ -71,7 +71,7 @@ func (j *JSON) Event(e Event) {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.buf = appendJSONSafe(j.buf[:0], data)
+	j.buf = AppendJSONSafe(j.buf[:0], data)
 	j.buf = append(j.buf, '\n')
 	j.W.Write(j.buf)
 	if cap(j.buf) > 1<<20 {
@@ -81,11 +81,11 @@ func (j *JSON) Event(e Event) {
 
 func seconds(d time.Duration) float64 { return d.Round(time.Millisecond).Seconds() }
 
-// appendJSONSafe appends JSON text with every character that a terminal would act on
+// AppendJSONSafe appends JSON text with every character that a terminal would act on
 // instead of showing (internal/terminal: DEL, C1 controls, bidi formatting) written
 // as a \uNNNN escape, so that `cat` of the stream is as safe as the other renderers.
 // encoding/json already escapes C0 controls and writes invalid UTF-8 as U+FFFD.
-func appendJSONSafe(dst, data []byte) []byte {
+func AppendJSONSafe(dst, data []byte) []byte {
 	const hex = "0123456789abcdef"
 	for len(data) > 0 {
 		if data[0] < 0x7f {

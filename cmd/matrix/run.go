@@ -137,12 +137,12 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 			if _, err := recordLocks(p.lock, p.cells, nil, nil, len(targets) == 0, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "matrix: %s: every cell's entry is current (%d); `matrix lock --upgrade` resolves them anew\n", p.lock.path, len(locked))
+			logOf(cmd.Context(), cmd.ErrOrStderr()).Info(fmt.Sprintf("%s: every cell's entry is current (%d); `matrix lock --upgrade` resolves them anew", p.lock.path, len(locked)))
 			return nil
 		}
 	}
 	if use == lockPrefer && len(locked) > 0 && !lockOnly {
-		fmt.Fprintf(cmd.ErrOrStderr(), "matrix: installing %s from %s (MATRIX_LOCKED=1), resolving %d anew\n", plural(len(locked), "cell"), p.lock.path, resolving)
+		logOf(cmd.Context(), cmd.ErrOrStderr()).Info(fmt.Sprintf("installing %s from %s (MATRIX_LOCKED=1), resolving %d anew", plural(len(locked), "cell"), p.lock.path, resolving))
 	}
 	if lockOnly {
 		tmp, err := os.MkdirTemp("", "matrix-lock-")
@@ -182,8 +182,8 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	}
 	runID := runner.NewRunID()
 	if !f.quiet {
-		fmt.Fprintf(stderr, "matrix: run %s: %s, %d at a time per engine, engine %s, output %s\n",
-			runID, cellCount(cells), f.jobs, engineList(engines), f.out)
+		logOf(ctx, stderr).Info(fmt.Sprintf("run %s: %s, %d at a time per engine, engine %s, output %s",
+			runID, cellCount(cells), f.jobs, engineList(engines), f.out))
 	}
 	started := time.Now()
 	results, err := runner.Run(ctx, executors, cells, records, runner.Options{
@@ -217,7 +217,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	if !f.spec.locked && ctx.Err() == nil {
 		n, lerr := recordLocks(p.lock, p.cells, results, locked, len(targets) == 0, stderr)
 		if n > 0 {
-			fmt.Fprintf(stderr, "matrix: recorded the lock_files of %d cell(s) in %s\n", n, p.lock.path)
+			logOf(ctx, stderr).Info(fmt.Sprintf("recorded the lock_files of %d cell(s) in %s", n, p.lock.path))
 		}
 		if lerr != nil {
 			return errors.Join(err, lerr)
