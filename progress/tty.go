@@ -267,7 +267,7 @@ func (t *TTY) frame(dst []byte) []byte {
 			break
 		}
 		c := t.cells[name]
-		line := fmt.Sprintf("  %s  %s %s", terminal.Escape(name), c.phase, FormatDuration(now.Sub(c.started).Truncate(100*time.Millisecond)))
+		line := fmt.Sprintf("  %s  %s %s", terminal.Escape(name), c.phase, elapsed(now.Sub(c.started)))
 		if c.last != "" {
 			line += "  " + c.last
 		}
@@ -282,6 +282,15 @@ func (t *TTY) frame(dst []byte) []byte {
 		t.drawn = append(t.drawn, w)
 	}
 	return append(dst, "\x1b[J"...)
+}
+
+// elapsed is a running cell's time so far, of a width that changes seldom: "0.4s",
+// "12.3s", "2m31s".
+func elapsed(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%.1fs", d.Truncate(100*time.Millisecond).Seconds())
+	}
+	return d.Truncate(time.Second).String()
 }
 
 // matrixLine is "[5/22] 3 done, 2 running, 16 queued, 1 failed, 0 skipped  1m02s  ETA 1m30s".

@@ -107,7 +107,7 @@ func TestTTYScreen80(t *testing.T) {
 			"  script exited with status 1; last lines of logs/b.log: ... npm error code ERES",
 			"OLVE",
 			"  sharp-0.34.5-node22-linux-x64.tar.gz  building 3.0s  added 13 packages in 4s…",
-			"  sharp-0.33.5-node22-linux-x64.tar.gz  starting 0s  \\x1b[1A\\u202e!",
+			"  sharp-0.33.5-node22-linux-x64.tar.gz  starting 0.0s  \\x1b[1A\\u202e!",
 			"[1/3] 0 done, 2 running, 0 queued, 1 failed  3s  ETA 16s",
 		},
 		"one built": {
@@ -187,5 +187,5 @@ func TestTTYManyRunning(t *testing.T) {
 		r.at(0, Event{Kind: KindQueued, Cell: c + ".tar.gz"})
 		r.at(0, Event{Kind: KindStarted, Cell: c + ".tar.gz"})
 	}
-	r.screenIs("six running", "  a.tar.gz  starting 0s", "  b.tar.gz  starting 0s", "  ... and 4 more running", "[0/6] 0 done, 6 running, 0 queued, 0 failed  0s  ETA 45s")
+	r.screenIs("six running", "  a.tar.gz  starting 0.0s", "  b.tar.gz  starting 0.0s", "  ... and 4 more running", "[0/6] 0 done, 6 running, 0 queued, 0 failed  0s  ETA 45s")
 }
