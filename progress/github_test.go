@@ -91,3 +91,18 @@ func TestStepSummaryIsBounded(t *testing.T) {
 		t.Errorf("heading:\n%s", b.String()[:200])
 	}
 }
+
+// TestQuietKeepsFailuresAndMessages: --quiet drops the containers' lines and the
+// lines of cells built or skipped, and keeps failures and the tool's messages.
+func TestQuietKeepsFailuresAndMessages(t *testing.T) {
+	var out bytes.Buffer
+	p := &Plain{W: &out, Quiet: true}
+	p.Event(Event{Kind: KindOutput, Cell: "a.tar.gz", Line: "noise"})
+	p.Event(Event{Kind: KindFinished, Cell: "a.tar.gz", Result: Built, SHA256: "ab"})
+	p.Event(Event{Kind: KindFinished, Cell: "c.tar.gz", Name: "c", Result: Skipped, Reason: "why"})
+	p.Event(Event{Kind: KindMessage, Line: "matrix: warning: w"})
+	p.Event(Event{Kind: KindFinished, Cell: "b.tar.gz", Result: Failed, Reason: "broken"})
+	if want := "matrix: warning: w\nFAIL b.tar.gz: broken\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -161,4 +162,13 @@ func annotateDiagnostics(w io.Writer, diags hcl.Diagnostics) error {
 	}
 	_, err := w.Write(buf)
 	return err
+}
+
+// messageLines writes lines of the tool's own (an engine's warnings) as message
+// events, which every renderer escapes.
+type messageLines struct{ sink progress.Sink }
+
+func (m messageLines) Write(p []byte) (int, error) {
+	m.sink.Event(progress.Event{Kind: progress.KindMessage, Time: time.Now(), Line: strings.TrimSuffix(string(p), "\n")})
+	return len(p), nil
 }

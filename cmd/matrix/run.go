@@ -180,11 +180,12 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	if err != nil {
 		return err
 	}
-	runID := runner.NewRunID()
-	if !f.quiet {
-		logOf(ctx, stderr).Info(fmt.Sprintf("run %s: %s, %d at a time per engine, engine %s, output %s",
-			runID, cellCount(cells), f.jobs, engineList(engines), f.out))
+	for _, eng := range engines {
+		eng.Warnings = messageLines{show.sink} // above a live area, not through it
 	}
+	runID := runner.NewRunID()
+	logOf(ctx, stderr).Info(fmt.Sprintf("run %s: %s, %d at a time per engine, engine %s, output %s",
+		runID, cellCount(cells), f.jobs, engineList(engines), f.out))
 	started := time.Now()
 	results, err := runner.Run(ctx, executors, cells, records, runner.Options{
 		OutDir:        f.out,
@@ -213,6 +214,9 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		show.finish(summaryOf(manifestPath, runID, results, time.Since(started), err), stderr)
 	} else {
 		show.stop()
+	}
+	for _, eng := range engines {
+		eng.Warnings = escapedLines{stderr} // the display is closed
 	}
 	if !f.spec.locked && ctx.Err() == nil {
 		n, lerr := recordLocks(p.lock, p.cells, results, locked, len(targets) == 0, stderr)
