@@ -60,7 +60,7 @@ func (p *Plain) Event(e Event) {
 	case KindMessage:
 		p.buf = terminal.AppendEscapedLines(p.buf, []byte(e.Line+"\n"))
 	case KindFinished:
-		if p.GitHub {
+		if p.GitHub && !p.Quiet {
 			p.buf = p.closeGroup(p.buf, e)
 		}
 		if line := finishedLine(e); line != "" && (!p.Quiet || e.Result == Failed) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -53,3 +54,25 @@ func TestLogErrorJSONEscapesBidi(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// TestProgressFlagsChecked: a bad --progress, or --progress-file without json, is a
+// usage error before anything is read, connected or written.
+func TestProgressFlagsChecked(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--progress", "fancy", "--out", dir + "/out", dir + "/none.hcl"}, `--progress "fancy": want auto, tty, plain or json`},
+		{[]string{"run", "--progress-file", dir + "/events", "--out", dir + "/out", dir + "/none.hcl"}, "--progress-file: only with --progress json"},
+		{[]string{"lock", "--progress", "fancy", dir + "/none.hcl"}, `--progress "fancy"`},
+	} {
+		code, _, stderr := runCmd(t, tc.args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		t.Errorf("a refused command wrote %v", entries)
+	}
+}
