@@ -92,7 +92,12 @@ func resultText(r Row) string {
 func (s Summary) WriteText(w io.Writer) error {
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RESULT\tCELL\tAXES\tSIZE\tTIME\tSHA256\tREASON")
+	withAxes := s.hasAxes()
+	header := "RESULT\tCELL\tAXES\tSIZE\tTIME\tSHA256\tREASON"
+	if !withAxes {
+		header = "RESULT\tCELL\tSIZE\tTIME\tSHA256\tREASON"
+	}
+	fmt.Fprintln(tw, header)
 	for _, r := range s.Rows {
 		row := []string{resultText(r), r.Cell, axesText(r), "-", "-", "-", firstLine(r.Reason)}
 		if r.Result == Skipped {
@@ -108,6 +113,9 @@ func (s Summary) WriteText(w io.Writer) error {
 			// A tab or a newline in a value would break the table.
 			row[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(terminal.Escape(v))
 		}
+		if !withAxes {
+			row = append(row[:2], row[3:]...)
+		}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	if err := tw.Flush(); err != nil {
@@ -120,6 +128,16 @@ func (s Summary) WriteText(w io.Writer) error {
 	}
 	_, err := fmt.Fprintln(w, terminal.EscapeLines(s.ClosingLine()))
 	return err
+}
+
+// hasAxes reports whether a cell has axes: without any, the tables leave their column out.
+func (s Summary) hasAxes() bool {
+	for _, r := range s.Rows {
+		if len(r.Axes) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func axesText(r Row) string {
