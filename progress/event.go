@@ -7,10 +7,7 @@
 // every renderer escapes it (internal/terminal; json by its own escapes).
 package progress
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
 // SchemaVersion is the "v" of every json event. It changes when a field changes
 // meaning or goes; a new field or event kind does not change it.
@@ -125,23 +122,4 @@ func (c clocked) Event(e Event) {
 		e.Time = c.now()
 	}
 	c.s.Event(e)
-}
-
-// Recorder keeps every event, for tests.
-type Recorder struct {
-	mu     sync.Mutex
-	events []Event
-}
-
-func (r *Recorder) Event(e Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
-
-// Events returns a copy of the events so far.
-func (r *Recorder) Events() []Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Event(nil), r.events...)
 }

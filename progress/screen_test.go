@@ -3,6 +3,7 @@ package progress
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // screen is a minimal virtual terminal: the sequences the TTY renderer emits (printable
@@ -59,13 +60,7 @@ func (s *screen) Write(p []byte) (int, error) {
 			}
 			i++
 		default:
-			var r rune
-			var n int
-			for j, rr := range str[i:] {
-				r, n = rr, len(string(rr))
-				_ = j
-				break
-			}
+			r, n := utf8.DecodeRuneInString(str[i:])
 			if r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
 				if s.err == nil {
 					s.err = fmt.Errorf("raw control %U reached the terminal", r)
