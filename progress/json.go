@@ -59,8 +59,10 @@ func (j *JSON) Event(e Event) {
 			je.DurationSecs = &d
 		}
 	case KindRunFinished:
-		d := seconds(e.Counts.Elapsed)
-		je.DurationSecs = &d
+		if e.Counts != nil {
+			d := seconds(e.Counts.Elapsed)
+			je.DurationSecs = &d
+		}
 	}
 	if e.Kind != KindQueued && e.Kind != KindFinished {
 		je.Axes, je.Name, je.Target = nil, "", "" // said once, when the cell is queued or skipped
