@@ -338,7 +338,7 @@ func TestOutdirSummaryWhenNotRecorded(t *testing.T) {
 				t.Errorf("recording failed; the summary says %q, want %q and why", summary, want)
 			}
 		case res.stdout != "":
-			if want := "; manifest: " + manifestPath; !strings.HasSuffix(summary, want) {
+			if want := "; " + manifestPath; !strings.HasSuffix(summary, want) {
 				t.Errorf("the summary says %q, want it to end %q", summary, want)
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/pack"
 	"github.com/matrixbuild/matrix/plan"
+	"github.com/matrixbuild/matrix/progress"
 )
 
 const (
@@ -71,6 +72,7 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 	cctx, cancel := context.WithTimeoutCause(gctx, cell.Timeout, errTimeout)
 	defer cancel()
 
+	r.phase(cell, progress.PhaseResolving)
 	imgs, err := b.resolve(cctx)
 	if err != nil {
 		return nil, nil, b.fail(ctx, gctx, cctx, err)
@@ -82,10 +84,11 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 		prev, retest = nil, false
 	}
 	if prev != nil && !retest {
-		fmt.Fprintf(r.progress, "[%s] matrix: reused, built by run %s from the same inputs (input hash %.12s)\n", prev.File, prev.RunID, imgs.inputHash)
+		r.output(prev.File, fmt.Sprintf("matrix: reused, built by run %s from the same inputs (input hash %.12s)", prev.RunID, imgs.inputHash))
 		return prev, nil, nil // its log stays the log of its build
 	}
 	if prev != nil {
+		r.phase(cell, progress.PhaseTesting)
 		art, err := b.retest(cctx, imgs, prev)
 		if err != nil {
 			return nil, nil, b.fail(ctx, gctx, cctx, err)
@@ -97,9 +100,11 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 		err = b.proveLocked(cctx, art)
 	}
 	if err == nil && imgs.testing {
+		r.phase(cell, progress.PhaseTesting)
 		err = b.testStaged(cctx, imgs, art)
 	}
 	if err == nil {
+		r.phase(cell, progress.PhasePublishing)
 		err = b.publish()
 	}
 	if err != nil {
@@ -137,12 +142,11 @@ func (r *run) openCell(engine executor.Executor, cell plan.Cell) (*cellBuild, er
 		env = append(env, "MATRIX_LOCKED=1")
 	}
 	b := &cellBuild{run: r, cell: cell, log: log, last: &tail{n: tailLines}, env: env, inputs: r.opts.Locked[cell.Artifact], redact: redactorFor(secrets)}
-	prefix := "[" + cell.Artifact + "] "
 	b.lines = newLineWriter(b.redact, func(line []byte) {
 		b.last.add(line)
 		log.Write(append(append([]byte{}, line...), '\n'))
-		// The progress output escapes it (progressWriter): a line holds no newline.
-		r.progress.Write(append(append([]byte(prefix), line...), '\n'))
+		// The renderers escape it (package progress): a line holds no newline.
+		r.output(cell.Artifact, string(line))
 	})
 	b.exec = executor.Retry(engine, cell.Retries, b.lines)
 	return b, nil
@@ -234,7 +238,9 @@ func (b *cellBuild) buildAndPack(ctx context.Context, imgs images) (*manifest.Ar
 	var scan *elfcheck.Scanner // the last attempt's
 	job := executor.Job{RunID: b.id, Cell: cell, Image: imgs.build, Env: b.env, Inputs: b.inputs, Log: b.lines}
 	buildStart := b.now()
+	b.phase(cell, progress.PhaseBuilding)
 	lockFiles, err := b.exec.Build(ctx, job, func(r io.Reader) error {
+		b.phase(cell, progress.PhasePacking)
 		t0 := b.now()
 		if b.staged != nil {
 			b.staged.Abort() // an earlier attempt's

@@ -2,38 +2,9 @@ package runner
 
 import (
 	"bytes"
-	"io"
 	"strings"
 	"sync"
-
-	"github.com/matrixbuild/matrix/internal/terminal"
 )
-
-// progressWriter is the run's progress output, most often a terminal. It serialises
-// whole writes to w, so lines of parallel cells never interleave, and escapes each
-// (internal/terminal) but for its newlines: a line of the container's, and every
-// error or name that quotes what a container made (a script's last lines, an entry's
-// name, an engine's message), can neither steer the terminal nor forge a line. The
-// writes are whole lines, so no character is cut between two of them.
-type progressWriter struct {
-	mu  sync.Mutex
-	w   io.Writer
-	buf []byte
-}
-
-func (s *progressWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.buf = terminal.AppendEscapedLines(s.buf[:0], p)
-	_, err := s.w.Write(s.buf)
-	if cap(s.buf) > 2*maxLine {
-		s.buf = nil // a long error's: kept, it would hold memory for the rest of the run
-	}
-	if err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
 
 // lineWriter redacts a stream, then splits it into lines and hands each complete
 // line (without its newline) to emit; Flush emits an unterminated last line. The

@@ -158,7 +158,7 @@ func (r *run) durable(artifact string, err error) error {
 	if !errors.As(err, &notDurable) {
 		return err
 	}
-	fmt.Fprintf(r.progress, "[%s] matrix: warning: %v\n", artifact, err)
+	r.output(artifact, fmt.Sprintf("matrix: warning: %v", err))
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/pack"
 	"github.com/matrixbuild/matrix/plan"
+	"github.com/matrixbuild/matrix/progress"
 )
 
 // DefaultJobs is how many cells build at once by default. Builds mostly wait on the
@@ -37,7 +38,7 @@ type Options struct {
 	SkipTests   bool
 	Epoch       time.Time // mtime inside artifacts; zero: pack's default
 	Environ     []string  // the host environment, for pass_env
-	Progress    io.Writer // prefixed log lines and status lines; nil: none
+	Progress    io.Writer // prefixed log lines and status lines (progress.Plain); nil: none
 	RunID       string    // labels this run's containers; empty: random
 	ToolVersion string
 	SpecPath    string
@@ -62,6 +63,11 @@ type Options struct {
 	// this run's cells do not produce, with their logs (see prune).
 	Prune bool
 	Now   func() time.Time // for tests; nil: time.Now
+
+	// Events, when set, receives what the run reports instead of Progress: each cell
+	// queued, started, its phases, its output lines and its end, and the run's own
+	// messages (package progress). It is called from several goroutines at once.
+	Events progress.Sink
 }
 
 // Result is the outcome of one cell, in plan order. A skipped cell (Cell.Skip set)
@@ -72,6 +78,8 @@ type Result struct {
 	// LockFiles are the cell's lock_files as the build left them in the workdir.
 	LockFiles executor.Files
 	Err       error
+	// Duration is how long the cell took in this run, from its slot to its end.
+	Duration time.Duration
 }
 
 // Skipped reports whether the cell was skipped instead of built.
@@ -95,7 +103,8 @@ type run struct {
 	epoch    time.Time // opts.Epoch, or pack's default
 	jobs     int       // opts.Jobs, or DefaultJobs
 	now      func() time.Time
-	progress io.Writer // opts.Progress, one whole write at a time
+	progress io.Writer // the run's messages: each write one message event (messages)
+	events   progress.Sink
 	// previous are the artifacts recorded by the output directory's manifest when the
 	// run read it, by file name (Records).
 	previous map[string]manifest.Artifact
@@ -125,7 +134,12 @@ func newRun(opts Options) *run {
 	if r.progress == nil {
 		r.progress = io.Discard
 	}
-	r.progress = &progressWriter{w: r.progress}
+	r.events = opts.Events
+	if r.events == nil {
+		r.events = &progress.Plain{W: r.progress}
+	}
+	r.events = progress.Clocked(r.events, r.now)
+	r.progress = messages{r.events}
 	return r
 }
 
@@ -173,7 +187,13 @@ func (r *run) schedule(ctx context.Context, engines []executor.Executor, cells [
 	for i := range cells {
 		if cells[i].Skip != "" {
 			results[i] = Result{Cell: cells[i]}
-			fmt.Fprintf(r.progress, "skip %s: %s\n", cells[i].Name(), cells[i].Skip)
+			r.finished(results[i])
+			continue
+		}
+		r.cellEvent(progress.KindQueued, cells[i])
+	}
+	for i := range cells {
+		if cells[i].Skip != "" {
 			continue
 		}
 		g.Go(func() error {
@@ -189,17 +209,18 @@ func (r *run) schedule(ctx context.Context, engines []executor.Executor, cells [
 // run's; gctx also ends when fail-fast stops the run.
 func (r *run) runCell(ctx, gctx context.Context, engs *pool, cell plan.Cell) Result {
 	res := Result{Cell: cell}
-	res.Artifact, res.LockFiles, res.Err = r.placeCell(ctx, gctx, engs, cell)
-	if res.Err != nil {
-		fmt.Fprintf(r.progress, "FAIL %s: %v\n", shown(cell.Artifact), res.Err)
-	} else {
-		fmt.Fprintf(r.progress, "ok   %s  sha256:%s\n", res.Artifact.File, res.Artifact.SHA256)
+	var started time.Time
+	res.Artifact, res.LockFiles, res.Err = r.placeCell(ctx, gctx, engs, cell, &started)
+	if !started.IsZero() {
+		res.Duration = r.now().Sub(started)
 	}
+	r.finished(res)
 	return res
 }
 
-// placeCell checks the cell's artifact name, then builds the cell on a free engine.
-func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell) (*manifest.Artifact, executor.Files, error) {
+// placeCell checks the cell's artifact name, then builds the cell on a free engine;
+// started is set when it got one.
+func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, started *time.Time) (*manifest.Artifact, executor.Files, error) {
 	// Before anything of the cell touches the disk: a plan.Cell may come from JSON,
 	// and its name makes the paths of its artifact and log.
 	if err := filename.Check(cell.Artifact); err != nil {
@@ -210,8 +231,10 @@ func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell) (
 		return nil, nil, notBuilt(ctx)
 	}
 	defer engs.release(e)
+	*started = r.now()
+	r.events.Event(progress.Event{Kind: progress.KindStarted, Cell: cell.Artifact, Engine: engs.engines[e].Name()})
 	if len(engs.engines) > 1 {
-		fmt.Fprintf(r.progress, "[%s] matrix: building on %s\n", cell.Artifact, engs.engines[e].Name())
+		r.output(cell.Artifact, "matrix: building on "+engs.engines[e].Name())
 	}
 	return r.buildCell(ctx, gctx, engs.engines[e], cell)
 }

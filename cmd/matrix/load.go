@@ -136,6 +136,11 @@ func (f *specFlags) evaluate(cmd *cobra.Command, path string, targets []string, 
 		if err := file.WriteDiagnostics(diagOut, escapeDiagnostics(diags), isTerminal(diagOut)); err != nil {
 			return nil, nil, err
 		}
+		if inGitHubActions() {
+			if err := annotateDiagnostics(diagOut, diags); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	if diags.HasErrors() {
 		return nil, nil, reportedError{diagnosticsError{path: path, errors: countErrors(diags)}}

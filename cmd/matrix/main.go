@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -15,8 +16,6 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-
-	"github.com/matrixbuild/matrix/internal/terminal"
 )
 
 // Exit codes, as documented in the README.
@@ -102,6 +101,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}()
 
 	root := newRootCmd(stdout, stderr)
+	var logs logFlags
+	logs.register(root)
+	logger := newTextLogger(stderr, slog.LevelInfo)
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		l, err := logs.logger(stderr)
+		logger = l
+		cmd.SetContext(withLogger(cmd.Context(), l))
+		return err
+	}
 	root.SetArgs(singleDashVarArgs(args))
 	err := root.ExecuteContext(ctx)
 	if sig := signalOf(ctx); sig != nil {
@@ -110,7 +118,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitSIGINT
 	}
-	return exitCode(err, stderr)
+	return exitCodeLog(err, stderr, logger)
 }
 
 // enginesConnected is set once a command connects to an engine, from when a signal has
@@ -130,13 +138,20 @@ func signalOf(ctx context.Context) os.Signal {
 }
 
 func exitCode(err error, stderr io.Writer) int {
+	return exitCodeLog(err, stderr, newTextLogger(stderr, slog.LevelInfo))
+}
+
+// exitCodeLog is the exit code for err, which it logs (escaped) unless it was
+// reported already.
+func exitCodeLog(err error, stderr io.Writer, logger *slog.Logger) int {
 	if err == nil {
 		return exitOK
 	}
 	var ue usageError
 	// cobra reports an unknown subcommand with an untyped error.
 	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command ") {
-		fmt.Fprintf(stderr, "matrix: %v\nRun 'matrix --help' for usage.\n", err)
+		logError(logger, err)
+		fmt.Fprintf(stderr, "Run 'matrix --help' for usage.\n")
 		return exitUsage
 	}
 	var ue3 untidyError
@@ -145,8 +160,9 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	var re reportedError
 	if !errors.As(err, &re) {
-		// Escaped: an error may quote a container's output, an engine or the file.
-		fmt.Fprintf(stderr, "matrix: %s\n", terminal.EscapeLines(err.Error()))
+		// Escaped (by the text handler; JSON by its own escapes): an error may quote a
+		// container's output, an engine or the file.
+		logError(logger, err)
 	}
 	return exitProblem
 }

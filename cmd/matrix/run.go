@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +19,7 @@ import (
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/pack"
 	"github.com/matrixbuild/matrix/plan"
+	"github.com/matrixbuild/matrix/progress"
 	"github.com/matrixbuild/matrix/runner"
 )
 
@@ -38,6 +38,7 @@ type runFlags struct {
 	upgrade       bool
 	engines       []string
 	sel           selectFlags
+	progress      progressFlags
 }
 
 // register adds the flags that run and lock share.
@@ -49,7 +50,8 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.keepGoing, "keep-going", false, "build every cell even after one fails, and report all failures")
 	fl.StringVar(&f.pull, "pull", string(engine.PullMissing), "when to pull images: missing, always or never")
 	fl.StringArrayVar(&f.engines, "engine", nil, "build on this Docker engine (unix://, tcp://, ssh://...); repeat to share the cells among several, each running --jobs at once; default: the environment's")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not echo the containers' output (it is still in the logs)")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "show only failures, the tool's messages and the summary: no container output (it is still in the logs)")
+	f.progress.register(cmd)
 }
 
 func newRunCmd() *cobra.Command {
@@ -151,12 +153,12 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 			if _, err := recordLocks(p.lock, p.cells, nil, nil, len(targets) == 0, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "matrix: %s: every cell's entry is current (%d); `matrix lock --upgrade` resolves them anew\n", p.lock.path, len(locked))
+			logOf(cmd.Context(), cmd.ErrOrStderr()).Info(fmt.Sprintf("%s: every cell's entry is current (%d); `matrix lock --upgrade` resolves them anew", p.lock.path, len(locked)))
 			return nil
 		}
 	}
 	if use == lockPrefer && len(locked) > 0 && !lockOnly {
-		fmt.Fprintf(cmd.ErrOrStderr(), "matrix: installing %s from %s (MATRIX_LOCKED=1), resolving %d anew\n", plural(len(locked), "cell"), p.lock.path, resolving)
+		logOf(cmd.Context(), cmd.ErrOrStderr()).Info(fmt.Sprintf("installing %s from %s (MATRIX_LOCKED=1), resolving %d anew", plural(len(locked), "cell"), p.lock.path, resolving))
 	}
 	if lockOnly {
 		tmp, err := os.MkdirTemp("", "matrix-lock-")
@@ -190,13 +192,17 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		return err
 	}
 
-	var progress io.Writer = stderr
-	if f.quiet {
-		progress = statusOnly{stderr}
+	show, err := newDisplay(cmd, f.progress, f.quiet, records, f.jobs*len(engines), cellLocator(p))
+	if err != nil {
+		return err
+	}
+	for _, eng := range engines {
+		eng.Warnings = messageLines{show.sink} // above a live area, not through it
 	}
 	runID := runner.NewRunID()
-	fmt.Fprintf(stderr, "matrix: run %s: %s, %d at a time per engine, engine %s, output %s\n",
-		runID, cellCount(cells), f.jobs, engineList(engines), f.out)
+	logOf(ctx, stderr).Info(fmt.Sprintf("run %s: %s, %d at a time per engine, engine %s, output %s",
+		runID, cellCount(cells), f.jobs, engineList(engines), f.out))
+	started := time.Now()
 	results, err := runner.Run(ctx, executors, cells, records, runner.Options{
 		OutDir:        f.out,
 		Jobs:          f.jobs,
@@ -204,7 +210,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		SkipTests:     f.skipTests,
 		Epoch:         epochTime,
 		Environ:       os.Environ(),
-		Progress:      progress,
+		Events:        show.sink,
 		RunID:         runID,
 		ToolVersion:   version,
 		SpecPath:      path,
@@ -216,13 +222,22 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		Prune:         f.prune,
 		Reuse:         f.reuse,
 	})
-	if results != nil && !lockOnly {
-		printSummary(cmd.OutOrStdout(), f.out, runID, results, err)
+	if results != nil {
+		manifestPath := filepath.Join(f.out, manifest.FileName)
+		if lockOnly {
+			manifestPath = "" // the records of a temporary directory, gone with it
+		}
+		show.finish(summaryOf(manifestPath, runID, results, time.Since(started), err), stderr)
+	} else {
+		show.stop()
+	}
+	for _, eng := range engines {
+		eng.Warnings = escapedLines{stderr} // the display is closed
 	}
 	if !f.spec.locked && ctx.Err() == nil {
 		n, lerr := recordLocks(p.lock, p.cells, results, locked, len(targets) == 0, stderr)
 		if n > 0 {
-			fmt.Fprintf(stderr, "matrix: recorded the lock_files of %d cell(s) in %s\n", n, p.lock.path)
+			logOf(ctx, stderr).Info(fmt.Sprintf("recorded the lock_files of %d cell(s) in %s", n, p.lock.path))
 		}
 		if lerr != nil {
 			return errors.Join(err, lerr)
@@ -241,6 +256,9 @@ func (f runFlags) check(lockOnly bool) (engine.PullPolicy, time.Time, error) {
 	pull, err := engine.ParsePullPolicy(f.pull)
 	if err != nil {
 		return "", time.Time{}, usageError{err}
+	}
+	if err := f.progress.check(); err != nil {
+		return "", time.Time{}, err
 	}
 	if f.jobs < 1 || f.jobs > 256 {
 		return "", time.Time{}, usageError{fmt.Errorf("--jobs %d: want a number from 1 to 256", f.jobs)}
@@ -346,50 +364,6 @@ func cellCount(cells []plan.Cell) string {
 	return fmt.Sprintf("%s (%d skipped)", plural(len(cells), "cell"), skipped)
 }
 
-// printSummary prints one line per cell, in plan order, and a count; skipped cells
-// with their reason. The last line names the manifest only if the run wrote its
-// records (err is Run's error), and otherwise says why it did not. Every value is
-// escaped (tableRow): an error may quote a container's output or an engine.
-func printSummary(w io.Writer, out, runID string, results []runner.Result, err error) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	failed, reused, skipped := 0, 0, 0
-	for _, r := range results {
-		var row []string
-		switch {
-		case r.Skipped():
-			skipped++
-			row = []string{"skipped", r.Cell.Name(), r.Cell.Skip}
-		case r.Err != nil:
-			failed++
-			row = []string{"FAILED", r.Cell.Artifact, firstLine(r.Err.Error())}
-		case r.Artifact.RunID != runID && r.Artifact.Test != nil && r.Artifact.Test.RunID == runID:
-			reused++
-			row = []string{"reused, retested", r.Artifact.File, "sha256:" + r.Artifact.SHA256}
-		case r.Artifact.RunID != runID:
-			reused++
-			row = []string{"reused", r.Artifact.File, "sha256:" + r.Artifact.SHA256}
-		default:
-			row = []string{"ok", r.Artifact.File, "sha256:" + r.Artifact.SHA256}
-		}
-		fmt.Fprintln(tw, tableRow(row))
-	}
-	tw.Flush()
-	counts := fmt.Sprintf("%d built, %d reused, %d failed", len(results)-failed-reused-skipped, reused, failed)
-	if skipped > 0 {
-		counts += fmt.Sprintf(", %d skipped", skipped)
-	}
-	path := filepath.Join(out, manifest.FileName)
-	var recErr *runner.RecordError
-	switch {
-	case errors.As(err, &recErr) && recErr.InPlace():
-		fmt.Fprintf(w, "%s; manifest: %s (%s)\n", counts, path, terminal.EscapeLines(recErr.Err.Error()))
-	case errors.As(err, &recErr):
-		fmt.Fprintf(w, "%s; %s not written: %s\n", counts, path, terminal.EscapeLines(recErr.Err.Error()))
-	default:
-		fmt.Fprintf(w, "%s; manifest: %s\n", counts, path)
-	}
-}
-
 func firstLine(s string) string {
 	for i, c := range s {
 		if c == '\n' {
@@ -397,6 +371,12 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// summaryOf is the summary of a run's results; manifestPath is where its records
+// go ("": none are kept), err Run's error.
+func summaryOf(manifestPath, runID string, results []runner.Result, elapsed time.Duration, err error) progress.Summary {
+	return runner.Summary(runID, results, elapsed, manifestPath, err)
 }
 
 // escapedLines writes whole lines of text that may quote an engine (its warnings)
@@ -408,14 +388,4 @@ func (e escapedLines) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// statusOnly drops the containers' prefixed output lines and keeps the tool's own.
-type statusOnly struct{ w io.Writer }
-
-func (s statusOnly) Write(p []byte) (int, error) {
-	if len(p) > 0 && p[0] == '[' {
-		return len(p), nil
-	}
-	return s.w.Write(p)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/manifest"
@@ -224,21 +225,23 @@ func TestSummaryNamesTheManifestOnlyWhenWritten(t *testing.T) {
 		{Cell: plan.Cell{Artifact: "b.tar.gz"}, Err: errors.New("script exited with status 1; last lines of logs/b.tar.gz.log:\n    \x1b[2J\rok   forged")},
 		{Cell: plan.Cell{Artifact: "c.tar.gz"}, Err: errors.New("engine says \x1b]0;PWNED\x07")},
 	}
-	const counts = "1 built, 0 reused, 2 failed; "
+	const counts = "1 built, 0 reused, 2 failed in 2m31s; "
 	for _, tc := range []struct {
 		name string
 		err  error
 		want string
 	}{
-		{"written", &runner.RunError{Failed: 2, Total: 3}, counts + "manifest: OUT/manifest.json\n"},
+		{"written", &runner.RunError{Failed: 2, Total: 3}, counts + "OUT/manifest.json\n"},
 		{"not written", &runner.RecordError{Err: fmt.Errorf("writing OUT/manifest.json: %w", syscall.ENOSPC)},
 			counts + "OUT/manifest.json not written: writing OUT/manifest.json: no space left on device\n"},
 		{"not durable", &runner.RecordError{Err: &atomicfile.NotDurableError{Path: "OUT/manifest.json", Err: syscall.EIO}},
-			counts + "manifest: OUT/manifest.json (OUT/manifest.json is in place, but syncing its directory failed (a crash may undo it): input/output error)\n"},
+			counts + "OUT/manifest.json (OUT/manifest.json is in place, but syncing its directory failed (a crash may undo it): input/output error)\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			printSummary(&out, "OUT", "run", results, tc.err)
+			if err := summaryOf("OUT/manifest.json", "run", results, 151*time.Second, tc.err).WriteText(&out); err != nil {
+				t.Fatal(err)
+			}
 			lines := strings.SplitAfter(out.String(), "\n")
 			if last := lines[len(lines)-2]; last != tc.want {
 				t.Errorf("last line %q, want %q", last, tc.want)
@@ -246,7 +249,7 @@ func TestSummaryNamesTheManifestOnlyWhenWritten(t *testing.T) {
 			if strings.ContainsAny(out.String(), "\x1b\x07\r") {
 				t.Errorf("the summary holds controls:\n%q", out.String())
 			}
-			if want := `c.tar.gz  engine says \x1b]0;PWNED\x07`; !strings.Contains(out.String(), want) {
+			if want := `engine says \x1b]0;PWNED\x07`; !strings.Contains(out.String(), want) {
 				t.Errorf("summary lacks %q:\n%s", want, out.String())
 			}
 		})
@@ -273,8 +276,10 @@ func TestSummarySaysRetested(t *testing.T) {
 		{Cell: cell, Artifact: &manifest.Artifact{File: "c.tar.gz", RunID: "run", SHA256: "cc", Test: &manifest.Test{RunID: "run"}}},
 	}
 	var out bytes.Buffer
-	printSummary(&out, "OUT", "run", results, nil)
-	for _, want := range []string{"reused, retested  a.tar.gz", "reused            b.tar.gz", "ok                c.tar.gz", "1 built, 2 reused, 0 failed;"} {
+	if err := summaryOf("OUT/manifest.json", "run", results, time.Second, nil).WriteText(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"reused, retested  a.tar.gz", "reused            b.tar.gz", "built             c.tar.gz", "1 built, 2 reused, 0 failed in 1.0s;"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())
 		}
