@@ -167,9 +167,15 @@ type count struct {
 	N     int
 }
 
+// OptionError is Options that do not fit the manifest: an axis no cell has, or the
+// same axis for rows and columns.
+type OptionError struct{ Reason string }
+
+func (e *OptionError) Error() string { return e.Reason }
+
 func newPage(ctx context.Context, m *manifest.Manifest, opts Options) (*page, error) {
 	if opts.Rows != "" && opts.Rows == opts.Cols {
-		return nil, fmt.Errorf("rows and columns are both the axis %q: choose two different axes", opts.Rows)
+		return nil, &OptionError{fmt.Sprintf("rows and columns are both the axis %q: choose two different axes", opts.Rows)}
 	}
 	cells := cellsOf(m)
 	if err := checkAxis(cells, "rows", opts.Rows); err != nil {
@@ -220,7 +226,7 @@ func checkAxis(cells []*cell, what, name string) error {
 			}
 		}
 	}
-	return fmt.Errorf("no cell has the axis %q for the %s (the axes: %s)", name, what, strings.Join(names, ", "))
+	return &OptionError{fmt.Sprintf("no cell has the axis %q for the %s (the axes: %s)", name, what, strings.Join(names, ", "))}
 }
 
 func inputsOf(m *manifest.Manifest) []input {
