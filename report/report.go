@@ -122,6 +122,7 @@ type cell struct {
 	SHAShort string
 	SHA      string
 	Reason   string
+	Tail     string // the last line of a failed cell's error (the last line its log shows)
 	LogHref  string
 	Log      string
 	Reused   string
@@ -332,6 +333,9 @@ func failedCell(f manifest.Failure) *cell {
 	c := &cell{State: failed, Label: "failed", target: f.Target, axes: f.Axes}
 	c.Name = shown(f.Artifact, maxName)
 	c.Reason = shown(firstLine(f.Error), maxReason)
+	if tail := lastLine(f.Error); tail != firstLine(f.Error) {
+		c.Tail = shown(tail, maxLine)
+	}
 	c.LogHref, c.Log = logLink(f.Log)
 	tests := f.Tests
 	if f.Test != nil {

@@ -75,6 +75,9 @@ footer{margin-top:2em;color:#777;font-size:12px}
 {{- if .Reason}}
 <div class="reason">{{.Reason}}</div>
 {{- end}}
+{{- if .Tail}}
+<div class="reason mono">{{.Tail}}</div>
+{{- end}}
 {{- if .Tests}}
 <ul>{{range .Tests}}<li>{{.}}</li>{{end}}{{if .More}}<li>and {{.More}} more</li>{{end}}</ul>
 {{- end}}
