@@ -203,6 +203,10 @@ type rendered struct {
 	png      []byte
 	load     time.Duration // from navigating to the load event
 	shown    time.Duration // to the screenshot taken (the page laid out and painted)
+	// metrics are the renderer's own (Performance.getMetrics), in seconds for the
+	// durations: TaskDuration, LayoutDuration, RecalcStyleDuration; less bent by a busy
+	// machine than the wall-clock times above.
+	metrics map[string]float64
 }
 
 // cellsScript lists the report's cells with their computed background. DevTools
@@ -229,7 +233,7 @@ func (b *browser) render(ctx context.Context, path string, width, height int) (*
 		return nil, err
 	}
 	s := attached.SessionID
-	for _, m := range []string{"Network.enable", "Page.enable"} {
+	for _, m := range []string{"Network.enable", "Page.enable", "Performance.enable"} {
 		if err := b.call(ctx, s, m, nil, nil); err != nil {
 			return nil, err
 		}
@@ -287,6 +291,19 @@ func (b *browser) render(ctx context.Context, path string, width, height int) (*
 	}
 	if err := json.Unmarshal([]byte(eval.Result.Value), &r.cells); err != nil {
 		return nil, fmt.Errorf("the cells: %w: %q", err, eval.Result.Value)
+	}
+	var perf struct {
+		Metrics []struct {
+			Name  string  `json:"name"`
+			Value float64 `json:"value"`
+		} `json:"metrics"`
+	}
+	if err := b.call(ctx, s, "Performance.getMetrics", nil, &perf); err != nil {
+		return nil, err
+	}
+	r.metrics = map[string]float64{}
+	for _, m := range perf.Metrics {
+		r.metrics[m.Name] = m.Value
 	}
 	// Whatever else arrived for the page by now counts too.
 	for {

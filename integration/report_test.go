@@ -78,7 +78,9 @@ func checkRendered(t *testing.T, page string, r *rendered, want map[string]strin
 	if err := os.WriteFile(shot, r.png, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshot %s (%dx%d); loaded in %v, painted in %v", shot, img.Bounds().Dx(), img.Bounds().Dy(), r.load.Round(time.Millisecond), r.shown.Round(time.Millisecond))
+	t.Logf("screenshot %s (%dx%d); loaded in %v, painted in %v; renderer: tasks %.0f ms, style %.0f ms, layout %.0f ms",
+		shot, img.Bounds().Dx(), img.Bounds().Dy(), r.load.Round(time.Millisecond), r.shown.Round(time.Millisecond),
+		1000*r.metrics["TaskDuration"], 1000*r.metrics["RecalcStyleDuration"], 1000*r.metrics["LayoutDuration"])
 	// The screenshot shows the states' colours: the page was painted, not only parsed.
 	seen := pixels(img)
 	for _, state := range want {
@@ -120,7 +122,7 @@ func TestReportInChromium(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("a tiny page: loaded in %v, painted in %v", r.load.Round(time.Millisecond), r.shown.Round(time.Millisecond))
+		t.Logf("a tiny page: loaded in %v, painted in %v; renderer: tasks %.0f ms", r.load.Round(time.Millisecond), r.shown.Round(time.Millisecond), 1000*r.metrics["TaskDuration"])
 		if !slices.Contains(r.requests, "http://matrix-report-test.invalid/x.png") || !slices.Contains(r.requests, "http://matrix-report-test.invalid/s.css") {
 			t.Errorf("the page's fetches were not seen: %q", r.requests)
 		}
