@@ -126,6 +126,7 @@ type cell struct {
 	LogHref  string
 	Log      string
 	Reused   string
+	Lock     string
 	Tests    []string
 	More     int // tests not listed
 	Warnings []string
@@ -242,7 +243,7 @@ func inputsOf(m *manifest.Manifest) []input {
 		}
 	}
 	if len(locks) > 0 {
-		in = append(in, input{"lock", fmt.Sprintf("%d artifact(s) installed from their lock entries (sha256 in each cell)", len(locks)), ""})
+		in = append(in, input{"lock", fmt.Sprintf("%d artifact(s) installed from their lock entries, each checked against the entry's sha256", len(locks)), ""})
 	}
 	in = append(in,
 		input{"tool", shown(m.Tool+" "+m.ToolVersion, maxHeader), ""},
@@ -295,6 +296,9 @@ func artifactCell(m *manifest.Manifest, a manifest.Artifact) *cell {
 	c.LogHref, c.Log = logLink(a.Log)
 	if a.RunID != "" && a.RunID != m.RunID {
 		c.Reused = shown("reused from run "+a.RunID, maxLine)
+	}
+	if a.LockSHA256 != "" && !a.Drift {
+		c.Lock = "installed from its lock entry: sha256 as recorded"
 	}
 	tests := a.Tests
 	if a.Test != nil {

@@ -72,6 +72,9 @@ footer{margin-top:2em;color:#777;font-size:12px}
 {{- if .Reused}}
 <div class="facts">{{.Reused}}</div>
 {{- end}}
+{{- if .Lock}}
+<div class="facts">{{.Lock}}</div>
+{{- end}}
 {{- if .Reason}}
 <div class="reason">{{.Reason}}</div>
 {{- end}}
