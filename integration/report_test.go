@@ -110,7 +110,9 @@ func pixels(img image.Image) map[color.RGBA]int {
 // (artifactDir); load and paint times are logged (BENCHMARKS.md), and only a hang
 // fails the test.
 func TestReportInChromium(t *testing.T) {
-	b := startBrowser(t, needChromium(t))
+	path := needChromium(t)
+	t.Parallel()
+	b := startBrowser(t, path)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute) // a hang guard
 	defer cancel()
 
