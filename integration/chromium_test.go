@@ -65,9 +65,9 @@ type browser struct {
 	ended   chan struct{}
 }
 
-// startBrowser starts chromium with a fresh profile, the flags that work here
-// (/work/shared ENVIRONMENT.md), every proxy request sent to a closed port and every
-// host name unresolvable: nothing the page might ask for can reach a network.
+// startBrowser starts chromium headless as root can run it (no sandbox, no GPU, no
+// background networking, a fresh profile), every proxy request sent to a closed port
+// and every host name unresolvable: nothing the page might ask for can reach a network.
 func startBrowser(t *testing.T, path string) *browser {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
