@@ -112,7 +112,7 @@ locals {
   # when sharp_versions overrides it; --locked does not need that pin.)
   sharp_versions = length(var.sharp_versions) > 0 ? var.sharp_versions : npm_versions("sharp", var.sharp_range, { per = "minor" })
   platforms      = { x64 = "linux/amd64", arm64 = "linux/arm64" }
-  ca_target = "/etc/ssl/certs/matrix-ca.crt"
+  ca_target      = "/etc/ssl/certs/matrix-ca.crt"
   # Node.js adds these certificates to its built-in ones; npm runs on Node.js.
   ca_env = var.ca_bundle == "" ? {} : { NODE_EXTRA_CA_CERTS = local.ca_target }
 }
@@ -192,7 +192,7 @@ target "sharp-lambda" {
     compatible_runtimes      = join(" ", [for n in var.nodes : "nodejs${n}.x" if semver_intersects(lookup(npm_package("sharp", matrix.sharp).engines, "node", "*"), "${n}.x")])
     compatible_architectures = matrix.arch == "x64" ? "x86_64" : "arm64"
   }
-  timeout  = "20m"
+  timeout = "20m"
   # AWS Lambda's limits: a function and its layers unzipped at most 250 MiB
   # (262144000 bytes, what max_size bounds: the content's bytes), and a zip uploaded
   # directly at most 50 MiB (larger ones go through S3): a warning, not a failure.
@@ -214,7 +214,7 @@ target "sharp-lambda" {
     env = {
       NODE_PATH = var.format == "zip" ? "/opt/nodejs/node_modules" : "/test/node_modules"
     }
-    script = <<-EOT
+    script  = <<-EOT
       node -e '
         const sharp = require("sharp");
         const want = "${matrix.sharp}";

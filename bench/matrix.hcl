@@ -46,8 +46,8 @@ target "sharp" {
   }
   artifact = "sharp-${matrix.sharp}-node${matrix.node}-linux-x64.tar.gz"
   test {
-    image = "local/node:${matrix.node}"
-    env   = { NODE_PATH = "/test/node_modules" }
+    image  = "local/node:${matrix.node}"
+    env    = { NODE_PATH = "/test/node_modules" }
     script = <<-EOT
       node -e '
         require("sharp")({ create: { width: 8, height: 8, channels: 3, background: "#f00" } })

@@ -34,7 +34,7 @@ target %q {
 }
 
 // TestNamesReserved: an artifact named like an entry the tool writes into the output
-// directory (manifest.json, SHA256SUMS, the logs directory, in any case) is refused by
+// directory (manifest.json, SHA256SUMS, report.html, the logs directory, in any case) is refused by
 // validate and by run, with exit 1, the reason and the place in the file; run creates
 // no output directory.
 func TestNamesReserved(t *testing.T) {
@@ -43,6 +43,7 @@ func TestNamesReserved(t *testing.T) {
 		{"manifest.json", "zip", "manifest.json"},
 		{"SHA256SUMS", "tar.gz", "SHA256SUMS"},
 		{"Logs", "tar.gz", "logs"},
+		{"Report.HTML", "zip", "report.html"},
 		// The claim file, and a name like the temporaries a later run removes.
 		{".matrix.lock", "zip", ""},
 		{".a.tar.gz.tmp-123", "tar.gz", ""},

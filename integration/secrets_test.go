@@ -132,7 +132,7 @@ func TestSecretsInEveryShape(t *testing.T) {
 
 	texts := map[string]string{"run stdout": res.stdout, "run stderr": res.stderr}
 	logs, _ := filepath.Glob(filepath.Join(w.out, "logs", "*"))
-	for _, name := range append(logs, filepath.Join(w.out, "manifest.json"), filepath.Join(w.out, "SHA256SUMS")) {
+	for _, name := range append(logs, filepath.Join(w.out, "manifest.json"), filepath.Join(w.out, "SHA256SUMS"), filepath.Join(w.out, "report.html")) {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)

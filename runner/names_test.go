@@ -51,7 +51,7 @@ func TestRunRefusesArtifactNamesThatAreNotPlain(t *testing.T) {
 		return err
 	})
 	want := []string{".", "a", "a/b", "a/b/out", "a/b/out/.matrix.lock", "a/b/out/SHA256SUMS",
-		"a/b/out/good.tar.gz", "a/b/out/logs", "a/b/out/logs/good.tar.gz.log", "a/b/out/manifest.json"}
+		"a/b/out/good.tar.gz", "a/b/out/logs", "a/b/out/logs/good.tar.gz.log", "a/b/out/manifest.json", "a/b/out/report.html"}
 	if !slices.Equal(found, want) {
 		t.Errorf("files below %s:\n%s\nwant:\n%s", base, strings.Join(found, "\n"), strings.Join(want, "\n"))
 	}

@@ -19,10 +19,12 @@ import (
 	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/internal/filename"
+	"github.com/matrixbuild/matrix/internal/terminal"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/pack"
 	"github.com/matrixbuild/matrix/plan"
 	"github.com/matrixbuild/matrix/progress"
+	"github.com/matrixbuild/matrix/report"
 )
 
 // DefaultJobs is how many cells build at once by default. Builds mostly wait on the
@@ -296,6 +298,9 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 	} else if gone != nil {
 		r.prune(ctx, gone, m)
 	}
+	if werr == nil || errors.As(werr, &notDurable) {
+		r.writeReport(ctx)
+	}
 	if werr != nil {
 		if serr != nil {
 			werr = fmt.Errorf("%w; %v", werr, serr)
@@ -306,6 +311,21 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 		return runErr
 	}
 	return nil
+}
+
+// writeReport writes OUT/report.html of the manifest.json just written, read back so
+// that the page is the one matrix report writes of it. The page says nothing the
+// records do not, so failing to write it is said and does not fail the run; it is
+// written even when the run was interrupted, as the records are.
+func (r *run) writeReport(ctx context.Context) {
+	m, err := manifest.Read(r.opts.OutDir)
+	if err == nil {
+		err = report.Write(context.WithoutCancel(ctx), r.opts.OutDir, m)
+	}
+	if err != nil {
+		fmt.Fprintf(r.progress, "matrix: %s: %s (matrix report %s writes it again)\n", report.FileName,
+			terminal.Escape(err.Error()), terminal.Escape(r.opts.OutDir))
+	}
 }
 
 // failure is the manifest's record of a cell that produced no artifact.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Everything a fresh machine needs before matrix can build or be tested: a Docker
 # engine, OpenSSH's server for the ssh:// engine tests, a C compiler for the elfcheck
-# tests, arm64 emulation (QEMU's binfmt_misc handler, scripts/emulation.sh) and, where
-# no image registry is reachable, the local stand-in images (with --arm64, the arm64
-# ones too).
+# tests, Debian's chromium for the report's browser test, arm64 emulation (QEMU's
+# binfmt_misc handler, scripts/emulation.sh) and, where no image registry is
+# reachable, the local stand-in images (with --arm64, the arm64 ones too).
 # Idempotent; on a laptop where Docker runs and the images exist it does nothing.
 # Usage: scripts/setup.sh [--arm64] [NODE_MAJOR...]   (default: 20 22 24)
 set -euo pipefail
@@ -39,6 +39,17 @@ if ! command -v gcc >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends gcc libc6-dev >/dev/null
+fi
+# The report's integration test renders report.html in a real headless browser.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup.sh: chromium is missing and this is not root: install Debian's chromium and retry" >&2
+    exit 1
+  fi
+  echo "setup.sh: installing Debian's chromium for the report's browser test" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 # Where the kernel does not allow it, say so and go on: arm64 cells are then refused
 # before they build, with the reason, rather than skipped (images.sh --arm64 fails).

@@ -20,9 +20,12 @@ export MATRIX_REQUIRE_NODE=1
 echo "== go vet, staticcheck (staticcheck.conf; its version is pinned in go.mod)"
 go vet ./...
 go tool staticcheck ./...
+echo "== matrix fmt -check (the repository's own HCL files; spec/testdata/bad and fmt are bad on purpose)"
+go run ./cmd/matrix fmt -check matrix.hcl offline.hcl bench testdata/e2e spec/testdata/matrix.hcl spec/testdata/offline.hcl
 echo "== go test -race"
 # The Docker integration tests fail, never skip, when no engine answers; the registry
-# client's test fails when the npm registry cannot be reached.
-MATRIX_REQUIRE_DOCKER=1 MATRIX_REQUIRE_REGISTRY=1 MATRIX_TEST_ENGINE_RESTART=1 MATRIX_TEST_SECOND_ENGINE=1 go test -race -count=1 -timeout 20m ./...
+# client's test fails when the npm registry cannot be reached; the report's browser
+# test fails without chromium (its screenshots go to MATRIX_ARTIFACTS_DIR when set).
+MATRIX_REQUIRE_CHROMIUM=1 MATRIX_REQUIRE_DOCKER=1 MATRIX_REQUIRE_REGISTRY=1 MATRIX_TEST_ENGINE_RESTART=1 MATRIX_TEST_SECOND_ENGINE=1 go test -race -count=1 -timeout 20m ./...
 echo "== end to end"
 scripts/e2e.sh

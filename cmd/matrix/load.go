@@ -40,8 +40,8 @@ func (f *specFlags) registerVars(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.lockFile, "lock-file", "", "the lock file to read and write (default: NAME.lock.json beside NAME.hcl)")
 }
 
-// singleDashVarArgs rewrites exactly -var, -var=..., -var-file and -var-file=... to
-// their double-dash forms (Terraform's spellings, which pflag would read as the
+// singleDashVarArgs rewrites exactly -var, -var=..., -var-file and -var-file=... (and
+// fmt's -check and -diff, fmtFlag) to their double-dash forms (Terraform's spellings, which pflag would read as the
 // shorthands -v -a -r), up to a "--" that ends the flags. The value after --var or
 // --var-file is left as it is, even when it starts with a dash.
 func singleDashVarArgs(args []string) []string {
@@ -51,7 +51,7 @@ func singleDashVarArgs(args []string) []string {
 		if a == "--" {
 			return append(out, args[i:]...)
 		}
-		if a == "-var" || a == "-var-file" || strings.HasPrefix(a, "-var=") || strings.HasPrefix(a, "-var-file=") {
+		if a == "-var" || a == "-var-file" || strings.HasPrefix(a, "-var=") || strings.HasPrefix(a, "-var-file=") || fmtFlag(a) {
 			a = "-" + a
 		}
 		out = append(out, a)

@@ -190,6 +190,8 @@ writes reproducible artifacts plus SHA256SUMS and manifest.json.`,
 		newUpdateCmd(),
 		newVerifyCmd(),
 		newCICmd(),
+		newReportCmd(),
+		newFmtCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })

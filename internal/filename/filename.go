@@ -49,13 +49,13 @@ const (
 // reserved are the entries of an output directory the tool writes itself: an artifact
 // of one of these names would replace a record or be taken for one. The claim file
 // .matrix.lock and the temporaries start with '.', which no name may.
-var reserved = []string{"manifest.json", "SHA256SUMS", "logs"}
+var reserved = []string{"manifest.json", "SHA256SUMS", "report.html", "logs"}
 
 // Claim is the file whose flock claims an output directory for one run.
 const Claim = ".matrix.lock"
 
 // Own reports whether name is one of the tool's own entries of an output directory:
-// its records, its logs directory or its claim file. Its temporaries and undo
+// its records, its report, its logs directory or its claim file. Its temporaries and undo
 // entries are atomicfile's (atomicfile.IsTemp).
 func Own(name string) bool {
 	return name == Claim || slices.Contains(reserved, name)

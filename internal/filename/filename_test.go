@@ -50,6 +50,8 @@ func TestWhy(t *testing.T) {
 		{"logs", `own "logs"`},
 		{"Logs", `own "logs"`},
 		{"LOGS", `own "logs"`},
+		{"report.html", `own "report.html"`},
+		{"Report.HTML", `own "report.html"`},
 		// Names that only resemble them are someone's artifacts.
 		{"manifest.json.zip", ""},
 		{"SHA256SUMS.tar.gz", ""},

@@ -182,7 +182,7 @@ target "sharp-lambda" {
     env = {
       NODE_PATH = var.format == "zip" ? "/opt/nodejs/node_modules" : "/test/node_modules"
     }
-    script = <<-EOT
+    script  = <<-EOT
       node -e '
         const sharp = require("sharp");
         const want = "${matrix.sharp}";

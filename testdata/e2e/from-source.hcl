@@ -50,7 +50,7 @@ target "better-sqlite3" {
     target = "/root/.npm"
   }
   # --foreground-scripts and --loglevel=info put node-gyp's log in the cell's log.
-  script = <<-EOT
+  script   = <<-EOT
     set -eu
     npm install --no-audit --no-fund --omit=dev --foreground-scripts --loglevel=info better-sqlite3@${var.better_sqlite3}
     # Only build/Release/better_sqlite3.node is loaded: drop node-gyp's makefiles,

@@ -42,8 +42,8 @@ target "argon2" {
   }
   artifact = "argon2-${matrix.version}-node${matrix.node}-linux-x64.tar.gz"
   test {
-    image = "local/node:${matrix.node}"
-    env   = { NODE_PATH = "/test/node_modules" }
+    image  = "local/node:${matrix.node}"
+    env    = { NODE_PATH = "/test/node_modules" }
     script = <<-EOT
       node -e '
         const { hashSync, verifySync } = require("@node-rs/argon2");

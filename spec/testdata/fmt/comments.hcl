@@ -1,0 +1,5 @@
+  # a comment
+target   "a"   {   # trailing
+  image = "x"     // slashes
+  /* block */ script = "true"
+}

@@ -1,0 +1,5 @@
+# Already canonical: fmt leaves it byte for byte.
+target "a" {
+  image  = "node:22"
+  script = "true"
+}
