@@ -174,6 +174,7 @@ writes reproducible artifacts plus SHA256SUMS and manifest.json.`,
 		newUpdateCmd(),
 		newVerifyCmd(),
 		newMergeCmd(),
+		newEnginesCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
