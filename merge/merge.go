@@ -187,7 +187,14 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	if len(res.Missing) > 0 && !opts.Partial {
 		return nil, &MissingError{Cells: res.Missing}
 	}
-	joined, lockChanged, err := joinLocks(opts, shards, byName)
+	builders := map[string][]*shard{} // by artifact: the shards that built it, in order
+	for _, name := range order {
+		builders[name] = []*shard{byName[name].from}
+	}
+	for _, t := range again {
+		builders[t.a.File] = append(builders[t.a.File], t.from)
+	}
+	joined, lockChanged, err := joinLocks(opts, shards, builders)
 	if err != nil {
 		return nil, err
 	}
@@ -404,10 +411,10 @@ func failures(shards []*shard, missing []string) []manifest.Failure {
 }
 
 // joinLocks returns the matrix file's lock with, for each taken artifact, the entry
-// of the shard it came from when that shard carries one, and every shard's pinned
-// registry calls; and whether that changes the lock file. Two shards that pinned a
-// call with different answers are a conflict.
-func joinLocks(opts Options, shards []*shard, byName map[string]*taken) (*lock.File, bool, error) {
+// of the first shard that built it and carries one, and every shard's pinned registry
+// calls; and whether that changes the lock file. Two shards that pinned a call with
+// different answers are a conflict.
+func joinLocks(opts Options, shards []*shard, builders map[string][]*shard) (*lock.File, bool, error) {
 	base := opts.Lock
 	if base == nil {
 		base = &lock.File{Version: lock.Version, Cells: map[string]*lock.Entry{}}
@@ -456,20 +463,20 @@ func joinLocks(opts Options, shards []*shard, byName map[string]*taken) (*lock.F
 	for _, c := range opts.Cells {
 		planned[c.Artifact] = c
 	}
-	for name, t := range byName {
-		if t.from.lock == nil {
-			continue
+	for name, from := range builders {
+		for _, s := range from {
+			if s.lock == nil || s.lock.Cells[name] == nil {
+				continue
+			}
+			e := s.lock.Cells[name]
+			c := planned[name]
+			if e.Target != c.Target || e.Definition != lock.Definition(c) {
+				return nil, false, fmt.Errorf("%s: %s: the lock entry of %s is not of the cell as the matrix file defines it (a shard of another version of the file?)",
+					s.dir, opts.LockName, name)
+			}
+			joined.Cells[name] = e
+			break
 		}
-		e, ok := t.from.lock.Cells[name]
-		if !ok {
-			continue
-		}
-		c := planned[name]
-		if e.Target != c.Target || e.Definition != lock.Definition(c) {
-			return nil, false, fmt.Errorf("%s: %s: the lock entry of %s is not of the cell as the matrix file defines it (a shard of another version of the file?)",
-				t.from.dir, opts.LockName, name)
-		}
-		joined.Cells[name] = e
 	}
 	joined.Prune(opts.Cells, true)
 	after, err := joined.Marshal()
