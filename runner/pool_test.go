@@ -103,6 +103,10 @@ func TestRunFailsOverToAnotherEngine(t *testing.T) {
 					if res.Err != nil || engine != "" && res.Artifact.Engine != engine {
 						t.Errorf("%s: err %v, artifact %+v; want it built on %q", name, res.Err, res.Artifact, engine)
 					}
+					if res.Err == nil && a.calls(name) > 0 && tc.a != nil && tc.wantLeaves > 0 &&
+						(len(res.Artifact.Warnings) != 1 || !strings.Contains(res.Artifact.Warnings[0], "built again on another engine after a failed: connection refused")) {
+						t.Errorf("%s: warnings %q, want the failover recorded", name, res.Artifact.Warnings)
+					}
 					continue
 				}
 				for _, want := range tc.wantFailed[name] {

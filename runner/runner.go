@@ -205,6 +205,7 @@ func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell) (
 	if err := filename.Check(cell.Artifact); err != nil {
 		return nil, nil, fmt.Errorf("artifact %w", err)
 	}
+	var failedOver []string // the engines that failed the cell, and why
 	for {
 		e, err := engs.acquire(gctx, cell)
 		var none *NoEngineError
@@ -219,9 +220,14 @@ func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell) (
 		}
 		art, files, err := r.buildCell(ctx, gctx, engs.engines[e], cell)
 		engs.release(e)
+		if err == nil && len(failedOver) > 0 {
+			// Said in its record too: the manifest tells which engines failed it.
+			art.Warnings = append(art.Warnings, failedOver...)
+		}
 		if err == nil || len(engs.engines) == 1 || !executor.IsTransient(err) || gctx.Err() != nil {
 			return art, files, err
 		}
+		failedOver = append(failedOver, fmt.Sprintf("built again on another engine after %s failed: %s", engs.engines[e].Name(), firstLineOf(err.Error())))
 		// The engine failed past the cell's retries: it leaves the pool, and the cell
 		// is built again on another engine. Each pass takes one engine out, so a cell
 		// is built at most once per engine; a script's own failure never gets here.
