@@ -50,9 +50,24 @@ func (e *Engine) Build(ctx context.Context, job executor.Job, collect func(io.Re
 	err = collect(rc)
 	rc.Close()
 	if err != nil {
-		return nil, err
+		return nil, e.unlessGone(ctx, err)
 	}
 	return e.readFiles(ctx, id, c.Workdir, c.LockFiles)
+}
+
+// unlessGone returns err, or a TransientError when the engine no longer answers: an
+// engine that shuts down cuts what it sends short (an empty copy stream), which is
+// the engine's failure, not the cell's.
+func (e *Engine) unlessGone(ctx context.Context, err error) error {
+	if ctx.Err() != nil || executor.IsTransient(err) {
+		return err
+	}
+	pctx, cancel := context.WithTimeout(context.Background(), explainTimeout)
+	defer cancel()
+	if _, perr := e.cli.Ping(pctx); perr != nil {
+		return &executor.TransientError{Err: fmt.Errorf("%w; the engine stopped answering (stopped or restarted during the build?): %v", err, perr)}
+	}
+	return err
 }
 
 // Test implements executor.Executor.

@@ -207,6 +207,11 @@ func TestBuildOnFakeFailures(t *testing.T) {
 			f.files["/build/node_modules"] = tarOf(tar.Header{Name: "x", Typeflag: tar.TypeReg}, "")
 		},
 			errors.New("dangling symlink"), "dangling symlink"},
+		{"collect cut short by an engine that goes away", func(f *fakeDocker) {
+			f.files["/build/node_modules"] = tarOf(tar.Header{Name: "x", Typeflag: tar.TypeReg}, "")
+			f.pingErr = errors.New("connection refused")
+		},
+			errors.New("pack: empty tar stream"), "pack: empty tar stream; the engine stopped answering"},
 		{"lock file is a directory", func(f *fakeDocker) {
 			f.files["/build/node_modules"] = tarOf(tar.Header{Name: "x", Typeflag: tar.TypeReg}, "")
 			f.files["/build/package-lock.json"] = tarOf(tar.Header{Name: "package-lock.json/", Typeflag: tar.TypeDir}, "")
@@ -220,6 +225,9 @@ func TestBuildOnFakeFailures(t *testing.T) {
 			_, err := fakeEngine(fake, PullNever).Build(context.Background(), job, func(io.Reader) error { return tc.collect })
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("err = %v, want %q", err, tc.err)
+			}
+			if executor.IsTransient(err) != (fake.pingErr != nil) {
+				t.Errorf("err = %v: transient %v, want it transient only when the engine stopped answering", err, executor.IsTransient(err))
 			}
 			if _, copied := fake.copiedIn["container1:/build"]; copied {
 				t.Error("copied inputs in without any")

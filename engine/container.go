@@ -114,11 +114,17 @@ func (e *Engine) exitErr(id string, res container.WaitResponse, started time.Tim
 // and none when the script died by itself. It returns nil when the status is the
 // script's own.
 func (e *Engine) explainKill(id string, status int64, started time.Time) error {
-	if status != 128+9 && status != 128+15 {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), explainTimeout)
 	defer cancel()
+	if status != 128+9 && status != 128+15 {
+		// The script's own status, unless the engine no longer answers: one that shuts
+		// down ends its containers however they take it, and says so over connections
+		// already open (a failover to another engine is then in order).
+		if _, err := e.cli.Ping(ctx); err != nil {
+			return &executor.TransientError{Err: fmt.Errorf("the container ended with status %d and the engine stopped answering (stopped or restarted during the build?): %w", status, err)}
+		}
+		return nil
+	}
 	inspect, err := e.cli.ContainerInspect(ctx, id)
 	if err == nil && inspect.State != nil && inspect.State.OOMKilled {
 		return fmt.Errorf("the script was killed for running out of memory (status %d)", status)

@@ -97,6 +97,7 @@ func TestExplainKill(t *testing.T) {
 		{"out of memory", 137, func(f *fakeDocker) { f.state = &container.State{OOMKilled: true}; f.kills = 1 }, "plain", "killed for running out of memory"},
 		{"engine gone: inspect", 137, func(f *fakeDocker) { f.inspectErr = syscall.ECONNREFUSED }, "transient", "the engine stopped answering"},
 		{"engine gone: events", 137, func(f *fakeDocker) { f.eventsErr = io.ErrUnexpectedEOF }, "transient", "the engine stopped answering"},
+		{"engine gone: a status of its own", 2, func(f *fakeDocker) { f.pingErr = syscall.ECONNREFUSED }, "transient", "ended with status 2 and the engine stopped answering"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

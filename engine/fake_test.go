@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -122,6 +123,18 @@ func (f *fakeDocker) ImageInspect(_ context.Context, ref string, _ ...client.Ima
 		return image.InspectResponse{}, fmt.Errorf("no such image: %s: %w", ref, cerrdefs.ErrNotFound)
 	}
 	return img, nil
+}
+
+// ImageList lists the fake's images, by reference, oldest first.
+func (f *fakeDocker) ImageList(context.Context, image.ListOptions) ([]image.Summary, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []image.Summary
+	for ref := range f.images {
+		out = append(out, image.Summary{ID: ref, RepoTags: []string{ref}})
+	}
+	slices.SortFunc(out, func(a, b image.Summary) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 func (f *fakeDocker) ImagePull(_ context.Context, ref string, opts image.PullOptions) (io.ReadCloser, error) {

@@ -164,6 +164,14 @@ func Read(path string) (*File, error) {
 	if err != nil {
 		return f, err
 	}
+	return Parse(path, data)
+}
+
+// Parse decodes the bytes of a lock file read from path (named in errors) as Read
+// does; a caller that reads hostile places (a shard's directory, for matrix merge)
+// reads the bytes itself, never through a link.
+func Parse(path string, data []byte) (*File, error) {
+	f := &File{Version: Version, Cells: map[string]*Entry{}}
 	// Other JSON has no lock_version: with the default kept, it would read as an
 	// empty lock file, and the next write would replace it.
 	f.Version = noVersion

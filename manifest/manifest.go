@@ -113,6 +113,20 @@ type Manifest struct {
 	// not built. A manifest written before skip blocks existed has none.
 	Skipped     []Skipped `json:"skipped"`
 	SourceEpoch int64     `json:"source_date_epoch"`
+	// Shards are the runs that matrix merge joined into this record, one per shard
+	// directory, in the order given; a run's own manifest has none.
+	Shards []Shard `json:"shards,omitempty"`
+}
+
+// Shard is one shard directory that matrix merge took artifacts from: its run, and
+// the sha256 of the manifest it read there.
+type Shard struct {
+	Dir            string    `json:"dir"`
+	RunID          string    `json:"run_id"`
+	ManifestSHA256 string    `json:"manifest_sha256"`
+	Started        time.Time `json:"started"`
+	Finished       time.Time `json:"finished"`
+	Artifacts      int       `json:"artifacts"` // taken from this shard
 }
 
 // SpecFile identifies the matrix file a run read.

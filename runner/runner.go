@@ -228,17 +228,41 @@ func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, s
 	if err := filename.Check(cell.Artifact); err != nil {
 		return nil, nil, fmt.Errorf("artifact %w", err)
 	}
-	e, err := engs.acquire(gctx, cell)
-	if err != nil {
-		return nil, nil, notBuilt(ctx)
+	var failedOver []string // the engines that failed the cell, and why
+	for {
+		e, err := engs.acquire(gctx, cell)
+		var none *NoEngineError
+		if errors.As(err, &none) {
+			return nil, nil, err
+		}
+		if err != nil {
+			return nil, nil, notBuilt(ctx)
+		}
+		if started.IsZero() {
+			*started = r.now()
+		}
+		r.events.Event(progress.Event{Kind: progress.KindStarted, Cell: cell.Artifact, Engine: engs.engines[e].Name()})
+		if len(engs.engines) > 1 {
+			r.output(cell.Artifact, "matrix: building on "+engs.engines[e].Name())
+		}
+		art, files, err := r.buildCell(ctx, gctx, engs.engines[e], cell)
+		engs.release(e)
+		if err == nil && len(failedOver) > 0 {
+			// Said in its record too: the manifest tells which engines failed it.
+			art.Warnings = append(art.Warnings, failedOver...)
+		}
+		if err == nil || len(engs.engines) == 1 || !executor.IsTransient(err) || gctx.Err() != nil {
+			return art, files, err
+		}
+		failedOver = append(failedOver, fmt.Sprintf("built again on another engine after %s failed: %s", engs.engines[e].Name(), firstLineOf(err.Error())))
+		// The engine failed past the cell's retries: it leaves the pool, and the cell
+		// is built again on another engine. Each pass takes one engine out, so a cell
+		// is built at most once per engine; a script's own failure never gets here.
+		if engs.leave(e, err) {
+			fmt.Fprintf(r.progress, "matrix: engine %s leaves the pool for the rest of the run: %s\n", engs.engines[e].Name(), firstLineOf(err.Error()))
+		}
+		r.output(cell.Artifact, fmt.Sprintf("matrix: %s failed (%s); building again on another engine", engs.engines[e].Name(), firstLineOf(err.Error())))
 	}
-	defer engs.release(e)
-	*started = r.now()
-	r.events.Event(progress.Event{Kind: progress.KindStarted, Cell: cell.Artifact, Engine: engs.engines[e].Name()})
-	if len(engs.engines) > 1 {
-		r.output(cell.Artifact, "matrix: building on "+engs.engines[e].Name())
-	}
-	return r.buildCell(ctx, gctx, engs.engines[e], cell)
 }
 
 // record writes manifest.json and SHA256SUMS: the artifacts built, the failures, the

@@ -192,6 +192,8 @@ writes reproducible artifacts plus SHA256SUMS and manifest.json.`,
 		newCICmd(),
 		newReportCmd(),
 		newFmtCmd(),
+		newMergeCmd(),
+		newEnginesCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })

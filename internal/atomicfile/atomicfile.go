@@ -91,6 +91,13 @@ func Temp(dir, name string) (*os.File, error) {
 	return os.CreateTemp(dir, "."+name+tempMarker+"*")
 }
 
+// TempDir creates a hidden temporary directory in dir whose name IsTemp recognises,
+// for a directory that is filled and then renamed to dir/name as one step (matrix
+// merge's output): the caller renames or removes it.
+func TempDir(dir, name string) (string, error) {
+	return os.MkdirTemp(dir, "."+name+tempMarker+"*")
+}
+
 // Create starts the replacement of dir/name: the returned file is written, then
 // committed or aborted. Its mode is 0644 once committed.
 func Create(dir, name string) (*File, error) {
