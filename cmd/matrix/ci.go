@@ -73,6 +73,7 @@ type workflow struct {
 	Version    string   // the go install version
 	Chunks     []chunk  // the job matrices
 	Args       string   // the flags and FILE every matrix command gets, shell-quoted
+	MergeArgs  string   // merge's flags and arguments: the same plan, shell-quoted
 	PlanArgs   string   // plan's own flags (--runs-on), shell-quoted, each followed by a space
 	LockFile   string   // for the cache keys
 	Caches     []string // cache mount names of the plan's cells
@@ -145,20 +146,23 @@ func writeGitHubWorkflow(cmd *cobra.Command, path string, f ciFlags) error {
 			chunks, len(building), per, maxGitHubJobs, (len(building)+maxGitHubJobs-1)/maxGitHubJobs)}
 	}
 
+	// The flags that say which plan: every command of the workflow gets them.
+	var planFlags []string
+	for _, v := range f.spec.vars {
+		planFlags = append(planFlags, "--var", shellQuote(v))
+	}
+	for _, v := range f.spec.varFiles {
+		planFlags = append(planFlags, "--var-file", shellQuote(v))
+	}
+	if f.spec.lockFile != "" {
+		planFlags = append(planFlags, "--lock-file", shellQuote(f.spec.lockFile))
+	}
 	var args []string
 	if f.locked {
 		args = append(args, "--locked")
 	}
-	for _, v := range f.spec.vars {
-		args = append(args, "--var", shellQuote(v))
-	}
-	for _, v := range f.spec.varFiles {
-		args = append(args, "--var-file", shellQuote(v))
-	}
-	if f.spec.lockFile != "" {
-		args = append(args, "--lock-file", shellQuote(f.spec.lockFile))
-	}
-	args = append(args, shellQuote(filepath.ToSlash(path)))
+	args = append(append(args, planFlags...), shellQuote(filepath.ToSlash(path)))
+	mergeArgs := append(append([]string{"--file", shellQuote(filepath.ToSlash(path))}, planFlags...), "out", "shards/*")
 	var planArgs []string
 	for _, r := range f.runsOn {
 		planArgs = append(planArgs, "--runs-on", shellQuote(r))
@@ -187,6 +191,7 @@ func writeGitHubWorkflow(cmd *cobra.Command, path string, f ciFlags) error {
 		Module:     modulePath,
 		Version:    install,
 		Args:       strings.Join(args, " "),
+		MergeArgs:  strings.Join(mergeArgs, " "),
 		LockFile:   filepath.ToSlash(lockPath),
 		Caches:     caches,
 		PlanRunsOn: runsOn[hostPlatform],
