@@ -86,6 +86,10 @@ const MaxSize = 64 << 20
 const (
 	FileName = "manifest.json"
 	SumsName = "SHA256SUMS"
+	// ProvenanceName is the run's in-toto statement (package provenance), written
+	// with the pair (WriteWithProvenance); SignatureName its `matrix sign` signature.
+	ProvenanceName = "provenance.intoto.jsonl"
+	SignatureName  = ProvenanceName + ".sig"
 )
 
 // Manifest is the content of manifest.json.
@@ -106,9 +110,12 @@ type Manifest struct {
 	// SumsSHA256 is the sha256 of the SHA256SUMS written with this manifest: the two
 	// belong together when it is the sha256 of the SHA256SUMS beside it. Write sets it;
 	// a manifest written before it existed has none.
-	SumsSHA256 string     `json:"sha256sums_sha256,omitempty"`
-	Artifacts  []Artifact `json:"artifacts"`
-	Failed     []Failure  `json:"failed"`
+	SumsSHA256 string `json:"sha256sums_sha256,omitempty"`
+	// ProvenanceSHA256 is the sha256 of the provenance.intoto.jsonl written with this
+	// manifest (WriteWithProvenance); none when the writer wrote none.
+	ProvenanceSHA256 string     `json:"provenance_sha256,omitempty"`
+	Artifacts        []Artifact `json:"artifacts"`
+	Failed           []Failure  `json:"failed"`
 	// Skipped are the cells of the run that a skip block of their target held for:
 	// not built. A manifest written before skip blocks existed has none.
 	Skipped     []Skipped `json:"skipped"`

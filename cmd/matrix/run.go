@@ -178,6 +178,10 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	if f.quiet {
 		progress = statusOnly{stderr}
 	}
+	prov, err := provenanceOf(p, path, targets, f, stderr)
+	if err != nil {
+		return err
+	}
 	runID := runner.NewRunID()
 	fmt.Fprintf(stderr, "matrix: run %s: %s, %d at a time per engine, engine %s, output %s\n",
 		runID, cellCount(cells), f.jobs, engineList(engines), f.out)
@@ -199,6 +203,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		AllowDrift:    f.allowDrift,
 		Prune:         f.prune,
 		Reuse:         f.reuse,
+		Provenance:    prov,
 	})
 	if results != nil && !lockOnly {
 		printSummary(cmd.OutOrStdout(), f.out, runID, results, err)
