@@ -173,6 +173,7 @@ writes reproducible artifacts plus SHA256SUMS and manifest.json.`,
 		newOutdatedCmd(),
 		newUpdateCmd(),
 		newVerifyCmd(),
+		newSignCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })

@@ -37,6 +37,10 @@ type runFlags struct {
 	prune         bool
 	upgrade       bool
 	engines       []string
+	// only, when set, keeps the cells of these artifact names (verify --rebuild);
+	// epoch, when set, is SOURCE_DATE_EPOCH instead of the environment's.
+	only  []string
+	epoch *time.Time
 }
 
 // register adds the flags that run and lock share.
@@ -112,6 +116,9 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		return err
 	}
 	cells := p.cells
+	if f.only != nil {
+		cells = slices.DeleteFunc(slices.Clone(cells), func(c plan.Cell) bool { return !slices.Contains(f.only, c.Artifact) })
+	}
 	if len(cells) == 0 {
 		return fmt.Errorf("%s: the selected targets have no cells", path)
 	}
@@ -239,6 +246,9 @@ func (f runFlags) check(lockOnly bool) (engine.PullPolicy, time.Time, error) {
 	}
 	if !lockOnly && f.out == "" {
 		return "", time.Time{}, usageError{errors.New("--out: empty output directory")}
+	}
+	if f.epoch != nil {
+		return pull, *f.epoch, nil
 	}
 	epochTime, err := pack.EpochFromEnv(os.Environ())
 	if err != nil {
