@@ -98,10 +98,10 @@ func WriteWithProvenance(dir string, m *Manifest, prov []byte) error {
 			filepath.Join(dir, FileName), err, SumsName, filepath.Base(mf.Name()))
 	}
 	if prov != nil {
-		// Whatever signed the earlier statement no longer speaks for this one.
-		if err := root.Remove(SignatureName); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("removing the signature of the earlier %s: %w", ProvenanceName, err)
-		}
+		// Whatever signed the earlier statement no longer speaks for this one. Best
+		// effort: the records are in place, and a signature left over fails to verify
+		// against the new statement all the same.
+		_ = root.Remove(SignatureName)
 	}
 	if err := atomicfile.SyncDir(root); err != nil {
 		return &atomicfile.NotDurableError{Path: filepath.Join(dir, FileName), Err: err}

@@ -227,7 +227,7 @@ func noteLock(stderr interface{ Write([]byte) (int, error) }, vf verifyFlags, st
 			return
 		}
 		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != d.Digest["sha256"] {
-			fmt.Fprintf(stderr, "matrix: note: %s is not the lock file the run read (sha256 %s): its entries for these cells may differ\n", terminal.Escape(path), d.Digest["sha256"])
+			fmt.Fprintf(stderr, "matrix: note: %s changed since the run read it (sha256 %s then; a run without --locked records its cells' entries after reading it): the rebuild installs from it as it is now\n", terminal.Escape(path), d.Digest["sha256"])
 		}
 	}
 }
