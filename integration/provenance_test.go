@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbuild/matrix/internal/fakeregistry"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/provenance"
 )
@@ -135,17 +136,19 @@ func TestProvenanceSignAndVerify(t *testing.T) {
 }
 
 // TestProvenanceHoldsNoSecret: a run with a pass_env secret, a sensitive variable and
-// a registry token in .npmrc (home and project) records the variable's name and the
-// others' values in the statement, and none of the secrets in any file of OUT.
+// a registry token in .npmrc (home and project), which the registry call of the file
+// sends, records the variable's name and the others' values in the statement, and
+// none of the secrets in any file of OUT or the lock file.
 func TestProvenanceHoldsNoSecret(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
+	fake := fakeregistry.New(t)
 	w := newWorkspace(t)
 	passed := "pass-" + randomHex(t, 12)
 	sensitive := "sens-" + randomHex(t, 12)
 	token := "npm_" + randomHex(t, 16)
 	for _, dir := range []string{w.home, w.dir} {
-		writeFile(t, filepath.Join(dir, ".npmrc"), fmt.Sprintf("//registry.invalid/:_authToken=%s\n", token))
+		writeFile(t, filepath.Join(dir, ".npmrc"), fmt.Sprintf("%s:_authToken=%s\n", strings.TrimPrefix(fake.URL(), "http:"), token))
 	}
 	specPath := w.spec(t, `
 variable "token" {
@@ -153,12 +156,15 @@ variable "token" {
   default   = ""
 }
 variable "flavour" { default = "plain" }
-`+target("secret", `echo "$MATRIX_TEST_SECRET" | wc -c; mkdir -p out; echo built > out/f`, `  pass_env = ["MATRIX_TEST_SECRET"]
-  env = { FLAVOUR = var.flavour }`))
-	env := []string{"MATRIX_TEST_SECRET=" + passed, "MATRIX_VAR_token=" + sensitive}
+`+target("secret", `echo "$MATRIX_TEST_SECRET" | wc -c; mkdir -p out; echo "$SHARP" > out/f`, `  pass_env = ["MATRIX_TEST_SECRET"]
+  env = { FLAVOUR = var.flavour, SHARP = npm_package("sharp", "0.34.5").version }`))
+	env := []string{"MATRIX_TEST_SECRET=" + passed, "MATRIX_VAR_token=" + sensitive, "npm_config_registry=" + fake.URL()}
 	res := w.matrix(t, env, "run", "--out", w.out, specPath)
 	if res.code != 0 {
 		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+	if auth := strings.Join(fake.Headers("Authorization"), " "); !strings.Contains(auth, token) {
+		t.Fatalf("the registry call did not send the token (%q): the test proves nothing", auth)
 	}
 	st, data := readStatement(t, w.out)
 	ext := st.Predicate.BuildDefinition.ExternalParameters
@@ -168,10 +174,11 @@ variable "flavour" { default = "plain" }
 	if _, ok := ext.Variables["token"]; ok {
 		t.Error("the sensitive variable is among the recorded values")
 	}
+	lockData, _ := os.ReadFile(filepath.Join(w.dir, "matrix.lock.json"))
 	for _, s := range []string{passed, sensitive, token} {
 		assertAbsent(t, w.out, s)
-		if strings.Contains(res.stdout+res.stderr, s) {
-			t.Errorf("the run's output holds %q", s)
+		if strings.Contains(res.stdout+res.stderr, s) || bytes.Contains(lockData, []byte(s)) {
+			t.Errorf("the run's output or the lock file holds %q", s)
 		}
 	}
 	if !json.Valid(data) {
