@@ -111,3 +111,27 @@ func TestVerifyFindsAnEditedStatement(t *testing.T) {
 		t.Errorf("verify: %+v, %v", rep.Problems, err)
 	}
 }
+
+// TestRecordWithoutStatementRemovesTheEarlierOne: records written without a statement
+// (a run that built nothing) remove the earlier statement and signature, which would
+// disagree with the new SHA256SUMS; one found beside such records is a problem.
+func TestRecordWithoutStatementRemovesTheEarlierOne(t *testing.T) {
+	dir, err := writeWithProvenance(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, SignatureName), []byte("sig"), 0o644)
+	if err := Write(dir, &Manifest{RunID: "empty"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{ProvenanceName, SignatureName} {
+		if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+			t.Errorf("%s is still there: %v", name, err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, ProvenanceName), statementOf("stale"), 0o644)
+	rep, err := Verify(context.Background(), dir)
+	if err != nil || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].String(), "records no statement") {
+		t.Errorf("verify: %+v, %v", rep.Problems, err)
+	}
+}

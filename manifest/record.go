@@ -32,7 +32,9 @@ func Write(dir string, m *Manifest) error { return WriteWithProvenance(dir, m, n
 // records its sha256, so that a pending manifest names the statement that belongs to
 // it (Record.Complete puts that in place too). prov's subjects must be exactly the
 // lines of the SHA256SUMS written with it; a signature of an earlier statement is
-// removed once the new one is in place.
+// removed once the new one is in place. Without prov (nil), an earlier statement and
+// its signature are removed once the new records are in place: they would disagree
+// with the new SHA256SUMS.
 func WriteWithProvenance(dir string, m *Manifest, prov []byte) error {
 	if prov != nil {
 		out := *m
@@ -97,11 +99,13 @@ func WriteWithProvenance(dir string, m *Manifest, prov []byte) error {
 			"matrix verify checks against it, and the next matrix run puts it in place",
 			filepath.Join(dir, FileName), err, SumsName, filepath.Base(mf.Name()))
 	}
-	if prov != nil {
-		// Whatever signed the earlier statement no longer speaks for this one. Best
-		// effort: the records are in place, and a signature left over fails to verify
-		// against the new statement all the same.
-		_ = root.Remove(SignatureName)
+	// Whatever signed the earlier statement no longer speaks for this record; with no
+	// statement (nil prov) the earlier statement goes too. Best effort: the records
+	// are in place, a signature left over fails to verify against a new statement,
+	// and Verify names a statement the records do not (the next run removes it).
+	_ = root.Remove(SignatureName)
+	if prov == nil {
+		_ = root.Remove(ProvenanceName)
 	}
 	if err := atomicfile.SyncDir(root); err != nil {
 		return &atomicfile.NotDurableError{Path: filepath.Join(dir, FileName), Err: err}

@@ -170,6 +170,9 @@ func Verify(ctx context.Context, dir string) (Report, error) {
 func provenanceProblem(root *os.Root, rec *Record, manifestName string) *Problem {
 	want := rec.Manifest.ProvenanceSHA256
 	if want == "" {
+		if _, err := root.Lstat(ProvenanceName); err == nil {
+			return &Problem{ProvenanceName, fmt.Sprintf("%s records no statement: this one is an earlier run's, and disagrees with %s (the next matrix run removes it)", manifestName, SumsName)}
+		}
 		return nil
 	}
 	name := ProvenanceName

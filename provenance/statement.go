@@ -155,8 +155,12 @@ type Inputs struct {
 
 // Build returns the statement of m, the manifest a run is about to write, as one
 // line of JSON ending in a newline (the .jsonl form that attestation tools read).
-// Its subjects are m's artifacts sorted by file name: the lines of SHA256SUMS.
+// Its subjects are m's artifacts sorted by file name: the lines of SHA256SUMS. A
+// manifest without artifacts has no statement (nil): in-toto requires a subject.
 func Build(m *manifest.Manifest, in Inputs) ([]byte, error) {
+	if len(m.Artifacts) == 0 {
+		return nil, nil
+	}
 	st, err := statement(m, in)
 	if err != nil {
 		return nil, err

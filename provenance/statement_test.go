@@ -200,3 +200,14 @@ func TestParseRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNoArtifactNoStatement: in-toto requires a subject: a run without artifacts
+// has no statement.
+func TestNoArtifactNoStatement(t *testing.T) {
+	m := sample()
+	m.Artifacts = nil
+	data, err := provenance.Build(m, sampleInputs())
+	if err != nil || data != nil {
+		t.Errorf("Build of no artifact: %q, %v", data, err)
+	}
+}
