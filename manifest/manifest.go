@@ -27,6 +27,12 @@
 // and Verify checks the artifacts against it. A manifest written before the field
 // existed belongs with the SHA256SUMS that Write makes of its artifacts.
 //
+// The run's statement, provenance.intoto.jsonl (WriteWithProvenance), is part of the
+// unit: its temporary is synced with the others', it is renamed after SHA256SUMS and
+// before manifest.json, and the manifest records its sha256 (provenance_sha256). A
+// pending manifest thus names its statement, which Record.Complete puts in place too
+// when a writer stopped before renaming it (Record.PendingProvenance).
+//
 // # Artifacts and records agree
 //
 // A run publishes each artifact when its cell is done and writes the records last, so
