@@ -12,12 +12,18 @@ import (
 	"testing"
 	"time"
 
+	slsa "github.com/in-toto/attestation/go/predicates/provenance/v1"
+	intoto "github.com/in-toto/attestation/go/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
 	"github.com/matrixbuild/matrix/internal/fakeregistry"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/provenance"
 )
 
-// readStatement reads and parses OUT/provenance.intoto.jsonl.
+// readStatement reads and parses OUT/provenance.intoto.jsonl, and validates it with
+// the in-toto attestation types: a Statement v1 whose predicate is SLSA provenance
+// v1, read strictly (no field they do not know).
 func readStatement(t *testing.T, out string) (*provenance.Statement, []byte) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(out, manifest.ProvenanceName))
@@ -27,6 +33,24 @@ func readStatement(t *testing.T, out string) (*provenance.Statement, []byte) {
 	st, err := provenance.Parse(data)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var is intoto.Statement
+	if err := protojson.Unmarshal(data, &is); err != nil {
+		t.Fatalf("in-toto Statement: %v", err)
+	}
+	if err := is.Validate(); err != nil {
+		t.Fatalf("in-toto Statement: %v", err)
+	}
+	pred, err := protojson.Marshal(is.GetPredicate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p slsa.Provenance
+	if err := protojson.Unmarshal(pred, &p); err != nil {
+		t.Fatalf("SLSA provenance v1: %v", err)
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatalf("SLSA provenance v1: %v", err)
 	}
 	return st, data
 }
