@@ -74,7 +74,8 @@ func sshKey(t *testing.T, dir, name string) (string, []byte) {
 // SHA256SUMS's lines; matrix sign signs it with a fresh ed25519 key so that the real
 // ssh-keygen -Y verify accepts it, and matrix verify --key too. A flipped byte in one
 // artifact, an edited statement, a wrong key, an added and a removed file each fail
-// verify --key (exit 1) saying what.
+// verify --key (exit 1) saying what. A published copy without manifest.json verifies
+// by its signed statement alone.
 func TestProvenanceSignAndVerify(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
@@ -151,6 +152,20 @@ func TestProvenanceSignAndVerify(t *testing.T) {
 	}
 	if res := w.matrix(t, nil, "verify", "--key", pubPath, w.out); res.code != 0 {
 		t.Fatalf("restored: exit %d\n%s", res.code, res.stderr)
+	}
+	// A published copy of the artifacts, SHA256SUMS and the signed statement alone.
+	published := filepath.Join(w.dir, "published")
+	os.Mkdir(published, 0o755)
+	for _, name := range []string{"good.tar.gz", "other.tar.gz", manifest.SumsName, manifest.ProvenanceName, manifest.SignatureName} {
+		data, _ := os.ReadFile(filepath.Join(w.out, name))
+		writeFile(t, filepath.Join(published, name), string(data))
+	}
+	if res := w.matrix(t, nil, "verify", "--key", pubPath, published); res.code != 0 || !strings.Contains(res.stdout, "vouches for exactly the artifacts") {
+		t.Errorf("a published copy without manifest.json: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	os.WriteFile(filepath.Join(published, "other.tar.gz"), []byte("other bytes"), 0o644)
+	if res := w.matrix(t, nil, "verify", "--key", pubPath, published); res.code != 1 || !strings.Contains(res.stderr, "other.tar.gz: changed") {
+		t.Errorf("a changed artifact of a published copy: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	// A new run writes a new statement: the old signature is removed with it.
 	res = w.matrix(t, nil, "run", "--out", w.out, specPath)

@@ -76,6 +76,19 @@ func verifySigned(cmd *cobra.Command, dir, pub string) (int, error) {
 	return len(problems), nil
 }
 
+// verifySignedOnly checks a directory without records by its signed statement alone.
+func verifySignedOnly(cmd *cobra.Command, dir, pub string) error {
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s: no %s: checking the artifacts against the signed statement alone\n", terminal.Escape(dir), manifest.FileName)
+	n, err := verifySigned(cmd, dir, pub)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return reportedError{fmt.Errorf("%d problem(s)", n)}
+	}
+	return nil
+}
+
 // maxDiffs is how many differing entries a rebuild shows per artifact.
 const maxDiffs = 5
 

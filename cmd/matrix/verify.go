@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -53,6 +55,11 @@ differ; any artifact not reproduced exits 1.`,
 				return err
 			}
 			rep, err := manifest.Verify(cmd.Context(), dir)
+			if err != nil && vf.key != "" && !vf.rebuild && errors.Is(err, fs.ErrNotExist) {
+				// A published copy may hold the artifacts, SHA256SUMS and the signed
+				// statement alone: the signature vouches for them without the manifest.
+				return verifySignedOnly(cmd, dir, vf.key)
+			}
 			if err != nil {
 				return fmt.Errorf("verify %s: %w", dir, err)
 			}
