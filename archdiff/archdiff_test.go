@@ -17,6 +17,11 @@ import (
 // runner does, into dir/name.
 func build(t *testing.T, dir, name, format string, files map[string]string) string {
 	t.Helper()
+	return buildWith(t, dir, name, format, files)
+}
+
+func buildWith(t testing.TB, dir, name, format string, files map[string]string) string {
+	t.Helper()
 	var in bytes.Buffer
 	tw := tar.NewWriter(&in)
 	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: "root/", Mode: 0o755}); err != nil {
