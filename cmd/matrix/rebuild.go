@@ -150,6 +150,9 @@ func rebuild(cmd *cobra.Command, dir string, vf verifyFlags) error {
 	cmd.SetOut(out)
 	rebuilt, rerr := manifest.Read(tmp)
 	if rerr != nil {
+		if berr != nil && errors.Is(rerr, fs.ErrNotExist) {
+			return fmt.Errorf("--rebuild: nothing was rebuilt: %w", berr) // it stopped before building
+		}
 		return errors.Join(berr, rerr)
 	}
 	byFile := map[string]manifest.Artifact{}
