@@ -14,6 +14,8 @@ package provenance
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -284,7 +286,13 @@ func dependencies(arts []manifest.Artifact, in Inputs) ([]ResourceDescriptor, er
 		}
 		tarballs, err := NpmTarballs(data)
 		if err != nil {
-			return nil, fmt.Errorf("the package-lock.json of %s: %w", a.File, err)
+			// Not npm's lock (a lock_files entry of another tool by that name, an
+			// old format): the run is no less recorded; the file itself stands in.
+			sum := sha256.Sum256(data)
+			deps = append(deps, ResourceDescriptor{Name: "package-lock.json of " + a.File,
+				Digest:      map[string]string{"sha256": hex.EncodeToString(sum[:])},
+				Annotations: map[string]any{"note": "its packages are not listed: " + err.Error()}})
+			continue
 		}
 		for _, t := range tarballs {
 			key := t.PURL + "\x00" + t.Integrity

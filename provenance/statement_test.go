@@ -211,3 +211,22 @@ func TestNoArtifactNoStatement(t *testing.T) {
 		t.Errorf("Build of no artifact: %q, %v", data, err)
 	}
 }
+
+// TestOtherPackageLock: a package-lock.json that is not npm's (another tool's file by
+// that name, an old format) does not stop the statement: the file's sha256 stands
+// in for its packages, and the statement still validates.
+func TestOtherPackageLock(t *testing.T) {
+	in := sampleInputs()
+	in.NpmLocks = map[string][]byte{"sharp-z.zip": []byte(`{"resolved":"anything"}`)}
+	data, err := provenance.Build(sample(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st intoto.Statement
+	if err := protojson.Unmarshal(data, &st); err != nil || st.Validate() != nil {
+		t.Fatalf("%v %v", err, st.Validate())
+	}
+	if !strings.Contains(string(data), `"name":"package-lock.json of sharp-z.zip","digest":{"sha256":"`) {
+		t.Errorf("no stand-in for the lock: %s", data)
+	}
+}
