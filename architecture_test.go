@@ -29,6 +29,7 @@ var external = map[string][]string{
 	"github.com/spf13/cobra":       {"cmd/matrix"},
 	"golang.org/x/sync/errgroup":   {"runner"},
 	"golang.org/x/term":            {"cmd/matrix"},
+	"golang.org/x/crypto/ssh":      {"provenance"},
 }
 
 // allowedImports reads the package table of ARCHITECTURE.md: per package of the

@@ -27,6 +27,12 @@
 // and Verify checks the artifacts against it. A manifest written before the field
 // existed belongs with the SHA256SUMS that Write makes of its artifacts.
 //
+// The run's statement, provenance.intoto.jsonl (WriteWithProvenance), is part of the
+// unit: its temporary is synced with the others', it is renamed after SHA256SUMS and
+// before manifest.json, and the manifest records its sha256 (provenance_sha256). A
+// pending manifest thus names its statement, which Record.Complete puts in place too
+// when a writer stopped before renaming it (Record.PendingProvenance).
+//
 // # Artifacts and records agree
 //
 // A run publishes each artifact when its cell is done and writes the records last, so
@@ -86,6 +92,10 @@ const MaxSize = 64 << 20
 const (
 	FileName = "manifest.json"
 	SumsName = "SHA256SUMS"
+	// ProvenanceName is the run's in-toto statement (package provenance), written
+	// with the pair (WriteWithProvenance); SignatureName its `matrix sign` signature.
+	ProvenanceName = "provenance.intoto.jsonl"
+	SignatureName  = ProvenanceName + ".sig"
 )
 
 // Manifest is the content of manifest.json.
@@ -106,9 +116,12 @@ type Manifest struct {
 	// SumsSHA256 is the sha256 of the SHA256SUMS written with this manifest: the two
 	// belong together when it is the sha256 of the SHA256SUMS beside it. Write sets it;
 	// a manifest written before it existed has none.
-	SumsSHA256 string     `json:"sha256sums_sha256,omitempty"`
-	Artifacts  []Artifact `json:"artifacts"`
-	Failed     []Failure  `json:"failed"`
+	SumsSHA256 string `json:"sha256sums_sha256,omitempty"`
+	// ProvenanceSHA256 is the sha256 of the provenance.intoto.jsonl written with this
+	// manifest (WriteWithProvenance); none when the writer wrote none.
+	ProvenanceSHA256 string     `json:"provenance_sha256,omitempty"`
+	Artifacts        []Artifact `json:"artifacts"`
+	Failed           []Failure  `json:"failed"`
 	// Skipped are the cells of the run that a skip block of their target held for:
 	// not built. A manifest written before skip blocks existed has none.
 	Skipped     []Skipped `json:"skipped"`

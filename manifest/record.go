@@ -24,10 +24,31 @@ import (
 // An error before SHA256SUMS is renamed leaves the earlier pair; one after it leaves
 // the new pair pending (Record.Pending) and says so. A *atomicfile.NotDurableError
 // means that the new pair is in place but the last sync of dir failed.
-func Write(dir string, m *Manifest) error {
+func Write(dir string, m *Manifest) error { return WriteWithProvenance(dir, m, nil) }
+
+// WriteWithProvenance is Write that also writes prov, when not nil, as
+// provenance.intoto.jsonl in the same unit: its temporary is synced with the
+// others, renamed after SHA256SUMS and before manifest.json, and the manifest
+// records its sha256, so that a pending manifest names the statement that belongs to
+// it (Record.Complete puts that in place too). prov's subjects must be exactly the
+// lines of the SHA256SUMS written with it; a signature of an earlier statement is
+// removed once the new one is in place. Without prov (nil), an earlier statement and
+// its signature are removed once the new records are in place: they would disagree
+// with the new SHA256SUMS.
+func WriteWithProvenance(dir string, m *Manifest, prov []byte) error {
+	if prov != nil {
+		out := *m
+		out.ProvenanceSHA256 = sha256Hex(prov)
+		m = &out
+	}
 	sums, data, err := encode(m)
 	if err != nil {
 		return err
+	}
+	if prov != nil {
+		if err := matchSubjects(prov, sums); err != nil {
+			return fmt.Errorf("writing %s: %w", filepath.Join(dir, ProvenanceName), err)
+		}
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
@@ -39,6 +60,13 @@ func Write(dir string, m *Manifest) error {
 		return err
 	}
 	defer sf.Abort()
+	var pf *atomicfile.File
+	if prov != nil {
+		if pf, err = prepare(root, ProvenanceName, prov); err != nil {
+			return err
+		}
+		defer pf.Abort()
+	}
 	mf, err := prepare(root, FileName, data)
 	if err != nil {
 		return err
@@ -52,8 +80,16 @@ func Write(dir string, m *Manifest) error {
 	if err := sf.Rename(); err != nil {
 		return err
 	}
-	// The new SHA256SUMS is in place: the new manifest must not go from here on.
-	err = atomicfile.SyncDir(root)
+	// The new SHA256SUMS is in place: the new manifest, and the statement it names,
+	// must not go from here on.
+	if pf != nil {
+		if err = pf.Rename(); err != nil {
+			pf.Keep()
+		}
+	}
+	if err == nil {
+		err = atomicfile.SyncDir(root)
+	}
 	if err == nil {
 		err = mf.Rename()
 	}
@@ -63,8 +99,38 @@ func Write(dir string, m *Manifest) error {
 			"matrix verify checks against it, and the next matrix run puts it in place",
 			filepath.Join(dir, FileName), err, SumsName, filepath.Base(mf.Name()))
 	}
+	// Whatever signed the earlier statement no longer speaks for this record; with no
+	// statement (nil prov) the earlier statement goes too. Best effort: the records
+	// are in place, a signature left over fails to verify against a new statement,
+	// and Verify names a statement the records do not (the next run removes it).
+	_ = root.Remove(SignatureName)
+	if prov == nil {
+		_ = root.Remove(ProvenanceName)
+	}
 	if err := atomicfile.SyncDir(root); err != nil {
 		return &atomicfile.NotDurableError{Path: filepath.Join(dir, FileName), Err: err}
+	}
+	return nil
+}
+
+// matchSubjects checks that the statement prov lists exactly the lines of sums as
+// its subjects, in their order: the one rule that keeps the two from disagreeing.
+func matchSubjects(prov, sums []byte) error {
+	var st struct {
+		Subject []struct {
+			Name   string            `json:"name"`
+			Digest map[string]string `json:"digest"`
+		} `json:"subject"`
+	}
+	if err := json.Unmarshal(prov, &st); err != nil {
+		return fmt.Errorf("not an in-toto statement: %w", err)
+	}
+	var lines bytes.Buffer
+	for _, s := range st.Subject {
+		fmt.Fprintf(&lines, "%s  %s\n", s.Digest["sha256"], s.Name)
+	}
+	if !bytes.Equal(lines.Bytes(), sums) {
+		return fmt.Errorf("its subjects are not the lines of the %s written with it", SumsName)
 	}
 	return nil
 }
@@ -198,6 +264,9 @@ type Record struct {
 	// satisfies errors.Is(err, fs.ErrNotExist) when there is none).
 	Sums    []byte
 	SumsErr error
+	// PendingProvenance is the temporary name of the statement the pending manifest
+	// records, when a writer stopped before renaming it to provenance.intoto.jsonl.
+	PendingProvenance string
 
 	dir    string
 	digest string // of the manifests read, to tell whether the record changed since
@@ -236,6 +305,7 @@ func ReadRecord(dir string) (*Record, error) {
 				rec.Manifest, rec.Pending = pm, name
 				fmt.Fprintf(h, "\x00%s\x00", name)
 				h.Write(data)
+				rec.PendingProvenance = pendingProvenance(root, pm.ProvenanceSHA256)
 			}
 		}
 	}
@@ -267,6 +337,36 @@ func pending(root *os.Root, sum string) (string, *Manifest, []byte) {
 	return "", nil, nil
 }
 
+// pendingProvenance returns the temporary statement in root of sha256 sum when
+// provenance.intoto.jsonl is not that statement; "" when it is, or none is left.
+func pendingProvenance(root *os.Root, sum string) string {
+	if sum == "" {
+		return ""
+	}
+	if data, err := atomicfile.ReadRegular(root, ProvenanceName, MaxSize); err == nil && sha256Hex(data) == sum {
+		return ""
+	}
+	d, err := root.Open(".")
+	if err != nil {
+		return ""
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return ""
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if !atomicfile.IsTempOf(name, ProvenanceName) {
+			continue
+		}
+		if data, err := atomicfile.ReadRegular(root, name, MaxSize); err == nil && sha256Hex(data) == sum {
+			return name
+		}
+	}
+	return ""
+}
+
 // Same reports whether other, read later, found what r found: the same manifest.json,
 // and the same pending manifest if any.
 func (r *Record) Same(other *Record) bool {
@@ -286,5 +386,10 @@ func (r *Record) Complete() error {
 		return err
 	}
 	defer root.Close()
+	if r.PendingProvenance != "" {
+		if err := atomicfile.Place(root, r.PendingProvenance, ProvenanceName); err != nil {
+			return err
+		}
+	}
 	return atomicfile.Place(root, r.Pending, FileName)
 }

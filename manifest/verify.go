@@ -103,6 +103,9 @@ func Verify(ctx context.Context, dir string) (Report, error) {
 			"does not belong to %s: its sha256 is %s, %s records %s (it was changed, or written by a run that stopped before its manifest)",
 			manifestName, got, manifestName, want)})
 	}
+	if p := provenanceProblem(root, rec, manifestName); p != nil {
+		rep.Problems = append(rep.Problems, *p)
+	}
 	inManifest := map[string]bool{}
 	for _, a := range m.Artifacts {
 		inManifest[a.File] = true
@@ -160,6 +163,30 @@ func Verify(ctx context.Context, dir string) (Report, error) {
 	rep.Failed, rep.RunID = m.Failed, m.RunID
 	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].File < rep.Problems[j].File })
 	return rep, nil
+}
+
+// provenanceProblem says why the statement beside the record is not the one its
+// manifest records, if it is not: the pending one when a writer left it pending.
+func provenanceProblem(root *os.Root, rec *Record, manifestName string) *Problem {
+	want := rec.Manifest.ProvenanceSHA256
+	if want == "" {
+		if _, err := root.Lstat(ProvenanceName); err == nil {
+			return &Problem{ProvenanceName, fmt.Sprintf("%s records no statement: this one is an earlier run's, and disagrees with %s (the next matrix run removes it)", manifestName, SumsName)}
+		}
+		return nil
+	}
+	name := ProvenanceName
+	if rec.PendingProvenance != "" {
+		name = rec.PendingProvenance
+	}
+	data, err := atomicfile.ReadRegular(root, name, MaxSize)
+	if err != nil {
+		return &Problem{ProvenanceName, fmt.Sprintf("%s records one (sha256 %s): %v", manifestName, want, err)}
+	}
+	if got := sha256Hex(data); got != want {
+		return &Problem{ProvenanceName, fmt.Sprintf("does not belong to %s: its sha256 is %s, %s records %s (it was changed)", manifestName, got, manifestName, want)}
+	}
+	return nil
 }
 
 // ErrChanged is what CheckFile's error for a file whose content is not the recorded

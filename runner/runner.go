@@ -70,6 +70,10 @@ type Options struct {
 	// queued, started, its phases, its output lines and its end, and the run's own
 	// messages (package progress). It is called from several goroutines at once.
 	Events progress.Sink
+	// Provenance, when set, makes the run's provenance.intoto.jsonl, written with
+	// its records as one unit (manifest.WriteWithProvenance), from the manifest about
+	// to be written and the lock files of the cells built in this run, by artifact.
+	Provenance func(m *manifest.Manifest, lockFiles map[string]executor.Files) ([]byte, error)
 }
 
 // Result is the outcome of one cell, in plan order. A skipped cell (Cell.Skip set)
@@ -314,7 +318,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 	}
 	gone := r.toPrune(ctx, results)
 	m.Artifacts = append(m.Artifacts, r.carriedOver(ctx, built, skipped, gone)...)
-	werr := manifest.Write(r.opts.OutDir, m)
+	werr := r.writeRecords(m, results)
 	serr := r.settle(werr, built)
 	var notDurable *atomicfile.NotDurableError
 	if werr != nil && !errors.As(werr, &notDurable) && len(gone) > 0 {
@@ -350,6 +354,25 @@ func (r *run) writeReport(ctx context.Context) {
 		fmt.Fprintf(r.progress, "matrix: %s: %s (matrix report %s writes it again)\n", report.FileName,
 			terminal.Escape(err.Error()), terminal.Escape(r.opts.OutDir))
 	}
+}
+
+// writeRecords writes m, and the run's statement when the options make one, as one
+// unit; a statement that cannot be made is an error of the records.
+func (r *run) writeRecords(m *manifest.Manifest, results []Result) error {
+	if r.opts.Provenance == nil {
+		return manifest.Write(r.opts.OutDir, m)
+	}
+	lockFiles := map[string]executor.Files{}
+	for _, res := range results {
+		if res.Err == nil && res.Artifact != nil && res.LockFiles != nil {
+			lockFiles[res.Artifact.File] = res.LockFiles
+		}
+	}
+	prov, err := r.opts.Provenance(m, lockFiles)
+	if err != nil {
+		return fmt.Errorf("making %s: %w", manifest.ProvenanceName, err)
+	}
+	return manifest.WriteWithProvenance(r.opts.OutDir, m, prov)
 }
 
 // failure is the manifest's record of a cell that produced no artifact.

@@ -11,6 +11,9 @@
 #   - after deleting the output, `matrix run --locked` (npm ci from the lock file the
 #     first run recorded) gives byte-identical SHA256SUMS again;
 #   - then a --locked --reuse run into the same directory builds nothing;
+#   - the statement lists sharp's tarball; matrix sign's signature verifies with
+#     ssh-keygen -Y verify and matrix verify --key; verify --rebuild of one sharp cell
+#     reproduces it bit for bit;
 #   - SIGINT during npm install exits 130 and leaves nothing behind;
 #   - a zip artifact unzips to nodejs/node_modules/sharp/... and loads;
 #   - a deliberately broken cell (musl binaries, glibc runtime) fails its test with
@@ -127,6 +130,22 @@ grep -q "^0 built, $want reused, 0 failed" "$tmp/reuse.txt" || { echo "e2e: --re
 same_sums "$tmp/out1" "--reuse"
 "$M" verify "$tmp/out1"
 echo "e2e: an unchanged --locked --reuse run built nothing and kept every artifact"
+
+# Provenance: the statement names sharp's tarball by package URL; a signature made by
+# matrix sign verifies with ssh-keygen and matrix verify --key; one real sharp cell
+# rebuilt by verify --rebuild reproduces bit for bit.
+first=${SHARP_VERSIONS%% *}
+grep -q "\"pkg:npm/sharp@$first\"" "$tmp/out1/provenance.intoto.jsonl" || { echo "e2e: the statement does not list sharp@$first" >&2; exit 1; }
+ssh-keygen -q -t ed25519 -N "" -C e2e -f "$tmp/key"
+"$M" sign --key "$tmp/key" "$tmp/out1"
+echo "e2e@matrix $(cat "$tmp/key.pub")" > "$tmp/allowed_signers"
+ssh-keygen -Y verify -f "$tmp/allowed_signers" -I e2e@matrix -n matrix-provenance-v1 \
+  -s "$tmp/out1/provenance.intoto.jsonl.sig" < "$tmp/out1/provenance.intoto.jsonl"
+"$M" verify --key "$tmp/key.pub" "$tmp/out1"
+start=$(date +%s)
+"$M" verify --rebuild --file "$spec" "${vars[@]}" --cell "sharp-$first-linux-x64.tar.gz" "$tmp/out1" > "$tmp/rebuild.txt"
+grep -q "^reproduced *sharp-$first-linux-x64.tar.gz" "$tmp/rebuild.txt" || { echo "e2e: verify --rebuild:" >&2; cat "$tmp/rebuild.txt" >&2; exit 1; }
+echo "e2e: signed and verified the statement (ssh-keygen too); verify --rebuild reproduced sharp $first in $(( $(date +%s) - start )) s"
 
 # SIGINT in the middle of npm install: exit 130, no container of the tool left, no
 # partial file in the output directory.

@@ -194,6 +194,7 @@ writes reproducible artifacts plus SHA256SUMS and manifest.json.`,
 		newFmtCmd(),
 		newMergeCmd(),
 		newEnginesCmd(),
+		newSignCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })

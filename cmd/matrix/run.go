@@ -39,6 +39,10 @@ type runFlags struct {
 	engines       []string
 	sel           selectFlags
 	progress      progressFlags
+	// artifacts, when set, keeps the cells of these artifact names (verify --rebuild);
+	// epoch, when set, is SOURCE_DATE_EPOCH instead of the environment's.
+	artifacts []string
+	epoch     *time.Time
 }
 
 // register adds the flags that run and lock share.
@@ -130,6 +134,9 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	if err != nil {
 		return err
 	}
+	if f.artifacts != nil {
+		cells = slices.DeleteFunc(slices.Clone(cells), func(c plan.Cell) bool { return !slices.Contains(f.artifacts, c.Artifact) })
+	}
 	if len(cells) == 0 {
 		return fmt.Errorf("%s: %s selects none of the %s", path, f.sel.describe(), cellCount(p.cells))
 	}
@@ -199,6 +206,10 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	for _, eng := range engines {
 		eng.Warnings = messageLines{show.sink} // above a live area, not through it
 	}
+	prov, err := provenanceOf(p, path, targets, f, stderr)
+	if err != nil {
+		return err
+	}
 	runID := runner.NewRunID()
 	logOf(ctx, stderr).Info(fmt.Sprintf("run %s: %s, %d at a time per engine, engine %s, output %s",
 		runID, cellCount(cells), f.jobs, engineList(engines), f.out))
@@ -221,6 +232,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		AllowDrift:    f.allowDrift,
 		Prune:         f.prune,
 		Reuse:         f.reuse,
+		Provenance:    prov,
 	})
 	if results != nil {
 		manifestPath := filepath.Join(f.out, manifest.FileName)
@@ -268,6 +280,9 @@ func (f runFlags) check(lockOnly bool) (engine.PullPolicy, time.Time, error) {
 	}
 	if !lockOnly && f.out == "" {
 		return "", time.Time{}, usageError{errors.New("--out: empty output directory")}
+	}
+	if f.epoch != nil {
+		return pull, *f.epoch, nil
 	}
 	epochTime, err := pack.EpochFromEnv(os.Environ())
 	if err != nil {

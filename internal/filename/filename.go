@@ -49,7 +49,7 @@ const (
 // reserved are the entries of an output directory the tool writes itself: an artifact
 // of one of these names would replace a record or be taken for one. The claim file
 // .matrix.lock and the temporaries start with '.', which no name may.
-var reserved = []string{"manifest.json", "SHA256SUMS", "report.html", "logs"}
+var reserved = []string{"manifest.json", "SHA256SUMS", "report.html", "logs", "provenance.intoto.jsonl", "provenance.intoto.jsonl.sig"}
 
 // Claim is the file whose flock claims an output directory for one run.
 const Claim = ".matrix.lock"
