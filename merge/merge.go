@@ -30,6 +30,7 @@ import (
 	"github.com/matrixbuild/matrix/lock"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/plan"
+	"github.com/matrixbuild/matrix/provenance"
 )
 
 // maxLog bounds a log read from a shard: the runner's 64 MiB of a cell's output and
@@ -92,6 +93,10 @@ type shard struct {
 	m    *manifest.Manifest
 	sha  string // of its manifest
 	lock *lock.File
+	// st is its statement, checked against its records, and stSHA its sha256; nil
+	// for a shard that built nothing.
+	st    *provenance.Statement
+	stSHA string
 }
 
 // taken is an artifact that goes into the merged directory, and where from.
@@ -231,7 +236,20 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	}
 	m.Failed = failures(shards, res.Missing)
 
-	staged, err := stage(ctx, opts, m, byName, order)
+	statements := make([]provenance.ShardStatement, 0, len(shards))
+	for _, s := range shards {
+		if s.st == nil {
+			continue
+		}
+		ss := provenance.ShardStatement{Dir: s.dir, Statement: s.st, SHA256: s.stSHA}
+		for _, name := range order {
+			if byName[name].from == s {
+				ss.Taken = append(ss.Taken, name)
+			}
+		}
+		statements = append(statements, ss)
+	}
+	staged, err := stage(ctx, opts, m, byName, order, statements)
 	if err != nil {
 		return nil, err
 	}
@@ -339,6 +357,10 @@ func readShard(dir string, opts Options) (*shard, error) {
 	}
 	sum := sha256.Sum256(data)
 	s.sha = hex.EncodeToString(sum[:])
+	if s.st, s.stSHA, err = readStatement(root, dir, rec); err != nil {
+		root.Close()
+		return nil, err
+	}
 	if opts.LockName != "" {
 		data, err := atomicfile.ReadRegular(root, opts.LockName, lock.MaxSize)
 		switch {
@@ -354,6 +376,43 @@ func readShard(dir string, opts Options) (*shard, error) {
 		}
 	}
 	return s, nil
+}
+
+// readStatement reads the statement of a shard that built something, and checks it
+// against the shard's records: the sha256 its manifest records, its subjects against
+// the lines of its SHA256SUMS (which list what its manifest lists). A shard that
+// built something and records no statement is refused: the merged statement is made
+// of the shards' (README.md, "Running on many machines").
+func readStatement(root *os.Root, dir string, rec *manifest.Record) (*provenance.Statement, string, error) {
+	m := rec.Manifest
+	if len(m.Artifacts) == 0 {
+		return nil, "", nil
+	}
+	if m.ProvenanceSHA256 == "" {
+		return nil, "", fmt.Errorf("shard %s: its %s records no %s (a run of an older matrix?): the merged statement is made of the shards' statements",
+			dir, manifest.FileName, provenance.FileName)
+	}
+	name := provenance.FileName
+	if rec.PendingProvenance != "" {
+		name = rec.PendingProvenance
+	}
+	data, err := atomicfile.ReadRegular(root, name, manifest.MaxSize)
+	if err != nil {
+		return nil, "", fmt.Errorf("shard %s: %s: %w", dir, provenance.FileName, err)
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != m.ProvenanceSHA256 {
+		return nil, "", fmt.Errorf("shard %s: %s: sha256 %s, its %s records %s (it was changed)",
+			dir, provenance.FileName, got, manifest.FileName, m.ProvenanceSHA256)
+	}
+	st, err := provenance.Parse(data)
+	if err == nil {
+		err = provenance.CheckSubjects(st, rec.Sums)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("shard %s: %s: %w", dir, provenance.FileName, err)
+	}
+	return st, m.ProvenanceSHA256, nil
 }
 
 // sameEpoch refuses shards built with different SOURCE_DATE_EPOCHs: their

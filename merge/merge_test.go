@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/matrixbuild/matrix/lock"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/plan"
+	"github.com/matrixbuild/matrix/provenance"
 )
 
 const specSHA = "5ec"
@@ -38,10 +42,44 @@ func shardDir(t *testing.T, files map[string]string) string {
 		m.Artifacts = append(m.Artifacts, manifest.Artifact{File: name, RunID: m.RunID, SHA256: hex.EncodeToString(sum[:]),
 			Size: int64(len(content)), Engine: "e", Log: "logs/" + name + ".log"})
 	}
-	if err := manifest.Write(dir, m); err != nil {
+	writeRecords(t, dir, m, nil)
+	return dir
+}
+
+// writeRecords writes m with its statement, as a run does; edit, when not nil,
+// changes the statement first.
+func writeRecords(t *testing.T, dir string, m *manifest.Manifest, edit func(*provenance.Statement)) {
+	t.Helper()
+	prov, err := provenance.Build(m, provenance.Inputs{NpmLocks: npmLocks(m)})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return dir
+	if edit != nil && prov != nil {
+		st, err := provenance.Parse(prov)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(st)
+		if prov, err = json.Marshal(st); err != nil {
+			t.Fatal(err)
+		}
+		prov = append(prov, '\n')
+	}
+	if err := manifest.WriteWithProvenance(dir, m, prov); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// npmLocks gives each artifact a package-lock.json of one tarball its own and one
+// all share.
+func npmLocks(m *manifest.Manifest) map[string][]byte {
+	out := map[string][]byte{}
+	for _, a := range m.Artifacts {
+		out[a.File] = []byte(`{"lockfileVersion":3,"packages":{"":{},` +
+			`"node_modules/shared":{"version":"1.0.0","resolved":"https://r.invalid/shared.tgz","integrity":"sha512-AAAA"},` +
+			`"node_modules/own-` + strings.TrimSuffix(a.File, ".tar.gz") + `":{"version":"1.0.0","resolved":"https://r.invalid/own.tgz","integrity":"sha512-BBBB"}}}`)
+	}
+	return out
 }
 
 func write(t *testing.T, path, content string) {
@@ -112,11 +150,50 @@ func TestMergeRefusesWhatIsWrong(t *testing.T) {
 			d := shardDir(t, map[string]string{"a.tar.gz": "A", "b.tar.gz": "B"})
 			m, _ := manifest.Read(d)
 			m.Spec.SHA256 = "other"
+			writeRecords(t, d, m, nil)
+			return []string{d}
+		}, nil, []string{"its run read a matrix file of sha256 other"}},
+		{"a shard without a statement", func(t *testing.T) []string {
+			d := shardDir(t, map[string]string{"a.tar.gz": "A", "b.tar.gz": "B"})
+			m, _ := manifest.Read(d)
+			m.ProvenanceSHA256 = ""
 			if err := manifest.Write(d, m); err != nil {
 				t.Fatal(err)
 			}
 			return []string{d}
-		}, nil, []string{"its run read a matrix file of sha256 other"}},
+		}, nil, []string{"records no provenance.intoto.jsonl"}},
+		{"a statement changed", func(t *testing.T) []string {
+			d := shardDir(t, map[string]string{"a.tar.gz": "A", "b.tar.gz": "B"})
+			data, _ := os.ReadFile(filepath.Join(d, provenance.FileName))
+			write(t, filepath.Join(d, provenance.FileName), strings.Replace(string(data), `"b.tar.gz"`, `"c.tar.gz"`, 1))
+			return []string{d}
+		}, nil, []string{"provenance.intoto.jsonl: sha256 ", "it was changed"}},
+		{"a statement with a subject more than SHA256SUMS", func(t *testing.T) []string {
+			d := shardDir(t, map[string]string{"a.tar.gz": "A", "b.tar.gz": "B"})
+			m, _ := manifest.Read(d)
+			st, err := os.ReadFile(filepath.Join(d, provenance.FileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Written by hand: WriteWithProvenance refuses such a statement.
+			extra := strings.Replace(string(st), `"subject":[`, `"subject":[{"name":"evil.tar.gz","digest":{"sha256":"`+strings.Repeat("e", 64)+`"}},`, 1)
+			write(t, filepath.Join(d, provenance.FileName), extra)
+			sum := sha256.Sum256([]byte(extra))
+			m.ProvenanceSHA256 = hex.EncodeToString(sum[:])
+			if err := manifest.Write(d, m); err != nil {
+				t.Fatal(err)
+			}
+			write(t, filepath.Join(d, provenance.FileName), extra) // Write removed it
+			return []string{d}
+		}, nil, []string{"provenance.intoto.jsonl: its subjects are not the lines of SHA256SUMS"}},
+		{"shards built with other variables", func(t *testing.T) []string {
+			b := shardDir(t, map[string]string{"b.tar.gz": "B"})
+			m, _ := manifest.Read(b)
+			writeRecords(t, b, m, func(st *provenance.Statement) {
+				st.Predicate.BuildDefinition.ExternalParameters.Variables = map[string]json.RawMessage{"salt": json.RawMessage(`"x"`)}
+			})
+			return []string{shardDir(t, map[string]string{"a.tar.gz": "A"}), b}
+		}, nil, []string{"disagree on how they were built"}},
 		{"pins that disagree", func(t *testing.T) []string {
 			return []string{
 				withLock(t, shardDir(t, map[string]string{"a.tar.gz": "A"}), cells[:1], "1.0.0"),
@@ -186,4 +263,100 @@ func TestMergeJoins(t *testing.T) {
 	if err != nil || len(f.Cells) != 2 || len(f.Resolved) != 1 {
 		t.Errorf("joined lock: %+v, %v", f, err)
 	}
+	checkStatement(t, out, res.Manifest, map[string]string{a: "a.tar.gz b.tar.gz", b: ""})
+}
+
+// TestMergeStatementTakesOnlyTaken: a shard whose statement names dependencies of an
+// artifact the merge did not take from it (another shard's, or one of no cell) adds
+// nothing to those: the merged statement's subjects are exactly SHA256SUMS, and each
+// dependency lists only the artifacts taken from the shard that named it.
+func TestMergeStatementTakesOnlyTaken(t *testing.T) {
+	cells := []plan.Cell{cell("a.tar.gz"), cell("b.tar.gz")}
+	a := shardDir(t, map[string]string{"a.tar.gz": "A", "x.tar.gz": "X"})
+	b := shardDir(t, map[string]string{"b.tar.gz": "B"})
+	m, _ := manifest.Read(b)
+	writeRecords(t, b, m, func(st *provenance.Statement) {
+		deps := &st.Predicate.BuildDefinition.ResolvedDependencies
+		*deps = append(*deps,
+			provenance.ResourceDescriptor{URI: "pkg:npm/evil@6.6.6", Digest: map[string]string{"sha512": "ee"},
+				Annotations: map[string]any{"artifacts": []any{"a.tar.gz", "x.tar.gz"}}},
+			provenance.ResourceDescriptor{URI: "pkg:npm/also@1.0.0", Digest: map[string]string{"sha512": "ff"},
+				Annotations: map[string]any{"artifacts": []any{"a.tar.gz", "b.tar.gz"}}})
+	})
+	out := filepath.Join(t.TempDir(), "out")
+	res, err := Merge(context.Background(), Options{Out: out, Shards: []string{a, b}, Cells: cells,
+		Spec: manifest.SpecFile{Path: "m.hcl", SHA256: specSHA}, RunID: "merge", Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := checkStatement(t, out, res.Manifest, map[string]string{a: "a.tar.gz", b: "b.tar.gz"})
+	for _, d := range st.Predicate.BuildDefinition.ResolvedDependencies {
+		arts := fmt.Sprint(d.Annotations["artifacts"])
+		switch {
+		case d.URI == "pkg:npm/evil@6.6.6" || strings.Contains(arts, "x.tar.gz") || d.URI == "pkg:npm/own-x@1.0.0":
+			t.Errorf("a dependency of what was not taken: %+v", d)
+		case d.URI == "pkg:npm/also@1.0.0" && arts != "[b.tar.gz]":
+			t.Errorf("a dependency b's shard named for a too: %+v", d)
+		case d.URI == "pkg:npm/shared@1.0.0" && arts != "[a.tar.gz b.tar.gz]":
+			t.Errorf("the dependency both shards used, joined: %+v", d)
+		}
+	}
+}
+
+// checkStatement reads the merged statement in out and checks it against out's
+// SHA256SUMS, the manifest's record of it, and the shards' statements (taken: by
+// shard directory, the artifact taken from it, "" for none).
+func checkStatement(t *testing.T, out string, m *manifest.Manifest, taken map[string]string) *provenance.Statement {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(out, provenance.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := provenance.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, err := os.ReadFile(filepath.Join(out, manifest.SumsName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := provenance.CheckSubjects(st, sums); err != nil {
+		t.Errorf("merged statement: %v", err)
+	}
+	rec, err := manifest.Read(out)
+	sum := sha256.Sum256(data)
+	if err != nil || rec.ProvenanceSHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("the merged manifest records statement %q, %v", rec.ProvenanceSHA256, err)
+	}
+	rd := st.Predicate.RunDetails
+	if rd.Metadata.InvocationID != m.RunID {
+		t.Errorf("invocationId %q, want the merge's %q", rd.Metadata.InvocationID, m.RunID)
+	}
+	var want []string
+	for dir, name := range taken {
+		if name == "" {
+			continue
+		}
+		shard, err := manifest.Read(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, shard.RunID+" "+shard.ProvenanceSHA256+" ["+name+"]")
+	}
+	var got []string
+	for _, b := range rd.Byproducts {
+		got = append(got, fmt.Sprint(b.Annotations["invocationId"], " ", b.Digest["sha256"], " ", b.Annotations["artifacts"]))
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("byproducts %v, want the shard statements %v", got, want)
+	}
+	deps := st.Predicate.BuildDefinition.ResolvedDependencies
+	if !slices.IsSortedFunc(deps, func(a, b provenance.ResourceDescriptor) int {
+		return strings.Compare(a.Name+"\x00"+a.URI, b.Name+"\x00"+b.URI)
+	}) || len(deps) == 0 {
+		t.Errorf("resolvedDependencies not sorted, or none: %+v", deps)
+	}
+	return st
 }

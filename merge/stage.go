@@ -11,13 +11,16 @@ import (
 
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/manifest"
+	"github.com/matrixbuild/matrix/provenance"
 )
 
 // stage builds the merged directory under a hidden temporary name beside opts.Out
 // (atomicfile.TempDir) and returns its path: every taken artifact copied and hashed
-// against its shard's record on the way, its log, the records, then opts.Finish. An
-// error removes it.
-func stage(ctx context.Context, opts Options, m *manifest.Manifest, byName map[string]*taken, order []string) (_ string, err error) {
+// against its shard's record on the way, its log, the records with the statement made
+// of the shards' statements (one unit: manifest.WriteWithProvenance), then
+// opts.Finish. An error removes it.
+func stage(ctx context.Context, opts Options, m *manifest.Manifest, byName map[string]*taken, order []string,
+	statements []provenance.ShardStatement) (_ string, err error) {
 	parent, base := filepath.Split(filepath.Clean(opts.Out))
 	if parent == "" {
 		parent = "."
@@ -60,7 +63,11 @@ func stage(ctx context.Context, opts Options, m *manifest.Manifest, byName map[s
 		return "", err
 	}
 	m.Finished = opts.Now().UTC()
-	if err := manifest.Write(dir, m); err != nil {
+	prov, err := provenance.Merge(m, statements)
+	if err != nil {
+		return "", fmt.Errorf("making %s: %w", provenance.FileName, err)
+	}
+	if err := manifest.WriteWithProvenance(dir, m, prov); err != nil {
 		return "", err
 	}
 	if opts.Finish != nil {

@@ -123,6 +123,8 @@ type ResourceDescriptor struct {
 type RunDetails struct {
 	Builder  Builder       `json:"builder"`
 	Metadata BuildMetadata `json:"metadata"`
+	// Byproducts are, for a merge (Merge), the statements of the shard runs it joined.
+	Byproducts []ResourceDescriptor `json:"byproducts,omitempty"`
 }
 
 // Builder is this tool.
@@ -291,7 +293,7 @@ func dependencies(arts []manifest.Artifact, in Inputs) ([]ResourceDescriptor, er
 			sum := sha256.Sum256(data)
 			deps = append(deps, ResourceDescriptor{Name: "package-lock.json of " + a.File,
 				Digest:      map[string]string{"sha256": hex.EncodeToString(sum[:])},
-				Annotations: map[string]any{"note": "its packages are not listed: " + err.Error()}})
+				Annotations: map[string]any{"note": "its packages are not listed: " + err.Error(), "artifacts": []string{a.File}}})
 			continue
 		}
 		for _, t := range tarballs {
