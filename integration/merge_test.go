@@ -150,6 +150,23 @@ func TestMergeShards(t *testing.T) {
 		}
 	}
 
+	// The merged statement: subjects exactly SHA256SUMS (manifest.WriteWithProvenance
+	// refuses others), one byproduct per shard run; signed with a fresh key, it verifies.
+	st, _ := readStatement(t, merged)
+	if len(st.Predicate.RunDetails.Byproducts) != 3 || st.Predicate.RunDetails.Metadata.InvocationID != m.RunID {
+		t.Errorf("merged statement: runDetails %+v, want the merge's run and its 3 shards' statements", st.Predicate.RunDetails)
+	}
+	key, _ := sshKey(t, t.TempDir(), "merge@example")
+	if res := w.matrix(t, nil, "sign", "--key", key, merged); res.code != 0 {
+		t.Fatalf("sign the merge: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if res := w.matrix(t, nil, "verify", "--key", key+".pub", merged); res.code != 0 || !strings.Contains(res.stdout, "vouches for exactly the artifacts") {
+		t.Errorf("verify --key of the merge: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if out, err := w.command(t.Context(), nil, "verify", merged).CombinedOutput(); err != nil {
+		t.Errorf("matrix verify %s once signed: %v\n%s", merged, err, out)
+	}
+
 	// --partial takes what is there; verify then names the missing cell (exit 3).
 	partial := filepath.Join(w.dir, "partial")
 	res = w.matrix(t, nil, "merge", "--partial", "--file", specPath, "--lock-file", filepath.Join(w.dir, "partial.lock.json"), partial, dirs[0], dirs[1])

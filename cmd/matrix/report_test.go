@@ -11,10 +11,11 @@ import (
 
 // TestReportCommand: matrix report DIR writes DIR/report.html of DIR's manifest (or
 // elsewhere with -o, stdout with -o -); an axis no cell has is wrong usage (exit 2),
-// its name escaped; a directory without records is a problem (exit 1).
+// its name escaped; a directory without records is a problem (exit 1). --format
+// markdown prints the run's table of cells for a job summary.
 func TestReportCommand(t *testing.T) {
 	dir := t.TempDir()
-	m := &manifest.Manifest{RunID: "r1", Artifacts: []manifest.Artifact{{File: "a.tar.gz", Target: "t",
+	m := &manifest.Manifest{RunID: "r1", Artifacts: []manifest.Artifact{{File: "a.tar.gz", RunID: "r1", Target: "t",
 		Axes: []manifest.Axis{{Name: "n\x1b[2J", Value: float64(1)}}, SHA256: strings.Repeat("a", 64)}}}
 	if err := manifest.Write(dir, m); err != nil {
 		t.Fatal(err)
@@ -32,6 +33,9 @@ func TestReportCommand(t *testing.T) {
 		{[]string{"report", dir, "-o", "-"}, 0, `data-cell="t[n\x1b[2J=1]"`, "", ""},
 		{[]string{"report", dir, "--rows", "nope"}, 2, "", `no cell has the axis "nope" for the rows (the axes: n\x1b[2J)`, ""},
 		{[]string{"report", t.TempDir()}, 1, "", "no manifest.json there", ""},
+		{[]string{"report", "--format", "markdown", dir}, 0, "### matrix: 1 built, 0 reused, 0 failed in 0s; " + filepath.Join(dir, "manifest.json"), "", ""},
+		{[]string{"report", "--format", "markdown", dir}, 0, "| built | a.tar.gz | ", "", ""},
+		{[]string{"report", "--format", "pdf", dir}, 2, "", `--format "pdf": want html or markdown`, ""},
 		{[]string{"report", "a", "b"}, 2, "", "accepts at most 1 arg", ""},
 	} {
 		if tc.file != "" {
