@@ -47,8 +47,11 @@ func newCIGitHubCmd() *cobra.Command {
 a plan job prints the cells as a job matrix (matrix plan --format github), a build job
 per cell runs matrix run --cell ID on a runner of the cell's CPU (QEMU set up only for
 cells that need emulation, npm's download cache kept per runner) and uploads its
-output directory, and a merge job joins them (matrix merge, matrix verify) and shows
-SHA256SUMS as the job summary. FILE (default ./matrix.hcl) is read to size the job
+output directory, and a merge job joins them (matrix merge, matrix verify), shows
+the table of cells as the job summary (matrix report --format markdown), attests
+the artifacts of SHA256SUMS with actions/attest-build-provenance (not for pull
+requests; that job alone may write attestations) and uploads the merged output
+directory with its report.html and provenance.intoto.jsonl. FILE (default ./matrix.hcl) is read to size the job
 matrices and to find the caches; --var, --var-file and --lock-file are passed on to
 every matrix command of the workflow. See README, "Running on many machines".`,
 		Args: wrapArgs(cobra.MaximumNArgs(1)),
