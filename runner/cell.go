@@ -75,15 +75,14 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 	if err != nil {
 		return nil, nil, b.fail(ctx, gctx, cctx, err)
 	}
-	prev, retest := r.reusable(cctx, cell.Artifact, imgs)
-	if prev != nil && (prev.ELF == nil || checkELF(*prev.ELF, elfTarget(cell, imgs.build)) != nil) {
-		// Its ELF files were not checked, or not against what the cell now declares
-		// (libc, glibc and elf_ignore are no part of the input hash): build it again.
-		prev, retest = nil, false
-	}
+	prev, retest, why := b.reuse(cctx, imgs)
 	if prev != nil && !retest {
 		fmt.Fprintf(r.progress, "[%s] matrix: reused, built by run %s from the same inputs (input hash %.12s)\n", prev.File, prev.RunID, imgs.inputHash)
 		return prev, nil, nil // its log stays the log of its build
+	}
+	// Only now, with a container to start: probing an image of another CPU starts one.
+	if err := b.runnable(cctx, imgs, prev == nil); err != nil {
+		return nil, nil, b.fail(ctx, gctx, cctx, err)
 	}
 	if prev != nil {
 		art, err := b.retest(cctx, imgs, prev)
@@ -92,8 +91,11 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 		}
 		return art, nil, nil
 	}
+	fmt.Fprintf(b.lines, "matrix: building %s: %s\n", cell.Artifact, why)
 	art, lockFiles, err := b.buildAndPack(cctx, imgs)
 	if err == nil {
+		art.BuildReason = why
+		art.InputParts = inputParts(newBuildInputs(cell, imgs.build, b.epoch, b.inputs))
 		err = b.proveLocked(cctx, art)
 	}
 	if err == nil && imgs.testing {
@@ -199,9 +201,6 @@ func (b *cellBuild) resolve(ctx context.Context) (images, error) {
 	fmt.Fprintf(b.lines, "matrix: image %s (%s, %s)\n", img.Ref, img.ID, img.Platform())
 	if cell.Platform != "" && !samePlatform(cell.Platform, img.Platform()) {
 		return images{}, fmt.Errorf("image %s is %s, the cell asks for %s", img.Ref, img.Platform(), cell.Platform)
-	}
-	if err := b.exec.Runnable(ctx, img); err != nil {
-		return images{}, err
 	}
 	imgs := images{build: img, inputHash: InputHash(cell, img, b.epoch, b.inputs)}
 	if b.inputs != nil {

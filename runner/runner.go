@@ -44,9 +44,13 @@ type Options struct {
 	SpecSHA256  string
 	// AllowDangling drops dangling symlinks from artifacts instead of failing the cell.
 	AllowDangling bool
-	// Reuse skips a cell whose artifact in OutDir was built from the same inputs (its
-	// input hash, and the same passing test) and still hashes as recorded.
+	// Reuse also reuses the artifact of a cell that is not installed from its lock
+	// entry: by default only a cell installed from a current lock entry skips its
+	// build, when its artifact in OutDir was built from the same inputs (its input
+	// hash, and the same passing test) and still hashes as recorded (reuse).
 	Reuse bool
+	// Force builds every cell again, reusing no artifact.
+	Force bool
 	// Locked holds per artifact name the files to put into the workdir before the
 	// script starts (the cell's lock entry); the containers of those cells see
 	// MATRIX_LOCKED=1, the others resolve anew.
