@@ -10,7 +10,7 @@
 #     gives byte-identical SHA256SUMS;
 #   - after deleting the output, `matrix run --locked` (npm ci from the lock file the
 #     first run recorded) gives byte-identical SHA256SUMS again;
-#   - then a --locked --reuse run into the same directory builds nothing;
+#   - then a plain run into the same directory builds nothing;
 #   - SIGINT during npm install exits 130 and leaves nothing behind;
 #   - a zip artifact unzips to nodejs/node_modules/sharp/... and loads;
 #   - a deliberately broken cell (musl binaries, glibc runtime) fails its test with
@@ -121,12 +121,13 @@ rm -rf "$tmp/out1" "$tmp/out2"
 same_sums "$tmp/out1" "--locked rebuild"
 echo "e2e: a --locked rebuild from matrix.lock.json reproduced every sha256"
 
-# Nothing changed since: --reuse keeps every artifact and builds nothing.
-"$M" run --quiet --locked --reuse "${vars[@]}" --out "$tmp/out1" "$spec" > "$tmp/reuse.txt"
-grep -q "^0 built, $want reused, 0 failed" "$tmp/reuse.txt" || { echo "e2e: --reuse rebuilt cells:" >&2; cat "$tmp/reuse.txt" >&2; exit 1; }
-same_sums "$tmp/out1" "--reuse"
+# Nothing changed since and every cell is locked: a plain run keeps every artifact
+# and builds nothing.
+"$M" run --quiet "${vars[@]}" --out "$tmp/out1" "$spec" > "$tmp/reuse.txt"
+grep -q "^0 built, $want reused, 0 failed" "$tmp/reuse.txt" || { echo "e2e: an unchanged re-run rebuilt cells:" >&2; cat "$tmp/reuse.txt" >&2; exit 1; }
+same_sums "$tmp/out1" "unchanged re-run"
 "$M" verify "$tmp/out1"
-echo "e2e: an unchanged --locked --reuse run built nothing and kept every artifact"
+echo "e2e: an unchanged plain re-run built nothing and kept every artifact"
 
 # SIGINT in the middle of npm install: exit 130, no container of the tool left, no
 # partial file in the output directory.
