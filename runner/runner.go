@@ -24,11 +24,6 @@ import (
 	"github.com/matrixbuild/matrix/plan"
 )
 
-// DefaultJobs is how many cells build at once by default. Builds mostly wait on the
-// network (npm install) and on the engine, not on this machine's CPUs, so a number
-// above the core count pays off; see BENCHMARKS.md.
-const DefaultJobs = 4
-
 // Options configure a run.
 type Options struct {
 	OutDir      string
