@@ -60,8 +60,10 @@ type images struct {
 // buildCell resolves the images, then reuses the cell's earlier artifact or builds,
 // packs, tests and publishes it. On any failure no artifact file of this cell is left
 // in the output directory, and its earlier artifact is left alone. ctx is the run's;
-// gctx also ends when fail-fast stops the run.
-func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cell plan.Cell) (*manifest.Artifact, executor.Files, error) {
+// gctx also ends when fail-fast stops the run. built gives up the cell's slot on the
+// engine once its build container is gone, before its tests: the next cell's
+// install overlaps them.
+func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cell plan.Cell, built func()) (*manifest.Artifact, executor.Files, error) {
 	start := r.now()
 	b, err := r.openCell(engine, cell)
 	if err != nil {
@@ -85,6 +87,7 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 		return nil, nil, b.fail(ctx, gctx, cctx, err)
 	}
 	if prev != nil {
+		built()
 		art, err := b.retest(cctx, imgs, prev)
 		if err != nil {
 			return nil, nil, b.fail(ctx, gctx, cctx, err)
@@ -94,6 +97,7 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 	fmt.Fprintf(b.lines, "matrix: building %s: %s\n", cell.Artifact, why)
 	art, lockFiles, err := b.buildAndPack(cctx, imgs)
 	if err == nil {
+		built() // a failed cell keeps its slot until it has stopped the run (placeCell)
 		art.BuildReason = why
 		art.InputParts = inputParts(newBuildInputs(cell, imgs.build, b.epoch, b.inputs))
 		err = b.proveLocked(cctx, art)

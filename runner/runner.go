@@ -160,23 +160,33 @@ func Run(ctx context.Context, engines []executor.Executor, cells []plan.Cell, re
 // Skipped cells are reported, and take no slot.
 func (r *run) schedule(ctx context.Context, engines []executor.Executor, cells []plan.Cell) []Result {
 	results := make([]Result, len(cells))
-	var g *errgroup.Group
-	gctx := ctx
-	if r.opts.KeepGoing {
-		g = new(errgroup.Group)
-	} else {
-		g, gctx = errgroup.WithContext(ctx)
+	g := new(errgroup.Group)
+	gctx, stop := ctx, func() {}
+	if !r.opts.KeepGoing {
+		// Fail-fast: a failed cell stops the run before its slot frees (placeCell).
+		var cancel context.CancelFunc
+		gctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		stop = cancel
 	}
-	g.SetLimit(r.jobs * len(engines))
+	// A cell gives up its engine's slot once built (placeCell): its tests run beside
+	// the next cells' builds, so twice as many cells may be under way as build.
+	g.SetLimit(2 * r.jobs * len(engines))
 	engs := newPool(engines, r.jobs)
+	// Cells take their slots in plan order: each waits for the one before it to have
+	// taken one (or given up) before it asks the pool.
+	turn := make(chan struct{})
+	close(turn)
 	for i := range cells {
 		if cells[i].Skip != "" {
 			results[i] = Result{Cell: cells[i]}
 			fmt.Fprintf(r.progress, "skip %s: %s\n", cells[i].Name(), cells[i].Skip)
 			continue
 		}
+		q := queue{mine: turn, next: make(chan struct{}), stop: stop}
+		turn = q.next
 		g.Go(func() error {
-			results[i] = r.runCell(ctx, gctx, engs, cells[i])
+			results[i] = r.runCell(ctx, gctx, engs, cells[i], q)
 			return results[i].Err
 		})
 	}
@@ -184,12 +194,20 @@ func (r *run) schedule(ctx context.Context, engines []executor.Executor, cells [
 	return results
 }
 
+// queue is a cell's place among the cells waiting for a slot: it asks the pool once
+// mine is closed, and closes next once it has a slot or gives up. stop is fail-fast's.
+type queue struct {
+	mine, next chan struct{}
+	stop       func()
+}
+
 // runCell builds one cell on a free engine of the pool and reports it. ctx is the
-// run's; gctx also ends when fail-fast stops the run.
-func (r *run) runCell(ctx, gctx context.Context, engs *pool, cell plan.Cell) Result {
+// run's; gctx also ends when fail-fast stops the run, which q.stop does.
+func (r *run) runCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, q queue) Result {
 	res := Result{Cell: cell}
-	res.Artifact, res.LockFiles, res.Err = r.placeCell(ctx, gctx, engs, cell)
+	res.Artifact, res.LockFiles, res.Err = r.placeCell(ctx, gctx, engs, cell, q)
 	if res.Err != nil {
+		q.stop()
 		fmt.Fprintf(r.progress, "FAIL %s: %v\n", shown(cell.Artifact), res.Err)
 	} else {
 		fmt.Fprintf(r.progress, "ok   %s  sha256:%s\n", res.Artifact.File, res.Artifact.SHA256)
@@ -198,21 +216,35 @@ func (r *run) runCell(ctx, gctx context.Context, engs *pool, cell plan.Cell) Res
 }
 
 // placeCell checks the cell's artifact name, then builds the cell on a free engine.
-func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell) (*manifest.Artifact, executor.Files, error) {
+// A cell that fails calls stop before its slot frees: a stopped run starts no
+// queued cell in it.
+func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, q queue) (art *manifest.Artifact, files executor.Files, err error) {
 	// Before anything of the cell touches the disk: a plan.Cell may come from JSON,
 	// and its name makes the paths of its artifact and log.
 	if err := filename.Check(cell.Artifact); err != nil {
+		close(q.next)
 		return nil, nil, fmt.Errorf("artifact %w", err)
 	}
+	select {
+	case <-q.mine:
+	case <-gctx.Done():
+	}
 	e, err := engs.acquire(gctx, cell)
+	close(q.next)
 	if err != nil {
 		return nil, nil, notBuilt(ctx)
 	}
-	defer engs.release(e)
+	built := sync.OnceFunc(func() { engs.release(e) })
+	defer built()
+	defer func() {
+		if err != nil {
+			q.stop()
+		}
+	}()
 	if len(engs.engines) > 1 {
 		fmt.Fprintf(r.progress, "[%s] matrix: building on %s\n", cell.Artifact, engs.engines[e].Name())
 	}
-	return r.buildCell(ctx, gctx, engs.engines[e], cell)
+	return r.buildCell(ctx, gctx, engs.engines[e], cell, built)
 }
 
 // record writes manifest.json and SHA256SUMS: the artifacts built, the failures, the
