@@ -100,6 +100,11 @@ type Engine struct {
 
 	arch string // the engine's CPU, as images name it ("amd64")
 
+	// removals are the removals of finished build and test containers under way in
+	// the background (removeLater): whatever lists or sweeps the run's containers,
+	// and Close, wait for them first.
+	removals sync.WaitGroup
+
 	mu       sync.Mutex
 	pulled   map[string]bool           // "ref|platform" pulled in this run: --pull=always pulls once
 	resolved map[string]executor.Image // "ref|platform": what Resolve found, inspected once per run
@@ -117,7 +122,10 @@ func newEngine(cli dockerAPI, pull PullPolicy, arch string) *Engine {
 }
 
 // Close releases the client.
-func (e *Engine) Close() error { return e.cli.Close() }
+func (e *Engine) Close() error {
+	e.removals.Wait()
+	return e.cli.Close()
+}
 
 // Name implements executor.Executor: the engine's address.
 func (e *Engine) Name() string { return RedactHost(e.cli.DaemonHost()) }
