@@ -2,7 +2,8 @@
 # Where a cold run's time goes, against the floor: the bare installs. In the same
 # invocation, REPEATS pairs, alternating:
 #   bare:   one `docker run --rm` per cell of bench/matrix.hcl (the seed's four cells)
-#           doing exactly the npm block's `npm install`, packing nothing, 4 at a time;
+#           doing exactly the npm block's `npm install`, packing nothing, 4 at a time,
+#           with an empty npm cache volume as matrix's cells have;
 #   matrix: `matrix run -j 4 --skip-tests` of the same cells, cold npm cache (equal work).
 # For every matrix run, the engine's events of the run's containers (by its label) give
 # each cell's phases: create (create to start), install (start to exit: the script),
@@ -20,7 +21,7 @@ shift || true
 extra=("$@")
 scripts/setup.sh 20 22 >&2
 tmp=$(mktemp -d /tmp/matrix-bench.XXXXXX)
-trap 'rm -rf "$tmp"; docker volume rm -f "matrix-cache-$cache" >/dev/null 2>&1 || true' EXIT
+trap 'rm -rf "$tmp"; docker volume rm -f "matrix-cache-$cache" "$bare_cache" >/dev/null 2>&1 || true' EXIT
 go build -ldflags "-X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" -o "$tmp/matrix" ./cmd/matrix
 if [ -n "${BEFORE:-}" ]; then
   mkdir "$tmp/before-src"
@@ -40,7 +41,7 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 bare_cell() {
   local v=$1 n=$2 t0 t1
   t0=$(date +%s.%N)
-  docker run --rm --network host \
+  docker run --rm --network host -v "$bare_cache:/root/.npm" \
     -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/matrix-ca.crt:ro \
     -e NODE_EXTRA_CA_CERTS=/etc/ssl/certs/matrix-ca.crt "local/node:$n" sh -c "
       set -e; mkdir -p /build && cd /build
@@ -49,11 +50,15 @@ bare_cell() {
   echo "sharp-$v-node$n-linux-x64.tar.gz $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')"
 }
 export -f bare_cell
+# The bare installs get what matrix's cells get: an npm cache volume, empty at the
+# start of each pair and shared by the four (npm writing its cache into the
+# container's own layer instead is slower).
+export bare_cache=bench-phases-bare-$$
 
 : >"$tmp/pairs"
 for i in $(seq 1 "$repeats"); do
   rm -rf o matrix.lock.json
-  docker volume rm -f "matrix-cache-$cache" >/dev/null
+  docker volume rm -f "matrix-cache-$cache" "$bare_cache" >/dev/null
   lb=$(load); t0=$(now)
   printf '%s\n' "${cells[@]}" | xargs -P 4 -L 1 bash -c 'bare_cell "$@"' bare >"$tmp/bare.$i"
   t1=$(now); bare=$(elapsed "$t0" "$t1")
