@@ -13,6 +13,20 @@ variable "nodes" {
   default = [20, 22]
 }
 
+# copies > [0] repeat every install under other artifact names (bench/rerun.sh), as
+# bench/seed.sh does with a COPY: equal work for many cells.
+variable "copies" {
+  type    = list(number)
+  default = [0]
+}
+
+# The npm cache volume's name (matrix-cache-NAME): a bench that starts cold removes its
+# own, not one that another run is using.
+variable "npm_cache" {
+  type    = string
+  default = "npm"
+}
+
 variable "ca_bundle" {
   type    = string
   default = "/etc/ssl/certs/ca-certificates.crt"
@@ -22,11 +36,13 @@ target "sharp" {
   matrix = {
     sharp = var.sharp_versions
     node  = var.nodes
+    copy  = var.copies
   }
   image   = "local/node:${matrix.node}"
   network = "host"
   env = {
     NODE_EXTRA_CA_CERTS = "/etc/ssl/certs/matrix-ca.crt"
+    MATRIX_COPY         = "${matrix.copy}"
   }
   mount {
     source    = var.ca_bundle
@@ -35,7 +51,7 @@ target "sharp" {
   }
   mount {
     type   = "cache"
-    source = "npm"
+    source = var.npm_cache
     target = "/root/.npm"
   }
   npm {
@@ -44,7 +60,7 @@ target "sharp" {
     os      = "linux"
     libc    = "glibc"
   }
-  artifact = "sharp-${matrix.sharp}-node${matrix.node}-linux-x64.tar.gz"
+  artifact = "sharp-${matrix.sharp}-node${matrix.node}${matrix.copy == 0 ? "" : "-${matrix.copy}"}-linux-x64.tar.gz"
   test {
     image  = "local/node:${matrix.node}"
     env    = { NODE_PATH = "/test/node_modules" }

@@ -10,13 +10,14 @@ export PATH=/usr/local/go/bin:$PATH
 repeats=${1:-3}
 scripts/setup.sh 20 22 >&2
 tmp=$(mktemp -d /tmp/matrix-bench.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp"; docker volume rm -f "matrix-cache-$cache" >/dev/null 2>&1 || true' EXIT
 go build -ldflags "-X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" -o "$tmp/matrix" ./cmd/matrix
 # bench/matrix.hcl: the seed's cells (one install per sharp version and Node.js major),
 # written with the npm block; no lock file beside it, so every run resolves as the seed does.
 cp bench/matrix.hcl "$tmp/"
 cd "$tmp"
-vars=(--var 'sharp_versions=["0.33.5","0.34.5"]' --var 'nodes=[20,22]')
+cache=bench-run-$$
+vars=(--var 'sharp_versions=["0.33.5","0.34.5"]' --var 'nodes=[20,22]' --var "npm_cache=$cache")
 
 # time_cmd NAME CMD...: runs CMD $repeats times into fresh directories, prints the median.
 time_cmd() {
@@ -26,7 +27,7 @@ time_cmd() {
     rm -rf "$tmp/o"
     # Resolving as the seed does: the lock the runs record is used only by -locked ones.
     [ "$name" != "${name%locked*}" ] || rm -f "$tmp/matrix.lock.json"
-    [ "$name" = "${name%-cold}" ] || docker volume rm -f matrix-cache-npm >/dev/null
+    [ "$name" = "${name%-cold}" ] || docker volume rm -f "matrix-cache-$cache" >/dev/null
     t0=$(date +%s.%N)
     "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
     t1=$(date +%s.%N)

@@ -27,7 +27,7 @@ func (e *Engine) Build(ctx context.Context, job executor.Job, collect func(io.Re
 	if err != nil {
 		return nil, err
 	}
-	defer e.remove(id)
+	defer e.removeLater(id)
 	if len(job.Inputs) > 0 {
 		inputs, err := filesTar(job.Inputs)
 		if err != nil {
@@ -78,7 +78,7 @@ func (e *Engine) Test(ctx context.Context, job executor.TestJob) error {
 	if err != nil {
 		return err
 	}
-	defer e.remove(id)
+	defer e.removeLater(id)
 	tree, err := job.Tree()
 	if err != nil {
 		return fmt.Errorf("reading the artifact: %w", err)

@@ -162,7 +162,8 @@ func TestBuildOnFake(t *testing.T) {
 	job := executor.Job{RunID: "run1", Cell: fakeCell(), Image: executor.Image{ID: "sha256:node"}, Env: []string{"A=1"},
 		Inputs: executor.Files{"package-lock.json": []byte("locked in")}, Log: io.Discard}
 	var collected []string
-	files, err := fakeEngine(fake, PullNever).Build(context.Background(), job, func(r io.Reader) error {
+	e := fakeEngine(fake, PullNever)
+	files, err := e.Build(context.Background(), job, func(r io.Reader) error {
 		collected = readTar(t, r)
 		return nil
 	})
@@ -189,6 +190,7 @@ func TestBuildOnFake(t *testing.T) {
 	if len(files) != 1 || string(files["package-lock.json"]) != "locked out" {
 		t.Errorf("files = %q, want package-lock.json only", files)
 	}
+	e.removals.Wait() // the container is removed in the background
 	if !slices.Equal(fake.removed, []string{"container1"}) {
 		t.Errorf("removed %q", fake.removed)
 	}
@@ -222,7 +224,9 @@ func TestBuildOnFakeFailures(t *testing.T) {
 			fake := newFake()
 			tc.setup(fake)
 			job := executor.Job{RunID: "run1", Cell: fakeCell(), Image: executor.Image{ID: "sha256:node"}, Log: io.Discard}
-			_, err := fakeEngine(fake, PullNever).Build(context.Background(), job, func(io.Reader) error { return tc.collect })
+			e := fakeEngine(fake, PullNever)
+			_, err := e.Build(context.Background(), job, func(io.Reader) error { return tc.collect })
+			e.removals.Wait() // the container is removed in the background
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("err = %v, want %q", err, tc.err)
 			}
@@ -245,7 +249,8 @@ func TestTestOnFake(t *testing.T) {
 	c.Test = &plan.Test{Image: "node:22", Workdir: "/test", Network: "none", Script: "node -e 1",
 		Env: []plan.EnvVar{{Name: "NODE_ENV", Value: "test"}}}
 	tree := tarOf(tar.Header{Name: "node_modules/x.js", Typeflag: tar.TypeReg}, "found")
-	err := fakeEngine(fake, PullNever).Test(context.Background(), executor.TestJob{RunID: "run1", Cell: c, Image: executor.Image{ID: "sha256:node"},
+	e := fakeEngine(fake, PullNever)
+	err := e.Test(context.Background(), executor.TestJob{RunID: "run1", Cell: c, Image: executor.Image{ID: "sha256:node"},
 		Tree: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(tree)), nil }, Log: io.Discard})
 	if err != nil {
 		t.Fatal(err)
@@ -258,6 +263,7 @@ func TestTestOnFake(t *testing.T) {
 	if !bytes.Equal(fake.copiedIn["container1:/test"], tree) {
 		t.Error("the tree was not copied into the test workdir")
 	}
+	e.removals.Wait() // the container is removed in the background
 	if !slices.Equal(fake.removed, []string{"container1"}) {
 		t.Errorf("removed %q", fake.removed)
 	}

@@ -29,6 +29,7 @@ func (e *Engine) RemoveLeftovers(ctx context.Context) ([]Leftover, error) {
 // a container the engine created after the request that asked for it was cancelled.
 // It uses a fresh context: it runs when the run's may be cancelled.
 func (e *Engine) RemoveOwn() ([]Leftover, error) {
+	e.removals.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), removeTimeout)
 	defer cancel()
 	return e.removeContainers(ctx, "listing this run's containers",
@@ -62,6 +63,7 @@ func (e *Engine) removeContainers(ctx context.Context, listing string, f filters
 
 // RunContainers lists the IDs of the containers labelled with runID (for tests and checks).
 func (e *Engine) RunContainers(ctx context.Context, runID string) ([]string, error) {
+	e.removals.Wait()
 	list, err := e.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))})
 	if err != nil {
 		return nil, err

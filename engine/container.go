@@ -165,6 +165,13 @@ func (e *Engine) killedSince(ctx context.Context, id string, started time.Time) 
 	}
 }
 
+// removeLater removes a finished container in the background (remove): its cell goes
+// on to its test, or gives up its slot, without waiting for the engine to delete the
+// container's files. RemoveOwn, RunContainers and Close wait for it.
+func (e *Engine) removeLater(id string) {
+	e.removals.Go(func() { e.remove(id) })
+}
+
 // remove force-removes a container with a fresh context: it must also happen when the
 // run's context is cancelled. A failure is reported on e.Warnings.
 // It reports whether this call removed it.

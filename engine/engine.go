@@ -101,10 +101,16 @@ type Engine struct {
 
 	arch string // the engine's CPU, as images name it ("amd64")
 
+	// removals are the removals of finished build and test containers under way in
+	// the background (removeLater): whatever lists or sweeps the run's containers,
+	// and Close, wait for them first.
+	removals sync.WaitGroup
+
 	mu       sync.Mutex
-	pulled   map[string]bool        // "ref|platform" pulled in this run: --pull=always pulls once
-	refMus   map[string]*sync.Mutex // per image reference, held while resolving it
-	runnable map[string]error       // by image ID: why the engine cannot run it, or nil
+	pulled   map[string]bool           // "ref|platform" pulled in this run: --pull=always pulls once
+	resolved map[string]executor.Image // "ref|platform": what Resolve found, inspected once per run
+	refMus   map[string]*sync.Mutex    // per image reference, held while resolving it
+	runnable map[string]error          // by image ID: why the engine cannot run it, or nil
 	// emulation holds, by platform ("linux/arm64"), why the engine cannot run programs
 	// of that platform, or nil when it can (Runnable).
 	emulation map[string]error
@@ -112,12 +118,15 @@ type Engine struct {
 
 func newEngine(cli dockerAPI, pull PullPolicy, arch string) *Engine {
 	return &Engine{cli: cli, pull: pull, arch: arch,
-		pulled: map[string]bool{}, refMus: map[string]*sync.Mutex{}, runnable: map[string]error{},
+		pulled: map[string]bool{}, resolved: map[string]executor.Image{}, refMus: map[string]*sync.Mutex{}, runnable: map[string]error{},
 		emulation: map[string]error{}}
 }
 
 // Close releases the client.
-func (e *Engine) Close() error { return e.cli.Close() }
+func (e *Engine) Close() error {
+	e.removals.Wait()
+	return e.cli.Close()
+}
 
 // Name implements executor.Executor: the engine's address.
 func (e *Engine) Name() string { return RedactHost(e.cli.DaemonHost()) }

@@ -62,6 +62,7 @@ type fakeDocker struct {
 	listErr    error
 	copiedIn   map[string][]byte // "id:dir" -> the tar stream copied there
 	files      map[string][]byte // container path -> copy-from-container tar stream
+	inspects   int               // ImageInspect calls
 }
 
 type createdContainer struct {
@@ -118,6 +119,7 @@ func (f *fakeDocker) Close() error {
 func (f *fakeDocker) ImageInspect(_ context.Context, ref string, _ ...client.ImageInspectOption) (image.InspectResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.inspects++
 	img, ok := f.images[ref]
 	if !ok {
 		return image.InspectResponse{}, fmt.Errorf("no such image: %s: %w", ref, cerrdefs.ErrNotFound)

@@ -22,10 +22,30 @@ import (
 
 // Resolve implements executor.Executor. Resolving one reference is serialised: a pull
 // for one platform retags the reference, so a concurrent inspect for another
-// platform could otherwise read the wrong image.
+// platform could otherwise read the wrong image. What it found is kept for the
+// engine's life, a run: every cell of an image after the first takes the same
+// image without asking the engine again.
 func (e *Engine) Resolve(ctx context.Context, ref, platform string) (executor.Image, error) {
 	unlock := e.serializeRef(ref)
 	defer unlock()
+	key := ref + "|" + platform
+	e.mu.Lock()
+	img, ok := e.resolved[key]
+	e.mu.Unlock()
+	if ok {
+		return img, nil
+	}
+	img, err := e.resolve(ctx, ref, platform)
+	if err == nil {
+		e.mu.Lock()
+		e.resolved[key] = img
+		e.mu.Unlock()
+	}
+	return img, err
+}
+
+// resolve inspects ref, pulling it first where the pull policy says so.
+func (e *Engine) resolve(ctx context.Context, ref, platform string) (executor.Image, error) {
 	img, err := e.inspect(ctx, ref)
 	missing := cerrdefs.IsNotFound(err)
 	if err != nil && !missing {

@@ -137,7 +137,9 @@ func TestLockedRebuildProvesItsBytes(t *testing.T) {
 	sha := recorded.Cells["locked.tar.gz"].ArtifactSHA256
 	earlier, _ := os.ReadFile(artifact)
 
-	res = w.matrix(t, nil, "run", "--locked", "--out", w.out, specPath)
+	// --force: unchanged, the cell would reuse the artifact of the run that recorded
+	// its entry.
+	res = w.matrix(t, nil, "run", "--locked", "--force", "--out", w.out, specPath)
 	m, _ := manifest.Read(w.out)
 	if res.code != 0 || m == nil || len(m.Artifacts) != 1 || m.Artifacts[0].SHA256 != sha || m.Artifacts[0].LockSHA256 != sha || m.Artifacts[0].Drift {
 		t.Fatalf("a --locked rebuild: exit %d, manifest %+v\n%s", res.code, m, res.stderr)

@@ -182,7 +182,14 @@ type Artifact struct {
 	Engine string `json:"engine"`
 	// InputHash is the sha256 of the evaluated cell (image ID, script, env, mounts,
 	// collect, artifact name, format, packer version): equal hashes mean an equal build.
-	InputHash    string  `json:"input_hash"`
+	InputHash string `json:"input_hash"`
+	// InputParts hold a short hash of each of the inputs that make InputHash, by
+	// name (image_id, script, env, ...): a later run names the ones that changed as
+	// its reason to build the artifact again. Absent from earlier manifests.
+	InputParts map[string]string `json:"input_parts,omitempty"`
+	// BuildReason says why the run that built the artifact did not reuse an earlier
+	// one: "no earlier artifact", "script changed", "not locked", "--force", ...
+	BuildReason  string  `json:"build_reason,omitempty"`
 	Files        int     `json:"files"`
 	ContentBytes int64   `json:"content_bytes"`
 	DurationSecs float64 `json:"duration_seconds"`

@@ -18,35 +18,6 @@ import (
 	"github.com/matrixbuild/matrix/manifest"
 )
 
-// reusable returns the earlier record of an artifact that this run would build from
-// the same inputs, if Reuse is on and its file is still as recorded (a regular file,
-// never a link); nil otherwise. Its build is reused; retest says that its test is to
-// run again, when the cell's test is not the one it passed (another script, image
-// or environment): the build's inputs and the test's are compared apart. A cell
-// installed from its lock entry reuses only an artifact of the sha256 the entry
-// records, built from its entry or by the run that recorded the entry. Hashing stops
-// when ctx ends.
-func (r *run) reusable(ctx context.Context, file string, imgs images) (prev *manifest.Artifact, retest bool) {
-	if !r.opts.Reuse {
-		return nil, false
-	}
-	a, ok := r.previous[file]
-	want := r.opts.LockedSHA256[file]
-	// A cell installed from its lock entry also reuses the artifact of the build that
-	// recorded the entry: resolved anew from the same inputs, it left the entry's
-	// files and made the artifact of the sha256 the entry records, which is what
-	// installing from the entry must give (proveLocked).
-	sameBuild := ok && (a.InputHash == imgs.inputHash || want != "" && imgs.resolvedHash != "" && a.InputHash == imgs.resolvedHash)
-	if !sameBuild || want != "" && a.SHA256 != want {
-		return nil, false
-	}
-	if manifest.CheckFile(ctx, r.out, a) != nil {
-		return nil, false
-	}
-	retest = imgs.testDef != "" && !passedTests(a, imgs.tests)
-	return &a, retest
-}
-
 // retest runs the cell's changed test on its earlier artifact prev, which the cell
 // reuses (reusable), and returns prev's record with the new test's result. The file
 // is opened once, checked against its record through that descriptor, and tested

@@ -61,8 +61,10 @@ type images struct {
 // buildCell resolves the images, then reuses the cell's earlier artifact or builds,
 // packs, tests and publishes it. On any failure no artifact file of this cell is left
 // in the output directory, and its earlier artifact is left alone. ctx is the run's;
-// gctx also ends when fail-fast stops the run.
-func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cell plan.Cell) (*manifest.Artifact, executor.Files, error) {
+// gctx also ends when fail-fast stops the run. built gives up the cell's slot on the
+// engine once its build container is gone, before its tests: the next cell's
+// install overlaps them.
+func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cell plan.Cell, built func()) (*manifest.Artifact, executor.Files, error) {
 	start := r.now()
 	b, err := r.openCell(engine, cell)
 	if err != nil {
@@ -77,17 +79,17 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 	if err != nil {
 		return nil, nil, b.fail(ctx, gctx, cctx, err)
 	}
-	prev, retest := r.reusable(cctx, cell.Artifact, imgs)
-	if prev != nil && (prev.ELF == nil || checkELF(*prev.ELF, elfTarget(cell, imgs.build)) != nil) {
-		// Its ELF files were not checked, or not against what the cell now declares
-		// (libc, glibc and elf_ignore are no part of the input hash): build it again.
-		prev, retest = nil, false
-	}
+	prev, retest, why := b.reuse(cctx, imgs)
 	if prev != nil && !retest {
 		r.output(prev.File, fmt.Sprintf("matrix: reused, built by run %s from the same inputs (input hash %.12s)", prev.RunID, imgs.inputHash))
 		return prev, nil, nil // its log stays the log of its build
 	}
+	// Only now, with a container to start: probing an image of another CPU starts one.
+	if err := b.runnable(cctx, imgs, prev == nil); err != nil {
+		return nil, nil, b.fail(ctx, gctx, cctx, err)
+	}
 	if prev != nil {
+		built()
 		r.phase(cell, progress.PhaseTesting)
 		art, err := b.retest(cctx, imgs, prev)
 		if err != nil {
@@ -95,11 +97,18 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 		}
 		return art, nil, nil
 	}
+	fmt.Fprintf(b.lines, "matrix: building %s: %s\n", cell.Artifact, why)
 	art, lockFiles, err := b.buildAndPack(cctx, imgs)
 	if err == nil {
+		art.BuildReason = why
+		art.InputParts = inputParts(newBuildInputs(cell, imgs.build, b.epoch, b.inputs))
 		err = b.proveLocked(cctx, art)
 	}
 	if err == nil && imgs.testing {
+		// The next queued cell's install overlaps this one's tests. A failed cell
+		// keeps its slot until it has stopped the run (placeCell); one without tests
+		// keeps it for the little left to do, so one job at a time stays in order.
+		built()
 		r.phase(cell, progress.PhaseTesting)
 		err = b.testStaged(cctx, imgs, art)
 	}
@@ -203,9 +212,6 @@ func (b *cellBuild) resolve(ctx context.Context) (images, error) {
 	fmt.Fprintf(b.lines, "matrix: image %s (%s, %s)\n", img.Ref, img.ID, img.Platform())
 	if cell.Platform != "" && !samePlatform(cell.Platform, img.Platform()) {
 		return images{}, fmt.Errorf("image %s is %s, the cell asks for %s", img.Ref, img.Platform(), cell.Platform)
-	}
-	if err := b.exec.Runnable(ctx, img); err != nil {
-		return images{}, err
 	}
 	imgs := images{build: img, inputHash: InputHash(cell, img, b.epoch, b.inputs)}
 	if b.inputs != nil {

@@ -76,7 +76,9 @@ func TestRunLockedProvesItsBytes(t *testing.T) {
 				want = first
 			}
 			var progress bytes.Buffer
-			opts.RunID, opts.Progress, opts.AllowDrift = "locked", &progress, tc.allowDrift
+			// Force: installed from an entry of the first build's sha256, the cell
+			// would reuse that build's artifact.
+			opts.RunID, opts.Progress, opts.AllowDrift, opts.Force = "locked", &progress, tc.allowDrift, true
 			opts.Locked = map[string]executor.Files{"a.tar.gz": {"package-lock.json": []byte("{}")}}
 			opts.LockedSHA256 = map[string]string{"a.tar.gz": want}
 			results, err := readAndRun(context.Background(), []executor.Executor{&treeExec{&fakeExec{}, tc.files}}, cs, opts)

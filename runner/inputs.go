@@ -19,30 +19,37 @@ import (
 // far as the script is deterministic). Under --locked the locked files count too.
 // Values of pass-through variables and cache mounts are left out.
 func InputHash(cell plan.Cell, img executor.Image, epoch time.Time, locked executor.Files) string {
-	in := struct {
-		PackFormat int            `json:"pack_format_version"`
-		ImageID    string         `json:"image_id"`
-		Platform   string         `json:"platform"`
-		Workdir    string         `json:"workdir"`
-		Env        []plan.EnvVar  `json:"env"`
-		PassEnv    []string       `json:"pass_env"`
-		Mounts     []plan.Mount   `json:"mounts"`
-		Network    string         `json:"network"`
-		Script     string         `json:"script"`
-		Collect    string         `json:"collect"`
-		Artifact   string         `json:"artifact"`
-		Format     string         `json:"format"`
-		Prefix     string         `json:"prefix"`
-		Epoch      int64          `json:"epoch"`
-		Locked     executor.Files `json:"locked,omitempty"` // encoding/json sorts map keys
-	}{pack.FormatVersion, img.ID, cell.Platform, cell.Workdir, cell.Env, cell.PassEnv, bindMounts(cell.Mounts),
-		cell.Network, cell.Script, cell.Collect, cell.Artifact, cell.Format, archivePrefix(cell), epoch.Unix(), locked}
-	data, err := json.Marshal(in)
+	data, err := json.Marshal(newBuildInputs(cell, img, epoch, locked))
 	if err != nil {
 		panic(err) // plain strings and slices always marshal
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+// buildInputs are the inputs that InputHash hashes, each field one that a rebuild can
+// name as its reason (inputParts).
+type buildInputs struct {
+	PackFormat int            `json:"pack_format_version"`
+	ImageID    string         `json:"image_id"`
+	Platform   string         `json:"platform"`
+	Workdir    string         `json:"workdir"`
+	Env        []plan.EnvVar  `json:"env"`
+	PassEnv    []string       `json:"pass_env"`
+	Mounts     []plan.Mount   `json:"mounts"`
+	Network    string         `json:"network"`
+	Script     string         `json:"script"`
+	Collect    string         `json:"collect"`
+	Artifact   string         `json:"artifact"`
+	Format     string         `json:"format"`
+	Prefix     string         `json:"prefix"`
+	Epoch      int64          `json:"epoch"`
+	Locked     executor.Files `json:"locked,omitempty"` // encoding/json sorts map keys
+}
+
+func newBuildInputs(cell plan.Cell, img executor.Image, epoch time.Time, locked executor.Files) buildInputs {
+	return buildInputs{pack.FormatVersion, img.ID, cell.Platform, cell.Workdir, cell.Env, cell.PassEnv, bindMounts(cell.Mounts),
+		cell.Network, cell.Script, cell.Collect, cell.Artifact, cell.Format, archivePrefix(cell), epoch.Unix(), locked}
 }
 
 func manifestImage(img executor.Image) manifest.Image {

@@ -27,11 +27,6 @@ import (
 	"github.com/matrixbuild/matrix/report"
 )
 
-// DefaultJobs is how many cells build at once by default. Builds mostly wait on the
-// network (npm install) and on the engine, not on this machine's CPUs, so a number
-// above the core count pays off; see BENCHMARKS.md.
-const DefaultJobs = 4
-
 // Options configure a run.
 type Options struct {
 	OutDir      string
@@ -47,9 +42,13 @@ type Options struct {
 	SpecSHA256  string
 	// AllowDangling drops dangling symlinks from artifacts instead of failing the cell.
 	AllowDangling bool
-	// Reuse skips a cell whose artifact in OutDir was built from the same inputs (its
-	// input hash, and the same passing test) and still hashes as recorded.
+	// Reuse also reuses the artifact of a cell that is not installed from its lock
+	// entry: by default only a cell installed from a current lock entry skips its
+	// build, when its artifact in OutDir was built from the same inputs (its input
+	// hash, and the same passing test) and still hashes as recorded (reuse).
 	Reuse bool
+	// Force builds every cell again, reusing no artifact.
+	Force bool
 	// Locked holds per artifact name the files to put into the workdir before the
 	// script starts (the cell's lock entry); the containers of those cells see
 	// MATRIX_LOCKED=1, the others resolve anew.
@@ -181,15 +180,23 @@ func Run(ctx context.Context, engines []executor.Executor, cells []plan.Cell, re
 // Skipped cells are reported, and take no slot.
 func (r *run) schedule(ctx context.Context, engines []executor.Executor, cells []plan.Cell) []Result {
 	results := make([]Result, len(cells))
-	var g *errgroup.Group
-	gctx := ctx
-	if r.opts.KeepGoing {
-		g = new(errgroup.Group)
-	} else {
-		g, gctx = errgroup.WithContext(ctx)
+	g := new(errgroup.Group)
+	gctx, stop := ctx, func() {}
+	if !r.opts.KeepGoing {
+		// Fail-fast: a failed cell stops the run before its slot frees (placeCell).
+		var cancel context.CancelFunc
+		gctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		stop = cancel
 	}
-	g.SetLimit(r.jobs * len(engines))
+	// A cell gives up its engine's slot once built (placeCell): its tests run beside
+	// the next cells' builds, so twice as many cells may be under way as build.
+	g.SetLimit(2 * r.jobs * len(engines))
 	engs := newPool(engines, r.jobs)
+	// Cells take their slots in plan order: each waits for the one before it to have
+	// taken one (or given up) before it asks the pool.
+	turn := make(chan struct{})
+	close(turn)
 	for i := range cells {
 		if cells[i].Skip != "" {
 			results[i] = Result{Cell: cells[i]}
@@ -202,8 +209,10 @@ func (r *run) schedule(ctx context.Context, engines []executor.Executor, cells [
 		if cells[i].Skip != "" {
 			continue
 		}
+		q := queue{mine: turn, next: make(chan struct{}), stop: stop}
+		turn = q.next
 		g.Go(func() error {
-			results[i] = r.runCell(ctx, gctx, engs, cells[i])
+			results[i] = r.runCell(ctx, gctx, engs, cells[i], q)
 			return results[i].Err
 		})
 	}
@@ -211,35 +220,63 @@ func (r *run) schedule(ctx context.Context, engines []executor.Executor, cells [
 	return results
 }
 
+// queue is a cell's place among the cells waiting for a slot: it asks the pool once
+// mine is closed, and closes next once it has a slot or gives up. stop is fail-fast's.
+type queue struct {
+	mine, next chan struct{}
+	stop       func()
+}
+
 // runCell builds one cell on a free engine of the pool and reports it. ctx is the
-// run's; gctx also ends when fail-fast stops the run.
-func (r *run) runCell(ctx, gctx context.Context, engs *pool, cell plan.Cell) Result {
+// run's; gctx also ends when fail-fast stops the run, which q.stop does.
+func (r *run) runCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, q queue) Result {
 	res := Result{Cell: cell}
 	var started time.Time
-	res.Artifact, res.LockFiles, res.Err = r.placeCell(ctx, gctx, engs, cell, &started)
+	release := func() {}
+	res.Artifact, res.LockFiles, res.Err = r.placeCell(ctx, gctx, engs, cell, q, &started, &release)
 	if !started.IsZero() {
 		res.Duration = r.now().Sub(started)
 	}
+	if res.Err != nil {
+		q.stop()
+	}
 	r.finished(res)
+	release() // after its end is reported: one job at a time reports in plan order
 	return res
 }
 
-// placeCell checks the cell's artifact name, then builds the cell on a free engine;
-// started is set when it got one.
-func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, started *time.Time) (*manifest.Artifact, executor.Files, error) {
+// placeCell checks the cell's artifact name, then builds the cell on a free engine
+// once the cells before it in the queue have one; started is set when it got one.
+// A cell that fails calls stop before its slot frees: a stopped run starts no queued
+// cell in it. The slot of its last engine is freed by *release, which the caller
+// calls, unless buildCell freed it earlier.
+func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, q queue, started *time.Time, release *func()) (art *manifest.Artifact, files executor.Files, err error) {
 	// Before anything of the cell touches the disk: a plan.Cell may come from JSON,
 	// and its name makes the paths of its artifact and log.
 	if err := filename.Check(cell.Artifact); err != nil {
+		close(q.next)
 		return nil, nil, fmt.Errorf("artifact %w", err)
 	}
+	select {
+	case <-q.mine:
+	case <-gctx.Done():
+	}
+	next := sync.OnceFunc(func() { close(q.next) })
+	defer next()
+	defer func() {
+		if err != nil {
+			q.stop()
+		}
+	}()
 	var failedOver []string // the engines that failed the cell, and why
 	for {
-		e, err := engs.acquire(gctx, cell)
+		e, aerr := engs.acquire(gctx, cell)
+		next() // the next queued cell may ask for a slot now
 		var none *NoEngineError
-		if errors.As(err, &none) {
-			return nil, nil, err
+		if errors.As(aerr, &none) {
+			return nil, nil, aerr
 		}
-		if err != nil {
+		if aerr != nil {
 			return nil, nil, notBuilt(ctx)
 		}
 		if started.IsZero() {
@@ -249,15 +286,22 @@ func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, s
 		if len(engs.engines) > 1 {
 			r.output(cell.Artifact, "matrix: building on "+engs.engines[e].Name())
 		}
-		art, files, err := r.buildCell(ctx, gctx, engs.engines[e], cell)
-		engs.release(e)
-		if err == nil && len(failedOver) > 0 {
-			// Said in its record too: the manifest tells which engines failed it.
-			art.Warnings = append(art.Warnings, failedOver...)
+		// buildCell frees the slot early, once the artifact is built and its tests
+		// are to run; *release frees it otherwise.
+		*release = sync.OnceFunc(func() { engs.release(e) })
+		art, files, err = r.buildCell(ctx, gctx, engs.engines[e], cell, *release)
+		final := err == nil || len(engs.engines) == 1 || !executor.IsTransient(err) || gctx.Err() != nil
+		if err != nil && final {
+			q.stop() // before the slot frees
 		}
-		if err == nil || len(engs.engines) == 1 || !executor.IsTransient(err) || gctx.Err() != nil {
+		if final {
+			if err == nil && len(failedOver) > 0 {
+				// Said in its record too: the manifest tells which engines failed it.
+				art.Warnings = append(art.Warnings, failedOver...)
+			}
 			return art, files, err
 		}
+		(*release)()
 		failedOver = append(failedOver, fmt.Sprintf("built again on another engine after %s failed: %s", engs.engines[e].Name(), firstLineOf(err.Error())))
 		// The engine failed past the cell's retries: it leaves the pool, and the cell
 		// is built again on another engine. Each pass takes one engine out, so a cell

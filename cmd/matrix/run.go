@@ -33,6 +33,7 @@ type runFlags struct {
 	allowDangling bool
 	quiet         bool
 	reuse         bool
+	force         bool
 	allowDrift    bool
 	prune         bool
 	upgrade       bool
@@ -50,7 +51,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	f.spec.register(cmd)
 	f.sel.register(cmd)
 	fl := cmd.Flags()
-	fl.IntVarP(&f.jobs, "jobs", "j", runner.DefaultJobs, "cells built at once on each engine")
+	fl.IntVarP(&f.jobs, "jobs", "j", runner.DefaultJobs, "cells built at once on each engine; the default is twice the cores of this machine, 2 to 32")
 	fl.BoolVar(&f.keepGoing, "keep-going", false, "build every cell even after one fails, and report all failures")
 	fl.StringVar(&f.pull, "pull", string(engine.PullMissing), "when to pull images: missing, always or never")
 	fl.StringArrayVar(&f.engines, "engine", nil, "build on this Docker engine (unix://, tcp://, ssh://...); repeat to share the cells among several, each running --jobs at once; default: the environment's")
@@ -80,7 +81,8 @@ DOCKER_CERT_PATH). SOURCE_DATE_EPOCH sets the timestamp inside artifacts.`,
 	fl.StringVarP(&f.out, "out", "o", "out", "output directory")
 	fl.BoolVar(&f.skipTests, "skip-tests", false, "do not run the targets' test blocks (recorded in the manifest)")
 	fl.BoolVar(&f.allowDangling, "allow-dangling", false, "drop dangling symlinks from artifacts instead of failing the cell")
-	fl.BoolVar(&f.reuse, "reuse", false, "keep an artifact in the output directory that was built from the same inputs and still verifies (exact with --locked); a changed test runs again on it")
+	fl.BoolVar(&f.reuse, "reuse", false, "also keep the artifacts of cells not installed from their lock entry, when built from the same inputs and still verifying (by default only locked cells' are kept: that reuse is exact)")
+	fl.BoolVar(&f.force, "force", false, "build every cell again, keeping no earlier artifact")
 	fl.BoolVar(&f.allowDrift, "allow-drift", false, "keep an artifact installed from its lock entry whose sha256 is not the one the entry records, instead of failing its cell (recorded in the manifest)")
 	fl.BoolVar(&f.prune, "prune", false, "remove the recorded artifacts, and their logs, that the file's cells no longer produce; name no targets")
 	// --locked, from specFlags, does more here than resolve from the lock.
@@ -233,6 +235,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		Prune:         f.prune,
 		Reuse:         f.reuse,
 		Provenance:    prov,
+		Force:         f.force,
 	})
 	if results != nil {
 		manifestPath := filepath.Join(f.out, manifest.FileName)
@@ -274,6 +277,9 @@ func (f runFlags) check(lockOnly bool) (engine.PullPolicy, time.Time, error) {
 	}
 	if f.jobs < 1 || f.jobs > 256 {
 		return "", time.Time{}, usageError{fmt.Errorf("--jobs %d: want a number from 1 to 256", f.jobs)}
+	}
+	if f.reuse && f.force {
+		return "", time.Time{}, usageError{errors.New("--reuse and --force: keep the artifacts, or build them all again; not both")}
 	}
 	if lockOnly && f.spec.locked {
 		return "", time.Time{}, usageError{errors.New("--locked: matrix lock records what --locked installs; use matrix run --locked")}

@@ -22,7 +22,7 @@ lock's resolved section with the answers: exactly the calls the file makes (pins
 calls it no longer makes are dropped), each keeping its resolved_at while its answer
 is unchanged, so that an update that changes nothing leaves the file byte for byte as
 it was. It prints what changed, calls and cells, as matrix outdated does; a following
-matrix run --reuse builds only the new cells. --dry-run writes nothing.`,
+matrix run then builds only the new cells. --dry-run writes nothing.`,
 		Args: wrapArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, _ := fileAndTargets(args)
