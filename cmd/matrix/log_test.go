@@ -76,3 +76,21 @@ func TestProgressFlagsChecked(t *testing.T) {
 		t.Errorf("a refused command wrote %v", entries)
 	}
 }
+
+// TestLogErrorGitHubNoForgedCommands: under GitHub Actions the closing error, which
+// quotes a failed script's last lines indented, has no line the runner reads as a
+// workflow command ("::" after white space, "##[" anywhere).
+func TestLogErrorGitHubNoForgedCommands(t *testing.T) {
+	t.Setenv("GITHUB_ACTIONS", "true")
+	var stderr strings.Builder
+	l, err := logFlags{level: "info", format: "text"}.logger(&stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logError(l, errString("1 of 1 cells failed; first: script exited with 1; last lines of logs/a.log:\n    ::error::forged\n    ok ##[error]forged"))
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.HasPrefix(strings.TrimLeft(line, " \t"), "::") || strings.Contains(line, "##[") {
+			t.Errorf("a workflow command: %q in\n%s", line, stderr.String())
+		}
+	}
+}
