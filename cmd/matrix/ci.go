@@ -75,7 +75,7 @@ type workflow struct {
 	Args       string   // the flags and FILE every matrix command gets, shell-quoted
 	MergeArgs  string   // merge's flags and arguments: the same plan, shell-quoted
 	PlanArgs   string   // plan's own flags (--runs-on), shell-quoted, each followed by a space
-	LockFile   string   // for the cache keys
+	LockFile   string   // for the cache keys, a YAML single-quoted scalar
 	Caches     []string // cache mount names of the plan's cells
 	PlanRunsOn string   // the runner of the plan and merge jobs
 }
@@ -122,7 +122,8 @@ func writeGitHubWorkflow(cmd *cobra.Command, path string, f ciFlags) error {
 		return usageError{fmt.Errorf("--matrix-version %q: want a version or branch that go install takes", install)}
 	}
 	// Every value that reaches the workflow is checked: a "${{" would be evaluated by
-	// GitHub, a newline would end the YAML scalar.
+	// GitHub, a newline would end the YAML scalar. The commands are block scalars and
+	// the lock file's path a quoted one: a plain scalar ends at " #" and refuses ": ".
 	given := append(append(append([]string{path}, f.spec.vars...), f.spec.varFiles...), f.runsOn...)
 	given = append(given, f.spec.lockFile)
 	for _, v := range given {
@@ -192,7 +193,7 @@ func writeGitHubWorkflow(cmd *cobra.Command, path string, f ciFlags) error {
 		Version:    install,
 		Args:       strings.Join(args, " "),
 		MergeArgs:  strings.Join(mergeArgs, " "),
-		LockFile:   filepath.ToSlash(lockPath),
+		LockFile:   "'" + strings.ReplaceAll(filepath.ToSlash(lockPath), "'", "''") + "'",
 		Caches:     caches,
 		PlanRunsOn: runsOn[hostPlatform],
 	}

@@ -67,12 +67,22 @@ func TestCIGitHubWorkflow(t *testing.T) {
 	for _, args := range [][]string{
 		{"--chunks", "3", "--var", `note=it's ["x64"]`, "--runs-on", "linux/arm64=self-hosted", sel},
 		{"--locked=false", "--matrix-version", "v1.2.3", "--lock-file", "select.lock.json", sel},
+		// YAML's plain scalars end at " #" and cannot hold ": ": shell-quoting is not enough.
+		{"--var", "note=a: b #c", "--lock-file", "my lock #1.json", sel},
 	} {
 		code, out, stderr := runCmd(t, append([]string{"ci", "github"}, args...)...)
 		if code != 0 {
 			t.Fatalf("ci github %v: exit %d: %s", args, code, stderr)
 		}
 		lintWorkflow(t, strings.Join(args, " "), []byte(out))
+		if args[1] == "note=a: b #c" {
+			for _, w := range []string{"\n          matrix run --cell \"$CELL\" --out \"out/$CELL\" --locked --var 'note=a: b #c' --lock-file 'my lock #1.json' cmd/matrix/testdata/select.hcl\n",
+				"\n  MATRIX_LOCK: 'my lock #1.json'\n"} {
+				if !strings.Contains(out, w) {
+					t.Errorf("ci github %v: no %q in\n%s", args, w, out)
+				}
+			}
+		}
 		if args[0] == "--chunks" {
 			for _, w := range []string{"build-3:", "--shard 3/3", "needs: [plan, build-1, build-2, build-3]",
 				`--runs-on linux/arm64=self-hosted --locked --var 'note=it'\''s ["x64"]' cmd/matrix/testdata/select.hcl`} {
