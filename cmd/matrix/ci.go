@@ -163,7 +163,13 @@ func writeGitHubWorkflow(cmd *cobra.Command, path string, f ciFlags) error {
 		args = append(args, "--locked")
 	}
 	args = append(append(args, planFlags...), shellQuote(filepath.ToSlash(path)))
-	mergeArgs := append(append([]string{"--file", shellQuote(filepath.ToSlash(path))}, planFlags...), "out", "shards/*")
+	// merge plans the cells it must find as the build jobs did: --locked too.
+	var mergeArgs []string
+	if f.locked {
+		mergeArgs = append(mergeArgs, "--locked")
+	}
+	mergeArgs = append(append(mergeArgs, "--file", shellQuote(filepath.ToSlash(path))), planFlags...)
+	mergeArgs = append(mergeArgs, "out", "shards/*")
 	var planArgs []string
 	for _, r := range f.runsOn {
 		planArgs = append(planArgs, "--runs-on", shellQuote(r))

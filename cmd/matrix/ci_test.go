@@ -75,6 +75,11 @@ func TestCIGitHubWorkflow(t *testing.T) {
 			t.Fatalf("ci github %v: exit %d: %s", args, code, stderr)
 		}
 		lintWorkflow(t, strings.Join(args, " "), []byte(out))
+		// The merge job plans as the build jobs did: with --locked, not the registry's
+		// latest answers (a version published since would be a cell no shard built).
+		if wantMerge := map[bool]string{true: "matrix merge --locked --file", false: "matrix merge --file"}[args[0] != "--locked=false"]; !strings.Contains(out, wantMerge+" ") {
+			t.Errorf("ci github %v: no %q in\n%s", args, wantMerge, out)
+		}
 		if args[1] == "note=a: b #c" {
 			for _, w := range []string{"\n          matrix run --cell \"$CELL\" --out \"out/$CELL\" --locked --var 'note=a: b #c' --lock-file 'my lock #1.json' cmd/matrix/testdata/select.hcl\n",
 				"\n  MATRIX_LOCK: 'my lock #1.json'\n"} {
