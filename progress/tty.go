@@ -5,8 +5,8 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"sync"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
