@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/matrixbuild/matrix/progress"
 )
 
 // TestLogFlags: --log-format json writes the tool's own messages, its closing error
@@ -92,5 +94,19 @@ func TestLogErrorGitHubNoForgedCommands(t *testing.T) {
 		if strings.HasPrefix(strings.TrimLeft(line, " \t"), "::") || strings.Contains(line, "##[") {
 			t.Errorf("a workflow command: %q in\n%s", line, stderr.String())
 		}
+	}
+}
+
+// TestSummaryGitHubNoForgedCommands: under GitHub Actions the summary a run ends with,
+// whose reasons quote a failed script's last line, has no "##[" the runner would read.
+func TestSummaryGitHubNoForgedCommands(t *testing.T) {
+	t.Setenv("GITHUB_ACTIONS", "true")
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	var out, stderr strings.Builder
+	d := &display{sink: progress.Discard, summary: &out, stop: func() {}}
+	d.finish(progress.Summary{Rows: []progress.Row{{Cell: "a.tar.gz", Result: progress.Failed,
+		Reason: "script exited with 1; last lines of logs/a.log:\n    ok ##[error]forged"}}}, &stderr)
+	if strings.Contains(out.String(), "##[") || !strings.Contains(out.String(), `##\x5berror]forged`) {
+		t.Errorf("summary:\n%s", out.String())
 	}
 }
