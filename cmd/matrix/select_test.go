@@ -132,3 +132,31 @@ func TestRunEmptyShard(t *testing.T) {
 		t.Errorf("--only selecting nothing: exit %d, %q; want exit 1", code, stderr)
 	}
 }
+
+// TestPlanGitHubKeysCaseInsensitive: GitHub reads a matrix's keys without case, so
+// an axis named Cell, RUNS-ON or Emulate would replace the job's own, and two axes
+// differing only in case would be a duplicate key: such an axis is left out (the
+// cell's ID holds its value).
+func TestPlanGitHubKeysCaseInsensitive(t *testing.T) {
+	cells := []plan.Cell{{Target: "t", Platform: "linux/amd64", Axes: []plan.Axis{
+		{Name: "Cell", Value: "forged"}, {Name: "RUNS-ON", Value: "attacker-runner"}, {Name: "arch", Value: "x64"}, {Name: "Arch", Value: "X64"},
+	}}}
+	var out bytes.Buffer
+	if err := writePlanGitHub(&out, cells, defaultRunsOn); err != nil {
+		t.Fatal(err)
+	}
+	var m struct{ Include []map[string]any }
+	if err := json.Unmarshal(out.Bytes(), &m); err != nil || len(m.Include) != 1 {
+		t.Fatalf("%s: %v", out.String(), err)
+	}
+	seen := map[string]bool{}
+	for k := range m.Include[0] {
+		if seen[strings.ToLower(k)] {
+			t.Errorf("keys differing only in case: %s", out.String())
+		}
+		seen[strings.ToLower(k)] = true
+	}
+	if j := m.Include[0]; len(j) != 4 || j["cell"] != cells[0].ID() || j["runs-on"] != "ubuntu-24.04" || j["arch"] != "x64" {
+		t.Errorf("job %v", j)
+	}
+}
