@@ -4,6 +4,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/matrixbuild/matrix/internal/terminal"
 )
@@ -71,31 +73,37 @@ func (a Annotation) AppendTo(dst []byte) []byte {
 
 // AppendGitHubSafe appends p to dst with what GitHub Actions' runner would read as a
 // workflow command in text that is not one written as an escape: "::" at the start of
-// a line (the runner trims the line's leading white space first) as `\x3a:`, and "##["
-// anywhere in a line (the runner's older form, which it reads mid-line too: behind a
-// cell's "[ARTIFACT] " prefix, or in an error quoting a script's last lines) as `##\x5b`.
-// The text is already escaped for a terminal; its newlines are kept.
+// a line (the runner trims the line's leading white space first, Unicode's: a no-break
+// space too) as `\x3a:`, and "##[" anywhere in a line (the runner's older form, which
+// it reads mid-line too: behind a cell's "[ARTIFACT] " prefix, or in an error quoting
+// a script's last lines) as `##\x5b`. The text is already escaped for a terminal; its
+// newlines are kept.
 func AppendGitHubSafe(dst, p []byte) []byte {
 	start := true // at the start of a line, past its leading white space only
-	for i := 0; i < len(p); i++ {
+	for i := 0; i < len(p); {
 		c := p[i]
 		switch {
 		case c == '\n':
 			start = true
-		case start && (c == ' ' || c == '\t'):
 		case start && c == ':' && i+1 < len(p) && p[i+1] == ':':
 			dst = append(dst, `\x3a`...)
 			start = false
+			i++
 			continue
 		case c == '#' && i+2 < len(p) && p[i+1] == '#' && p[i+2] == '[':
 			dst = append(dst, `##\x5b`...)
-			i += 2
 			start = false
+			i += 3
 			continue
-		default:
-			start = false
+		case start:
+			r, n := utf8.DecodeRune(p[i:])
+			start = unicode.IsSpace(r)
+			dst = append(dst, p[i:i+n]...)
+			i += n
+			continue
 		}
 		dst = append(dst, c)
+		i++
 	}
 	return dst
 }

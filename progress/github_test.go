@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // TestGitHubGroupsAndAnnotations: under GitHub Actions the lines of two cells that ran
@@ -110,12 +111,13 @@ func TestQuietKeepsFailuresAndMessages(t *testing.T) {
 }
 
 // commandLines are the lines of out that GitHub Actions' runner reads as workflow
-// commands: "::" after the line's leading white space, or "##[" anywhere in it (the
+// commands: "::" after the line's leading white space (.NET's TrimStart: Unicode's,
+// as unicode.IsSpace), or "##[" anywhere in it (the
 // runner's legacy form, which it reads mid-line).
 func commandLines(out string) []string {
 	var cmds []string
 	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(strings.TrimLeft(line, " \t"), "::") || strings.Contains(line, "##[") {
+		if strings.HasPrefix(strings.TrimLeftFunc(line, unicode.IsSpace), "::") || strings.Contains(line, "##[") {
 			cmds = append(cmds, line)
 		}
 	}
@@ -132,6 +134,7 @@ func TestGitHubNoForgedCommands(t *testing.T) {
 	p := &Plain{W: &out, GitHub: true}
 	p.Event(Event{Kind: KindOutput, Cell: "a.tar.gz", Line: "##[stop-commands]tok"})
 	p.Event(Event{Kind: KindOutput, Cell: "a.tar.gz", Line: "  ::error::forged"})
+	p.Event(Event{Kind: KindMessage, Line: "matrix: engine:\n\u00a0\u3000::error::forged"})
 	p.Event(Event{Kind: KindMessage, Line: "matrix: warning: engine says\n  ::error::forged ##[warning]x"})
 	p.Event(Event{Kind: KindFinished, Cell: "a.tar.gz", Result: Failed, Reason: reason})
 	p.Event(Event{Kind: KindFinished, Cell: "b.tar.gz", Name: "t", Result: Skipped, Reason: "##[error]x\n::error::y"})
