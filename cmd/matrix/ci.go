@@ -133,9 +133,16 @@ func writeGitHubWorkflow(cmd *cobra.Command, path string, f ciFlags) error {
 	}
 
 	f.spec.locked = f.locked
-	_, cells, err := f.spec.load(cmd, path, nil)
+	file, cells, err := f.spec.load(cmd, path, nil)
 	if err != nil {
 		return err
+	}
+	// The workflow is committed: a sensitive variable's value must not be in it.
+	_, sensitive := file.Variables()
+	for _, v := range f.spec.vars {
+		if name, _, _ := strings.Cut(v, "="); slices.Contains(sensitive, name) {
+			return usageError{fmt.Errorf("--var %s: %q is sensitive, and the workflow, a file committed to the repository, would hold its value; set MATRIX_VAR_%s from a secret in the workflow's env instead", name, name, name)}
+		}
 	}
 	building := slices.DeleteFunc(slices.Clone(cells), func(c plan.Cell) bool { return c.Skip != "" })
 	chunks := f.chunks

@@ -140,3 +140,19 @@ func TestREADMEWorkflowsLint(t *testing.T) {
 		t.Fatal("README.md shows no workflow (a ```yaml block with jobs:); the test reads it wrongly")
 	}
 }
+
+// TestCIGitHubRefusesSensitiveVar: a --var of a sensitive variable would be written
+// into the workflow, a file committed to the repository: refused, naming the
+// variable, and nothing printed.
+func TestCIGitHubRefusesSensitiveVar(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	src := "variable \"token\" {\n  sensitive = true\n  default   = \"\"\n}\n\ntarget \"t\" {\n  image    = \"node:22\"\n  platform = \"linux/amd64\"\n  script   = \"true\"\n  artifact = \"t.tar.gz\"\n}\n"
+	if err := os.WriteFile("matrix.hcl", []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCmd(t, "ci", "github", "--var", "token=s3cr3t-value", "matrix.hcl")
+	if code != 2 || strings.Contains(out, "s3cr3t-value") || strings.Contains(stderr, "s3cr3t-value") || !strings.Contains(stderr, `"token" is sensitive`) {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 naming the sensitive variable, and its value nowhere", code, out, stderr)
+	}
+}
