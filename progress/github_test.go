@@ -2,9 +2,12 @@ package progress
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // TestGitHubGroupsAndAnnotations: under GitHub Actions the lines of two cells that ran
@@ -104,5 +107,63 @@ func TestQuietKeepsFailuresAndMessages(t *testing.T) {
 	p.Event(Event{Kind: KindFinished, Cell: "b.tar.gz", Result: Failed, Reason: "broken"})
 	if want := "matrix: warning: w\nFAIL b.tar.gz: broken\n"; out.String() != want {
 		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
+
+// commandLines are the lines of out that GitHub Actions' runner reads as workflow
+// commands: "::" after the line's leading white space (.NET's TrimStart: Unicode's,
+// as unicode.IsSpace), or "##[" anywhere in it (the
+// runner's legacy form, which it reads mid-line).
+func commandLines(out string) []string {
+	var cmds []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimLeftFunc(line, unicode.IsSpace), "::") || strings.Contains(line, "##[") {
+			cmds = append(cmds, line)
+		}
+	}
+	return cmds
+}
+
+// TestGitHubNoForgedCommands: what a container prints reaches the log of a GitHub
+// Actions step in a cell's lines, in the FAIL line quoting a failed script's last
+// lines (indented), in a message and in the summary; none of it is read as a workflow
+// command, neither "::" after white space nor "##[" anywhere in a line.
+func TestGitHubNoForgedCommands(t *testing.T) {
+	const reason = "script exited with 1; last lines of logs/a.log:\n    ::error::forged\n    ::stop-commands::tok\n    ok ##[error]forged"
+	var out bytes.Buffer
+	p := &Plain{W: &out, GitHub: true}
+	p.Event(Event{Kind: KindOutput, Cell: "a.tar.gz", Line: "##[stop-commands]tok"})
+	p.Event(Event{Kind: KindOutput, Cell: "a.tar.gz", Line: "  ::error::forged"})
+	p.Event(Event{Kind: KindMessage, Line: "matrix: engine:\n\u00a0\u3000::error::forged"})
+	p.Event(Event{Kind: KindMessage, Line: "matrix: warning: engine says\n  ::error::forged ##[warning]x"})
+	p.Event(Event{Kind: KindFinished, Cell: "a.tar.gz", Result: Failed, Reason: reason})
+	p.Event(Event{Kind: KindFinished, Cell: "b.tar.gz", Name: "t", Result: Skipped, Reason: "##[error]x\n::error::y"})
+	want := []string{"::group::a.tar.gz: failed", "::endgroup::", "::error title=matrix%3A a.tar.gz failed::script exited with 1; last lines of logs/a.log:%0A    \\x3a:error::forged%0A    \\x3a:stop-commands::tok%0A    ok ##\\x5berror]forged"}
+	if got := commandLines(out.String()); !slices.Equal(got, want) {
+		t.Errorf("workflow commands:\n%q\nwant:\n%q\nin:\n%s", got, want, out.String())
+	}
+	var sum bytes.Buffer
+	s := Summary{Rows: []Row{{Cell: "a.tar.gz", Result: Failed, Reason: reason}}}
+	if err := s.WriteText(GitHubSafeWriter{&sum}); err != nil {
+		t.Fatal(err)
+	}
+	if got := commandLines(sum.String()); len(got) > 0 {
+		t.Errorf("the summary has workflow commands %q", got)
+	}
+}
+
+// TestJSONNoForgedCommands: json events on a GitHub Actions step's stdout carry no
+// "##[" that the runner would read mid-line, and decode to the text the container wrote.
+func TestJSONNoForgedCommands(t *testing.T) {
+	var out bytes.Buffer
+	j := &JSON{W: &out}
+	const line = "x ###[error]forged ##[stop-commands]tok"
+	j.Event(Event{Kind: KindOutput, Cell: "a.tar.gz", Line: line})
+	if got := commandLines(out.String()); len(got) > 0 {
+		t.Errorf("workflow commands in json: %q", got)
+	}
+	var e struct{ Line string }
+	if err := json.Unmarshal(out.Bytes(), &e); err != nil || e.Line != line {
+		t.Errorf("decoded %q, %v; want %q", e.Line, err, line)
 	}
 }

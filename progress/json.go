@@ -86,10 +86,18 @@ func seconds(d time.Duration) float64 { return d.Round(time.Millisecond).Seconds
 // AppendJSONSafe appends JSON text with every character that a terminal would act on
 // instead of showing (internal/terminal: DEL, C1 controls, bidi formatting) written
 // as a \uNNNN escape, so that `cat` of the stream is as safe as the other renderers.
-// encoding/json already escapes C0 controls and writes invalid UTF-8 as U+FFFD.
+// encoding/json already escapes C0 controls and writes invalid UTF-8 as U+FFFD. A
+// "##[" (only ever in a string) is written `##\u005b`, which GitHub Actions does not
+// read as a workflow command.
 func AppendJSONSafe(dst, data []byte) []byte {
 	const hex = "0123456789abcdef"
 	for len(data) > 0 {
+		if len(data) >= 3 && data[0] == '#' && data[1] == '#' && data[2] == '[' {
+			// Only in a string: GitHub Actions reads "##[" anywhere in a line as a
+			// workflow command (AppendGitHubSafe).
+			dst, data = append(dst, `##\u005b`...), data[3:]
+			continue
+		}
 		if data[0] < 0x7f {
 			dst, data = append(dst, data[0]), data[1:]
 			continue

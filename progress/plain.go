@@ -58,13 +58,13 @@ func (p *Plain) Event(e Event) {
 		}
 		p.buf = terminal.AppendEscapedLines(p.buf, []byte(line))
 	case KindMessage:
-		p.buf = terminal.AppendEscapedLines(p.buf, []byte(e.Line+"\n"))
+		p.buf = p.text(p.buf, e.Line+"\n")
 	case KindFinished:
 		if p.GitHub && !p.Quiet {
 			p.buf = p.closeGroup(p.buf, e)
 		}
 		if line := finishedLine(e); line != "" && (!p.Quiet || e.Result == Failed) {
-			p.buf = terminal.AppendEscapedLines(p.buf, []byte(line))
+			p.buf = p.text(p.buf, line)
 		}
 		if p.GitHub && e.Result == Failed {
 			p.buf = p.annotate(p.buf, e)
@@ -115,7 +115,16 @@ func (p *Plain) hold(cell, line string) {
 		g.dropped++
 		return
 	}
-	g.buf = terminal.AppendEscapedLines(g.buf, []byte(line))
+	g.buf = p.text(g.buf, line)
+}
+
+// text appends s escaped for a terminal but for its newlines and, under GitHub
+// Actions, so that no line of it is read as a workflow command (AppendGitHubSafe).
+func (p *Plain) text(dst []byte, s string) []byte {
+	if !p.GitHub {
+		return terminal.AppendEscapedLines(dst, []byte(s))
+	}
+	return AppendGitHubSafe(dst, terminal.AppendEscapedLines(nil, []byte(s)))
 }
 
 // closeGroup appends the cell's held lines inside a group titled with its result.
@@ -135,7 +144,7 @@ func (p *Plain) closeGroup(dst []byte, e Event) []byte {
 	if g != nil {
 		dst = append(dst, g.buf...)
 		if g.dropped > 0 {
-			dst = terminal.AppendEscapedLines(dst, fmt.Appendf(nil, "[%s] matrix: %d more lines left out here: the cell's log holds them\n", e.Cell, g.dropped))
+			dst = p.text(dst, fmt.Sprintf("[%s] matrix: %d more lines left out here: the cell's log holds them\n", e.Cell, g.dropped))
 		}
 	}
 	return append(dst, "::endgroup::\n"...)

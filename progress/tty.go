@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode"
@@ -127,7 +128,9 @@ func (t *TTY) Event(e Event) {
 		t.cell(e.Cell).phase = e.Phase
 	case KindOutput:
 		c := t.cell(e.Cell)
-		c.last = terminal.Escape(e.Line)
+		// A tab would move the cursor to the next stop, up to eight columns that
+		// clip cannot count: a space instead.
+		c.last = strings.ReplaceAll(terminal.Escape(e.Line), "\t", " ")
 		c.tail = append(c.tail, c.last)
 		if len(c.tail) > failedTail {
 			c.tail = slices.Delete(c.tail, 0, len(c.tail)-failedTail)
@@ -358,15 +361,42 @@ func clip(s string, width int) (string, int) {
 }
 
 // runeWidth is the columns a printable rune takes: 0 for a combining mark, 2 for an
-// East Asian wide or full-width one and most emoji, 1 otherwise.
+// East Asian wide or full-width one and the emoji that terminals show two columns
+// wide (East Asian Width W: ✅ ✨ ❌ ⚡ ⏳ 🚀 🟢 🥇 ...), 1 otherwise. Where the ranges
+// are approximate they take a rune as wide: a line counted too wide is clipped early,
+// one counted too narrow would wrap.
 func runeWidth(r rune) int {
 	switch {
 	case unicode.In(r, unicode.Mn, unicode.Me) || r == 0x200b || r == 0x200d:
 		return 0
-	case r >= 0x1100 && r <= 0x115f, r >= 0x2e80 && r <= 0xa4cf && r != 0x303f, r >= 0xac00 && r <= 0xd7a3,
-		r >= 0xf900 && r <= 0xfaff, r >= 0xfe30 && r <= 0xfe4f, r >= 0xff00 && r <= 0xff60, r >= 0xffe0 && r <= 0xffe6,
-		r >= 0x1f300 && r <= 0x1f64f, r >= 0x1f900 && r <= 0x1f9ff, r >= 0x20000 && r <= 0x3fffd:
+	case r >= 0x1100 && r <= 0x115f, r >= 0x2e80 && r <= 0xa4cf && r != 0x303f, r >= 0xa960 && r <= 0xa97c, r >= 0xac00 && r <= 0xd7a3,
+		r >= 0xf900 && r <= 0xfaff, r >= 0xfe10 && r <= 0xfe19, r >= 0xfe30 && r <= 0xfe6b, r >= 0xff00 && r <= 0xff60, r >= 0xffe0 && r <= 0xffe6,
+		r >= 0x16fe0 && r <= 0x1b2ff, r == 0x1f004, r == 0x1f0cf,
+		r == 0x1f18e, r >= 0x1f191 && r <= 0x1f19a, r >= 0x1f200 && r <= 0x1f265,
+		r >= 0x1f300 && r <= 0x1f64f, r >= 0x1f680 && r <= 0x1f6ff, r >= 0x1f7e0 && r <= 0x1f7f0, r >= 0x1f90c && r <= 0x1faff,
+		r >= 0x20000 && r <= 0x3fffd:
 		return 2
+	case r >= 0x231a && r <= 0x2b55:
+		return emojiWidth(r)
+	}
+	return 1
+}
+
+// emojiWidth is the width of a rune of U+231A to U+2B55, where the emoji of East
+// Asian Width W are (Unicode 15).
+func emojiWidth(r rune) int {
+	for _, w := range [...][2]rune{
+		{0x231a, 0x231b}, {0x2329, 0x232a}, {0x23e9, 0x23ec}, {0x23f0, 0x23f0}, {0x23f3, 0x23f3},
+		{0x25fd, 0x25fe}, {0x2614, 0x2615}, {0x2648, 0x2653}, {0x267f, 0x267f}, {0x2693, 0x2693},
+		{0x26a1, 0x26a1}, {0x26aa, 0x26ab}, {0x26bd, 0x26be}, {0x26c4, 0x26c5}, {0x26ce, 0x26ce},
+		{0x26d4, 0x26d4}, {0x26ea, 0x26ea}, {0x26f2, 0x26f3}, {0x26f5, 0x26f5}, {0x26fa, 0x26fa},
+		{0x26fd, 0x26fd}, {0x2705, 0x2705}, {0x270a, 0x270b}, {0x2728, 0x2728}, {0x274c, 0x274c},
+		{0x274e, 0x274e}, {0x2753, 0x2755}, {0x2757, 0x2757}, {0x2795, 0x2797}, {0x27b0, 0x27b0},
+		{0x27bf, 0x27bf}, {0x2b1b, 0x2b1c}, {0x2b50, 0x2b50}, {0x2b55, 0x2b55},
+	} {
+		if r >= w[0] && r <= w[1] {
+			return 2
+		}
 	}
 	return 1
 }

@@ -189,3 +189,25 @@ func TestTTYManyRunning(t *testing.T) {
 	}
 	r.screenIs("six running", "  a.tar.gz  starting 0.0s", "  b.tar.gz  starting 0.0s", "  ... and 4 more running", "[0/6] 0 done, 6 running, 0 queued, 0 failed  0s  ETA 45s")
 }
+
+// TestTTYTabsAndEmoji: a container's line with tabs, and with emoji that terminals
+// show two columns wide (East Asian Width W: ✨ ✅ ❌ 🚀 ⚡ ⏳), is counted as the
+// terminal shows it: a tab reaches the live area as a space (a terminal moves a tab to
+// the next stop, so a counted column would be up to eight), and the line still fits.
+func TestTTYTabsAndEmoji(t *testing.T) {
+	for _, r := range "✨✅❌🚀⚡⏳⭐⌛🟢🥇🫠" {
+		if runeWidth(r) != 2 {
+			t.Errorf("runeWidth(%q) = %d, want 2 as terminals show it", r, runeWidth(r))
+		}
+	}
+	for _, r := range "a→é─" {
+		if runeWidth(r) != 1 {
+			t.Errorf("runeWidth(%q) = %d, want 1", r, runeWidth(r))
+		}
+	}
+	r := newTTYRun(t, 40, 6)
+	r.at(0, Event{Kind: KindQueued, Cell: "a.tar.gz"})
+	r.at(0, Event{Kind: KindStarted, Cell: "a.tar.gz"})
+	r.at(1, Event{Kind: KindOutput, Cell: "a.tar.gz", Line: "x\ty\tz"})
+	r.screenIs("tabs", "  a.tar.gz  starting 0.0s  x y z", "[0/1] 0 done, 1 running, 0 queued, 0 f…")
+}

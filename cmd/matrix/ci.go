@@ -78,7 +78,7 @@ type workflow struct {
 	Args       string   // the flags and FILE every matrix command gets, shell-quoted
 	MergeArgs  string   // merge's flags and arguments: the same plan, shell-quoted
 	PlanArgs   string   // plan's own flags (--runs-on), shell-quoted, each followed by a space
-	LockFile   string   // for the cache keys
+	LockFile   string   // for the cache keys, a YAML single-quoted scalar
 	Caches     []string // cache mount names of the plan's cells
 	PlanRunsOn string   // the runner of the plan and merge jobs
 }
@@ -125,7 +125,8 @@ func writeGitHubWorkflow(cmd *cobra.Command, path string, f ciFlags) error {
 		return usageError{fmt.Errorf("--matrix-version %q: want a version or branch that go install takes", install)}
 	}
 	// Every value that reaches the workflow is checked: a "${{" would be evaluated by
-	// GitHub, a newline would end the YAML scalar.
+	// GitHub, a newline would end the YAML scalar. The commands are block scalars and
+	// the lock file's path a quoted one: a plain scalar ends at " #" and refuses ": ".
 	given := append(append(append([]string{path}, f.spec.vars...), f.spec.varFiles...), f.runsOn...)
 	given = append(given, f.spec.lockFile)
 	for _, v := range given {
@@ -135,9 +136,16 @@ func writeGitHubWorkflow(cmd *cobra.Command, path string, f ciFlags) error {
 	}
 
 	f.spec.locked = f.locked
-	_, cells, err := f.spec.load(cmd, path, nil)
+	file, cells, err := f.spec.load(cmd, path, nil)
 	if err != nil {
 		return err
+	}
+	// The workflow is committed: a sensitive variable's value must not be in it.
+	_, sensitive := file.Variables()
+	for _, v := range f.spec.vars {
+		if name, _, _ := strings.Cut(v, "="); slices.Contains(sensitive, name) {
+			return usageError{fmt.Errorf("--var %s: %q is sensitive, and the workflow, a file committed to the repository, would hold its value; set MATRIX_VAR_%s from a secret in the workflow's env instead", name, name, name)}
+		}
 	}
 	building := slices.DeleteFunc(slices.Clone(cells), func(c plan.Cell) bool { return c.Skip != "" })
 	chunks := f.chunks
@@ -165,7 +173,13 @@ func writeGitHubWorkflow(cmd *cobra.Command, path string, f ciFlags) error {
 		args = append(args, "--locked")
 	}
 	args = append(append(args, planFlags...), shellQuote(filepath.ToSlash(path)))
-	mergeArgs := append(append([]string{"--file", shellQuote(filepath.ToSlash(path))}, planFlags...), "out", "shards/*")
+	// merge plans the cells it must find as the build jobs did: --locked too.
+	var mergeArgs []string
+	if f.locked {
+		mergeArgs = append(mergeArgs, "--locked")
+	}
+	mergeArgs = append(append(mergeArgs, "--file", shellQuote(filepath.ToSlash(path))), planFlags...)
+	mergeArgs = append(mergeArgs, "out", "shards/*")
 	var planArgs []string
 	for _, r := range f.runsOn {
 		planArgs = append(planArgs, "--runs-on", shellQuote(r))
@@ -195,7 +209,7 @@ func writeGitHubWorkflow(cmd *cobra.Command, path string, f ciFlags) error {
 		Version:    install,
 		Args:       strings.Join(args, " "),
 		MergeArgs:  strings.Join(mergeArgs, " "),
-		LockFile:   filepath.ToSlash(lockPath),
+		LockFile:   "'" + strings.ReplaceAll(filepath.ToSlash(lockPath), "'", "''") + "'",
 		Caches:     caches,
 		PlanRunsOn: runsOn[hostPlatform],
 	}

@@ -67,12 +67,27 @@ func TestCIGitHubWorkflow(t *testing.T) {
 	for _, args := range [][]string{
 		{"--chunks", "3", "--var", `note=it's ["x64"]`, "--runs-on", "linux/arm64=self-hosted", sel},
 		{"--locked=false", "--matrix-version", "v1.2.3", "--lock-file", "select.lock.json", sel},
+		// YAML's plain scalars end at " #" and cannot hold ": ": shell-quoting is not enough.
+		{"--var", "note=a: b #c", "--lock-file", "my lock #1.json", sel},
 	} {
 		code, out, stderr := runCmd(t, append([]string{"ci", "github"}, args...)...)
 		if code != 0 {
 			t.Fatalf("ci github %v: exit %d: %s", args, code, stderr)
 		}
 		lintWorkflow(t, strings.Join(args, " "), []byte(out))
+		// The merge job plans as the build jobs did: with --locked, not the registry's
+		// latest answers (a version published since would be a cell no shard built).
+		if wantMerge := map[bool]string{true: "matrix merge --locked --file", false: "matrix merge --file"}[args[0] != "--locked=false"]; !strings.Contains(out, wantMerge+" ") {
+			t.Errorf("ci github %v: no %q in\n%s", args, wantMerge, out)
+		}
+		if args[1] == "note=a: b #c" {
+			for _, w := range []string{"\n          matrix run --cell \"$CELL\" --out \"out/$CELL\" --locked --var 'note=a: b #c' --lock-file 'my lock #1.json' cmd/matrix/testdata/select.hcl\n",
+				"\n  MATRIX_LOCK: 'my lock #1.json'\n"} {
+				if !strings.Contains(out, w) {
+					t.Errorf("ci github %v: no %q in\n%s", args, w, out)
+				}
+			}
+		}
 		if args[0] == "--chunks" {
 			for _, w := range []string{"build-3:", "--shard 3/3", "needs: [plan, build-1, build-2, build-3]",
 				`--runs-on linux/arm64=self-hosted --locked --var 'note=it'\''s ["x64"]' cmd/matrix/testdata/select.hcl`} {
@@ -123,5 +138,21 @@ func TestREADMEWorkflowsLint(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("README.md shows no workflow (a ```yaml block with jobs:); the test reads it wrongly")
+	}
+}
+
+// TestCIGitHubRefusesSensitiveVar: a --var of a sensitive variable would be written
+// into the workflow, a file committed to the repository: refused, naming the
+// variable, and nothing printed.
+func TestCIGitHubRefusesSensitiveVar(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	src := "variable \"token\" {\n  sensitive = true\n  default   = \"\"\n}\n\ntarget \"t\" {\n  image    = \"node:22\"\n  platform = \"linux/amd64\"\n  script   = \"true\"\n  artifact = \"t.tar.gz\"\n}\n"
+	if err := os.WriteFile("matrix.hcl", []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCmd(t, "ci", "github", "--var", "token=s3cr3t-value", "matrix.hcl")
+	if code != 2 || strings.Contains(out, "s3cr3t-value") || strings.Contains(stderr, "s3cr3t-value") || !strings.Contains(stderr, `"token" is sensitive`) {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 naming the sensitive variable, and its value nowhere", code, out, stderr)
 	}
 }

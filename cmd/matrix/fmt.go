@@ -43,7 +43,7 @@ directory's; - reads standard input and writes the result to standard output. Ea
 file rewritten is named on standard output. A file that does not parse is left as it
 is, with its diagnostics.
 
-Rewrites are atomic (a temporary file renamed over the file, mode 0644) and never
+Rewrites are atomic (a temporary file renamed over the file, with its mode) and never
 go through a link: a FILE that is a symbolic link is refused where it would be
 rewritten (name its target instead).
 
@@ -160,10 +160,30 @@ func fmtFile(cmd *cobra.Command, path string, opts fmtOptions) (bool, error) {
 	case path == "-" || opts.check || !changed:
 		return changed, nil
 	}
-	if info, err := os.Lstat(path); err == nil && info.Mode()&os.ModeSymlink != 0 {
+	info, err := os.Lstat(path)
+	if err != nil {
+		return changed, err
+	}
+	if info.Mode()&os.ModeSymlink != 0 {
 		return changed, fmt.Errorf("%s: not formatted, and it is a symbolic link: matrix fmt does not write through links; format its target", path)
 	}
-	return changed, atomicfile.Write(path, out)
+	return changed, writeKeepingMode(path, out, info.Mode())
+}
+
+// writeKeepingMode replaces path with data atomically, with the permissions mode: a
+// variable file of mode 0600 (it may hold a token) stays unreadable to others.
+func writeKeepingMode(path string, data []byte, mode os.FileMode) error {
+	dir, name := filepath.Split(path)
+	f, err := atomicfile.Create(dir, name)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	f.SetMode(mode)
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Commit()
 }
 
 // readStdin reads standard input, at most spec.MaxFileSize bytes.

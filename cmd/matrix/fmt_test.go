@@ -105,3 +105,32 @@ func TestFmtStdin(t *testing.T) {
 		}
 	}
 }
+
+// TestFmtKeepsMode: a rewritten file keeps its permissions: a variable file of
+// mode 0600 (it may hold a token) is not made readable by everyone, and an
+// executable one stays executable.
+func TestFmtKeepsMode(t *testing.T) {
+	for _, mode := range []os.FileMode{0o600, 0o755, 0o640} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "secrets.hcl")
+		if err := os.WriteFile(path, []byte("token = \"x\"\nregion  = \"y\"\n"), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, mode); err != nil { // past the umask
+			t.Fatal(err)
+		}
+		if code, _, stderr := runCmd(t, "fmt", dir); code != 0 {
+			t.Fatalf("fmt: exit %d: %s", code, stderr)
+		}
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if data, _ := os.ReadFile(path); string(data) != "token  = \"x\"\nregion = \"y\"\n" {
+			t.Errorf("not rewritten: %q", data)
+		}
+		if info.Mode().Perm() != mode {
+			t.Errorf("mode %v after fmt, want %v as before", info.Mode().Perm(), mode)
+		}
+	}
+}

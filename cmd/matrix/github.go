@@ -25,8 +25,9 @@ var defaultRunsOn = map[string]string{
 // hostPlatform is the platform whose runner takes cells no entry maps.
 const hostPlatform = "linux/amd64"
 
-// githubKeys are the keys of a job in the matrix JSON; an axis of the same name is
-// left out (the cell's ID holds its value).
+// githubKeys are the keys of a job in the matrix JSON; an axis of the same name, in
+// any case (GitHub's keys are case-insensitive), is left out (the cell's ID holds its
+// value).
 var githubKeys = []string{"cell", "runs-on", "emulate"}
 
 // parseRunsOn reads --runs-on PLATFORM=LABEL flags over the default mapping.
@@ -94,8 +95,12 @@ func writePlanGitHub(w io.Writer, cells []plan.Cell, runsOn map[string]string) e
 		writeKey(&b, "cell", c.ID(), false)
 		writeKey(&b, "runs-on", label, true)
 		writeKey(&b, "emulate", emulate, true)
+		// GitHub reads a matrix's keys without case: an axis whose name is one of
+		// the job's own keys, or an earlier axis's, in any case, is left out.
+		keys := slices.Clone(githubKeys)
 		for _, a := range c.Axes {
-			if !slices.Contains(githubKeys, a.Name) {
+			if !slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(k, a.Name) }) {
+				keys = append(keys, a.Name)
 				writeKey(&b, a.Name, a.String(), true)
 			}
 		}

@@ -79,10 +79,13 @@ type textHandler struct {
 	w     io.Writer
 	level slog.Level
 	attrs []slog.Attr
+	// github: a GitHub Actions step's log, where no line of a message (an error may
+	// quote a script's last lines) may read as a workflow command.
+	github bool
 }
 
 func newTextLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(&textHandler{mu: new(sync.Mutex), w: w, level: level})
+	return slog.New(&textHandler{mu: new(sync.Mutex), w: w, level: level, github: inGitHubActions()})
 }
 
 func (h *textHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
@@ -109,7 +112,11 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 	b.WriteByte('\n')
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	_, err := io.WriteString(h.w, terminal.EscapeLines(b.String()))
+	out := []byte(terminal.EscapeLines(b.String()))
+	if h.github {
+		out = progress.AppendGitHubSafe(nil, out)
+	}
+	_, err := h.w.Write(out)
 	return err
 }
 

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/matrixbuild/matrix/progress"
 )
 
 // TestLogFlags: --log-format json writes the tool's own messages, its closing error
@@ -74,5 +76,37 @@ func TestProgressFlagsChecked(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
 		t.Errorf("a refused command wrote %v", entries)
+	}
+}
+
+// TestLogErrorGitHubNoForgedCommands: under GitHub Actions the closing error, which
+// quotes a failed script's last lines indented, has no line the runner reads as a
+// workflow command ("::" after white space, "##[" anywhere).
+func TestLogErrorGitHubNoForgedCommands(t *testing.T) {
+	t.Setenv("GITHUB_ACTIONS", "true")
+	var stderr strings.Builder
+	l, err := logFlags{level: "info", format: "text"}.logger(&stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logError(l, errString("1 of 1 cells failed; first: script exited with 1; last lines of logs/a.log:\n    ::error::forged\n    ok ##[error]forged"))
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.HasPrefix(strings.TrimLeft(line, " \t"), "::") || strings.Contains(line, "##[") {
+			t.Errorf("a workflow command: %q in\n%s", line, stderr.String())
+		}
+	}
+}
+
+// TestSummaryGitHubNoForgedCommands: under GitHub Actions the summary a run ends with,
+// whose reasons quote a failed script's last line, has no "##[" the runner would read.
+func TestSummaryGitHubNoForgedCommands(t *testing.T) {
+	t.Setenv("GITHUB_ACTIONS", "true")
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	var out, stderr strings.Builder
+	d := &display{sink: progress.Discard, summary: &out, stop: func() {}}
+	d.finish(progress.Summary{Rows: []progress.Row{{Cell: "a.tar.gz", Result: progress.Failed,
+		Reason: "script exited with 1; last lines of logs/a.log:\n    ok ##[error]forged"}}}, &stderr)
+	if strings.Contains(out.String(), "##[") || !strings.Contains(out.String(), `##\x5berror]forged`) {
+		t.Errorf("summary:\n%s", out.String())
 	}
 }

@@ -101,7 +101,11 @@ func (d *display) finish(s progress.Summary, stderr io.Writer) {
 	c := s.Counts()
 	d.sink.Event(progress.Event{Kind: progress.KindRunFinished, Time: time.Now(), Counts: &c})
 	d.stop()
-	if err := s.WriteText(d.summary); err != nil {
+	summary := d.summary
+	if inGitHubActions() {
+		summary = progress.GitHubSafeWriter{W: summary} // its reasons quote containers
+	}
+	if err := s.WriteText(summary); err != nil {
 		fmt.Fprintf(stderr, "matrix: writing the summary: %v\n", err)
 	}
 	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" && inGitHubActions() {

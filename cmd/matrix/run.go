@@ -139,6 +139,16 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 	if f.artifacts != nil {
 		cells = slices.DeleteFunc(slices.Clone(cells), func(c plan.Cell) bool { return !slices.Contains(f.artifacts, c.Artifact) })
 	}
+	if len(cells) == 0 && f.sel.shard != "" {
+		// More shards than selected cells (a CI's fixed parallel: N): this one has
+		// nothing to do, which is not a failure of the job.
+		whole := f.sel
+		whole.shard, whole.durations = "", ""
+		if all, err := whole.apply(p.cells); err == nil && len(all) > 0 {
+			logOf(cmd.Context(), cmd.ErrOrStderr()).Info(fmt.Sprintf("%s: --shard %s: none of the %s selected is in this shard: nothing to build", path, f.sel.shard, cellCount(all)))
+			return nil
+		}
+	}
 	if len(cells) == 0 {
 		return fmt.Errorf("%s: %s selects none of the %s", path, f.sel.describe(), cellCount(p.cells))
 	}

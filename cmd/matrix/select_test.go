@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -104,5 +105,58 @@ func TestPlanGitHubLimit(t *testing.T) {
 	}
 	if j := m.Include[0]; j["cell"] != cells[1].ID() || j["runs-on"] != "ubuntu-24.04-arm" || j["emulate"] != false || j["i"] != "1" {
 		t.Errorf("first job: %v", j)
+	}
+}
+
+// TestRunEmptyShard: a shard that gets none of the selected cells (more shards than
+// cells, as a CI's fixed `parallel: N` can give) has nothing to do: exit 0, saying
+// so, before any engine is asked or OUT written; a --cell or --only that selects
+// nothing is still an error.
+func TestRunEmptyShard(t *testing.T) {
+	dir := t.TempDir()
+	out := dir + "/out"
+	for _, args := range [][]string{
+		{"run", "--shard", "50/50", "--engine", "tcp://127.0.0.1:1", "--out", out, selectFile},
+		{"lock", "--shard", "50/50", "--engine", "tcp://127.0.0.1:1", selectFile},
+	} {
+		code, _, stderr := runCmd(t, args...)
+		if code != 0 || !strings.Contains(stderr, "--shard 50/50: none of the") {
+			t.Errorf("%v: exit %d, %q; want exit 0 saying the shard has no cells", args, code, stderr)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("OUT of an empty shard: %v", err)
+	}
+	code, _, stderr := runCmd(t, "run", "--only", "os=none", "--engine", "tcp://127.0.0.1:1", "--out", out, selectFile)
+	if code != 1 || !strings.Contains(stderr, "selects none") {
+		t.Errorf("--only selecting nothing: exit %d, %q; want exit 1", code, stderr)
+	}
+}
+
+// TestPlanGitHubKeysCaseInsensitive: GitHub reads a matrix's keys without case, so
+// an axis named Cell, RUNS-ON or Emulate would replace the job's own, and two axes
+// differing only in case would be a duplicate key: such an axis is left out (the
+// cell's ID holds its value).
+func TestPlanGitHubKeysCaseInsensitive(t *testing.T) {
+	cells := []plan.Cell{{Target: "t", Platform: "linux/amd64", Axes: []plan.Axis{
+		{Name: "Cell", Value: "forged"}, {Name: "RUNS-ON", Value: "attacker-runner"}, {Name: "arch", Value: "x64"}, {Name: "Arch", Value: "X64"},
+	}}}
+	var out bytes.Buffer
+	if err := writePlanGitHub(&out, cells, defaultRunsOn); err != nil {
+		t.Fatal(err)
+	}
+	var m struct{ Include []map[string]any }
+	if err := json.Unmarshal(out.Bytes(), &m); err != nil || len(m.Include) != 1 {
+		t.Fatalf("%s: %v", out.String(), err)
+	}
+	seen := map[string]bool{}
+	for k := range m.Include[0] {
+		if seen[strings.ToLower(k)] {
+			t.Errorf("keys differing only in case: %s", out.String())
+		}
+		seen[strings.ToLower(k)] = true
+	}
+	if j := m.Include[0]; len(j) != 4 || j["cell"] != cells[0].ID() || j["runs-on"] != "ubuntu-24.04" || j["arch"] != "x64" {
+		t.Errorf("job %v", j)
 	}
 }

@@ -75,7 +75,12 @@ type File struct {
 	name    string // the destination's name in root
 	dest    string // the destination's path, for messages
 	state   state
+	mode    fs.FileMode // once committed; 0 is 0644
 }
+
+// SetMode sets the permissions the file has once committed, instead of 0644: a
+// rewrite that keeps those of the file it replaces (matrix fmt).
+func (f *File) SetMode(mode fs.FileMode) { f.mode = mode.Perm() }
 
 type state int
 
@@ -152,7 +157,11 @@ func (f *File) Finish() error {
 	if f.state != open {
 		return fmt.Errorf("writing %s: already finished", f.dest)
 	}
-	err := f.Chmod(0o644)
+	mode := f.mode
+	if mode == 0 {
+		mode = 0o644
+	}
+	err := f.Chmod(mode)
 	if err == nil {
 		if err = fault("sync", f.Name()); err == nil {
 			err = f.Sync()
