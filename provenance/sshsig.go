@@ -108,6 +108,14 @@ func Verify(pubLine, armored, message []byte) error {
 	if err := ssh.Unmarshal(sigBlob, &sig); err != nil {
 		return fmt.Errorf("the signature: %w", err)
 	}
+	// As ssh-keygen -Y verify: nothing after the signature but a security key's
+	// flags and counter, and never RSA with SHA-1.
+	if len(sig.Rest) != 0 && !strings.HasPrefix(pub.Type(), "sk-") {
+		return errors.New("not an SSH signature: trailing bytes after the signature")
+	}
+	if sig.Format == ssh.KeyAlgoRSA {
+		return errors.New("an RSA signature with SHA-1 (ssh-rsa), which SSHSIG does not accept: sign with ed25519")
+	}
 	data := signedDataHash(namespace, hashAlg, message)
 	if err := pub.Verify(data, &sig); err != nil {
 		return fmt.Errorf("the signature does not match the statement (%s signed other bytes): %w", ssh.FingerprintSHA256(pub), err)
