@@ -2,8 +2,12 @@ package spec
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"slices"
 
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
@@ -36,4 +40,27 @@ func (f *File) Variables() (values map[string]json.RawMessage, sensitive []strin
 	}
 	slices.Sort(sensitive)
 	return values, sensitive
+}
+
+// VarFile writes values, variables as Variables returns them (JSON), as a variable
+// file (--var-file) that sets each to its value: how a rebuild gives a run's recorded
+// variables back. Names are sorted; a name or value that is not one is an error.
+func VarFile(values map[string]json.RawMessage) ([]byte, error) {
+	f := hclwrite.NewEmptyFile()
+	body := f.Body()
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		if !hclsyntax.ValidIdentifier(name) {
+			return nil, fmt.Errorf("variable %q: not a variable name", name)
+		}
+		ty, err := ctyjson.ImpliedType(values[name])
+		if err != nil {
+			return nil, fmt.Errorf("variable %s: %w", name, err)
+		}
+		v, err := ctyjson.Unmarshal(values[name], ty)
+		if err != nil {
+			return nil, fmt.Errorf("variable %s: %w", name, err)
+		}
+		body.SetAttributeValue(name, v)
+	}
+	return f.Bytes(), nil
 }

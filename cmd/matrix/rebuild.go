@@ -21,6 +21,7 @@ import (
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/provenance"
 	"github.com/matrixbuild/matrix/runner"
+	"github.com/matrixbuild/matrix/spec"
 )
 
 // verifyFlags are verify's flags beyond DIR: --key, and --rebuild with what a
@@ -127,6 +128,11 @@ func rebuild(cmd *cobra.Command, dir string, vf verifyFlags) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	vars, err := os.MkdirTemp("", "matrix-rebuild-vars-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(vars)
 	epoch := time.Unix(m.SourceEpoch, 0).UTC()
 	f := runFlags{
 		spec:          vf.spec,
@@ -142,6 +148,20 @@ func rebuild(cmd *cobra.Command, dir string, vf verifyFlags) error {
 		epoch:         &epoch,
 	}
 	f.spec.locked = true
+	f.progress.mode = "auto" // the flag's default, which runBuild checks
+	if st != nil && len(st.Predicate.BuildDefinition.ExternalParameters.Variables) > 0 {
+		// The run's variables, as its statement records them, under what is given
+		// here: the sensitive ones (recorded by name only) and any --var win.
+		data, err := spec.VarFile(st.Predicate.BuildDefinition.ExternalParameters.Variables)
+		if err != nil {
+			return fmt.Errorf("--rebuild: the variables %s records: %w", filepath.Join(dir, provenance.FileName), err)
+		}
+		path := filepath.Join(vars, "recorded.hcl")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			return err
+		}
+		f.spec.varFiles = append([]string{path}, f.spec.varFiles...)
+	}
 	for _, a := range arts {
 		f.artifacts = append(f.artifacts, a.File)
 	}
