@@ -65,10 +65,11 @@ func NpmTarballs(data []byte) ([]Tarball, error) {
 		if pkg.Name != "" {
 			name = pkg.Name
 		}
-		if !validName(name) || pkg.Version == "" {
+		version, ok := plainVersion(pkg.Version)
+		if !validName(name) || !ok {
 			return nil, fmt.Errorf("packages[%q]: not a package name and version", p)
 		}
-		t := Tarball{Name: name, Version: pkg.Version, PURL: purl(name, pkg.Version)}
+		t := Tarball{Name: name, Version: version, PURL: purl(name, version)}
 		if pkg.Integrity != "" {
 			digest, err := integrityDigest(pkg.Integrity)
 			if err != nil {
@@ -79,6 +80,25 @@ func NpmTarballs(data []byte) ([]Tarball, error) {
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// plainVersion is a package's "version" as a statement may hold it. For a package
+// installed from git or a URL, npm writes that URL there, with whatever credentials
+// it carries (a token as user info, or in the query): those are left out; the host,
+// path and fragment (the commit) stay. A URL that does not parse is refused.
+func plainVersion(v string) (string, bool) {
+	if v == "" {
+		return "", false
+	}
+	if !strings.Contains(v, "://") {
+		return v, true
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return "", false
+	}
+	u.User, u.RawQuery, u.ForceQuery = nil, "", false
+	return u.String(), true
 }
 
 // validName accepts npm's package names: "name" or "@scope/name", no path tricks.
