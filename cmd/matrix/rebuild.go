@@ -149,6 +149,13 @@ func rebuild(cmd *cobra.Command, dir string, vf verifyFlags) error {
 	}
 	f.spec.locked = true
 	f.progress.mode = "auto" // the flag's default, which runBuild checks
+	how := "with --locked"
+	if st != nil && !runReadLock(st) && !lockExists(vf) {
+		// The run read no lock file and its cells recorded none: there is nothing to
+		// install from, and nothing to record (a lock written aside is dropped).
+		f.spec.locked, f.spec.lockFile = false, filepath.Join(vars, lock.FileName)
+		how = "(no lock file: the run read none)"
+	}
 	if st != nil && len(st.Predicate.BuildDefinition.ExternalParameters.Variables) > 0 {
 		// The run's variables, as its statement records them, under what is given
 		// here: the sensitive ones (recorded by name only) and any --var win.
@@ -165,7 +172,7 @@ func rebuild(cmd *cobra.Command, dir string, vf verifyFlags) error {
 	for _, a := range arts {
 		f.artifacts = append(f.artifacts, a.File)
 	}
-	fmt.Fprintf(stderr, "matrix: rebuilding %s from %s with --locked into %s\n", plural(len(arts), "artifact"), terminal.Escape(vf.file), tmp)
+	fmt.Fprintf(stderr, "matrix: rebuilding %s from %s %s into %s\n", plural(len(arts), "artifact"), terminal.Escape(vf.file), how, tmp)
 	// The rebuild's own summary is progress here: stdout is for the comparison.
 	cmd.SetOut(stderr)
 	berr := runBuild(cmd, []string{vf.file}, f, false)
@@ -268,6 +275,24 @@ func noteLock(stderr interface{ Write([]byte) (int, error) }, vf verifyFlags, st
 			fmt.Fprintf(stderr, "matrix: note: %s changed since the run read it (sha256 %s then; a run without --locked records its cells' entries after reading it): the rebuild installs from it as it is now\n", terminal.Escape(path), d.Digest["sha256"])
 		}
 	}
+}
+
+// runReadLock reports whether the run of st read a lock file (it names one).
+func runReadLock(st *provenance.Statement) bool {
+	return slices.ContainsFunc(st.Predicate.BuildDefinition.ResolvedDependencies, func(d provenance.ResourceDescriptor) bool {
+		return d.Annotations["role"] == "lock file"
+	})
+}
+
+// lockExists reports whether the lock file a rebuild reads is there (anything but
+// "does not exist" counts: --locked then says what is wrong with it).
+func lockExists(vf verifyFlags) bool {
+	path := vf.spec.lockFile
+	if path == "" {
+		path = lock.PathFor(vf.file)
+	}
+	_, err := os.Lstat(path)
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
 func failureOf(m *manifest.Manifest, file string) string {
