@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/manifest"
@@ -18,7 +19,8 @@ const maxKey = 64 << 10
 // SignDir signs dir's statement with the private key file keyPath and writes the
 // signature as provenance.intoto.jsonl.sig (atomically). It signs only a directory
 // that verifies: the records complete (no run stopped halfway), the statement the
-// one the manifest records, every recorded artifact as recorded; what it signs is
+// one the manifest records, every recorded artifact as recorded, no entry that no
+// record lists (Check would find it added); what it signs is
 // exactly the bytes of the statement, as `ssh-keygen -Y sign -n Namespace` would.
 // It returns the signature's path.
 func SignDir(ctx context.Context, dir, keyPath string) (string, error) {
@@ -44,6 +46,12 @@ func SignDir(ctx context.Context, dir, keyPath string) (string, error) {
 	}
 	if len(rep.Problems) > 0 {
 		return "", fmt.Errorf("%s does not verify (%s, and %d more problem(s)): matrix verify %s says what; matrix sign signs only what verifies", dir, rep.Problems[0], len(rep.Problems)-1, dir)
+	}
+	if n := len(rep.Unlisted); n > 0 {
+		// verify --key holds every entry beside the subjects (the tool's own aside)
+		// to be added: a signature over this directory would fail its own check.
+		return "", fmt.Errorf("%s holds entries that no record lists (%s, %d in all): matrix verify --key would report them as added to what is signed; remove them, then sign",
+			dir, strings.Join(rep.Unlisted[:min(n, 5)], ", "), n)
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
