@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +62,10 @@ type Options struct {
 	Lock     *lock.File
 	LockPath string
 	LockName string
+	// Variables are the values of the matrix file's variables that are not
+	// sensitive, as JSON (spec.File.Variables): a shard whose statement records
+	// others is refused. Nil: not checked.
+	Variables map[string]json.RawMessage
 	// ToolVersion and RunID are recorded in the merged manifest; Now is the clock.
 	ToolVersion string
 	RunID       string
@@ -344,6 +349,10 @@ func readShard(dir string, opts Options) (*shard, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("shard %s: %w", dir, err)
+	}
+	if err := sameVariables(root, dir, rec, opts); err != nil {
+		root.Close()
+		return nil, err
 	}
 	s := &shard{dir: dir, root: root, m: m}
 	name := manifest.FileName

@@ -44,12 +44,14 @@ and renamed into place, so a merge that fails writes nothing.`,
 				return err
 			}
 			out, dirs := args[0], args[1:]
+			vars, _ := p.file.Variables()
 			res, err := merge.Merge(cmd.Context(), merge.Options{
 				Out:         out,
 				Shards:      dirs,
 				Cells:       p.cells,
 				Spec:        manifest.SpecFile{Path: path, SHA256: p.file.SHA256()},
 				Partial:     partial,
+				Variables:   vars,
 				Lock:        p.lock.file,
 				LockPath:    p.lock.path,
 				LockName:    filepath.Base(p.lock.path),
