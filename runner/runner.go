@@ -301,14 +301,15 @@ func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, q
 			}
 			return art, files, err
 		}
-		(*release)()
 		failedOver = append(failedOver, fmt.Sprintf("built again on another engine after %s failed: %s", engs.engines[e].Name(), firstLineOf(err.Error())))
 		// The engine failed past the cell's retries: it leaves the pool, and the cell
 		// is built again on another engine. Each pass takes one engine out, so a cell
 		// is built at most once per engine; a script's own failure never gets here.
+		// It leaves before its slot frees, so that no waiting cell takes the slot.
 		if engs.leave(e, err) {
 			fmt.Fprintf(r.progress, "matrix: engine %s leaves the pool for the rest of the run: %s\n", engs.engines[e].Name(), firstLineOf(err.Error()))
 		}
+		(*release)()
 		r.output(cell.Artifact, fmt.Sprintf("matrix: %s failed (%s); building again on another engine", engs.engines[e].Name(), firstLineOf(err.Error())))
 	}
 }
