@@ -211,16 +211,18 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		return err
 	}
 
+	// Before the display opens: its warnings go to stderr, and an error here leaves
+	// no live area or progress file open.
+	prov, err := provenanceOf(p, path, targets, f, stderr)
+	if err != nil {
+		return err
+	}
 	show, err := newDisplay(cmd, f.progress, f.quiet, records, f.jobs*len(engines), cellLocator(p))
 	if err != nil {
 		return err
 	}
 	for _, eng := range engines {
 		eng.Warnings = messageLines{show.sink} // above a live area, not through it
-	}
-	prov, err := provenanceOf(p, path, targets, f, stderr)
-	if err != nil {
-		return err
 	}
 	runID := runner.NewRunID()
 	logOf(ctx, stderr).Info(fmt.Sprintf("run %s: %s, %d at a time per engine, engine %s, output %s",
