@@ -26,7 +26,12 @@ func TestVouchesComparesEveryTest(t *testing.T) {
 		{"a test axis value dropped", with(tests[:2]...), false},
 		{"a test now skipped", with(node("20", "d20", ""), node("22", "", "too old"), node("24", "d24", "")), false},
 		{"another axis value", with(node("20", "d20", ""), node("23", "d22", ""), node("24", "d24", "")), false},
-		{"the one test instead", func() manifest.Artifact { a := base; a.Tests = nil; a.Test = &manifest.Test{Definition: "d20"}; return a }(), false},
+		{"the one test instead", func() manifest.Artifact {
+			a := base
+			a.Tests = nil
+			a.Test = &manifest.Test{Definition: "d20"}
+			return a
+		}(), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &manifest.Record{Manifest: &manifest.Manifest{Artifacts: []manifest.Artifact{base}}}
