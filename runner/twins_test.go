@@ -21,6 +21,7 @@ import (
 func TestRunBuildsIdenticalCellsOnce(t *testing.T) {
 	cs := cells("a.tar.gz", "b.tar.gz", "c.tar.gz")
 	for i := range cs {
+		cs[i].Script = "true"
 		cs[i].Test = &plan.Test{Image: "img", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
 	}
 	cs[2].Script = "something else"
@@ -83,6 +84,7 @@ func TestRunBuildsIdenticalCellsOnce(t *testing.T) {
 func TestRunBuildsATwinWhoseBuildFailed(t *testing.T) {
 	cs := cells("a.tar.gz", "b.tar.gz")
 	for i := range cs {
+		cs[i].Script = "true"
 		cs[i].Test = &plan.Test{Image: "img", Workdir: "/test", Script: "node -e 1", Timeout: time.Minute}
 	}
 	cs[0].Test.Script = "exit 1"
