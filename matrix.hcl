@@ -38,6 +38,16 @@ variable "archs" {
   }
 }
 
+variable "build_arch" {
+  type        = string
+  default     = "x64"
+  description = "The CPU every cell is built on, at native speed: npm's --cpu picks each cell's own binaries, and the ELF check proves them; each artifact is then tested on its own CPU (under emulation when that is not the engine's)."
+  validation {
+    condition     = contains(["x64", "arm64"], var.build_arch)
+    error_message = "The build CPU is x64 or arm64."
+  }
+}
+
 variable "build_image" {
   type        = string
   default     = "public.ecr.aws/sam/build-nodejs%d.x"
@@ -161,9 +171,10 @@ target "sharp-lambda" {
     reason    = "sharp ${matrix.sharp} supports Node.js ${lookup(npm_package("sharp", matrix.sharp).engines, "node", "*")}, none of ${join(", ", var.nodes)}"
   }
 
-  # Built with the newest runtime's Node.js and npm.
-  image    = format(lookup(var.build_image_per_arch, matrix.arch, var.build_image), max(var.nodes...))
-  platform = local.platforms[matrix.arch]
+  # Built with the newest runtime's Node.js and npm, on build_arch for every arch:
+  # cross-built at native speed (npm --cpu below), tested on the cell's own CPU.
+  image    = format(lookup(var.build_image_per_arch, var.build_arch, var.build_image), max(var.nodes...))
+  platform = local.platforms[var.build_arch]
   workdir  = "/build"
 
   # --cpu, --os and --libc make npm pick sharp's prebuilt binaries for the cell's
@@ -209,7 +220,8 @@ target "sharp-lambda" {
       condition = !semver_intersects(lookup(npm_package("sharp", matrix.sharp).engines, "node", "*"), "${test.node}.x")
       reason    = "sharp ${matrix.sharp} supports Node.js ${lookup(npm_package("sharp", matrix.sharp).engines, "node", "*")}, not ${test.node}"
     }
-    image   = format(lookup(var.runtime_image_per_arch, matrix.arch, var.runtime_image), test.node)
+    image    = format(lookup(var.runtime_image_per_arch, matrix.arch, var.runtime_image), test.node)
+    platform = local.platforms[matrix.arch]
     workdir = var.format == "zip" ? "/opt" : "/test"
     env = {
       NODE_PATH = var.format == "zip" ? "/opt/nodejs/node_modules" : "/test/node_modules"

@@ -203,6 +203,9 @@ type Artifact struct {
 	// Metadata is the cell's metadata map, as the file wrote it.
 	Metadata   map[string]string `json:"metadata,omitempty"`
 	CrossBuilt bool              `json:"cross_built,omitempty"`
+	// SameBuildAs names the artifact of the same run whose bytes this one is: the two
+	// cells had the same inputs, so the run built them once (and tested each).
+	SameBuildAs string `json:"same_build_as,omitempty"`
 	// Spec is the matrix file the artifact's cell came from, as the run that built
 	// it read it; nil in the records of manifests written before it was recorded.
 	Spec *SpecFile `json:"spec,omitempty"`

@@ -243,8 +243,16 @@ type testJSON struct {
 // testFields is Test without its methods.
 type testFields Test
 
-// MarshalJSON renders the timeout as a duration string and empty lists as [].
+// MarshalJSON renders the timeout as a duration string and empty lists as []. A
+// skipped test has its axes and reason only: nothing else of it was evaluated, and
+// zero values would only mislead ("image": "", "timeout": "0s").
 func (t Test) MarshalJSON() ([]byte, error) {
+	if t.Skip != "" {
+		return MarshalJSON(struct {
+			Axes []Axis `json:"axes,omitempty"`
+			Skip string `json:"skipped"`
+		}{t.Axes, t.Skip})
+	}
 	t.Env, t.Mounts = nonNil(t.Env), nonNil(t.Mounts)
 	return MarshalJSON(testJSON{testFields: (*testFields)(&t), Timeout: t.Timeout.String()})
 }

@@ -98,7 +98,18 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 		return art, nil, nil
 	}
 	fmt.Fprintf(b.lines, "matrix: building %s: %s\n", cell.Artifact, why)
-	art, lockFiles, err := b.buildAndPack(cctx, imgs)
+	// A cell of this run with the same inputs is built once (twins.go).
+	twin, lead := r.twins.join(cctx, twinKey(cell, imgs, r.epoch, b.inputs))
+	var art *manifest.Artifact
+	var lockFiles executor.Files
+	if lead {
+		defer func() { twin.finish(art, lockFiles) }()
+	}
+	if twin.art != nil {
+		art, lockFiles, err = b.copyTwin(cctx, imgs, twin.art, twin.lockFiles)
+	} else {
+		art, lockFiles, err = b.buildAndPack(cctx, imgs)
+	}
 	if err == nil {
 		art.BuildReason = why
 		art.InputParts = inputParts(newBuildInputs(cell, imgs.build, b.epoch, b.inputs))
@@ -117,6 +128,7 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 		err = b.publish()
 	}
 	if err != nil {
+		art, lockFiles = nil, nil // nothing published for the twins to copy
 		return nil, nil, b.fail(ctx, gctx, cctx, err)
 	}
 	art.DurationSecs = r.now().Sub(start).Round(time.Millisecond).Seconds()

@@ -179,17 +179,31 @@ func (r *run) settle(werr error, built map[string]manifest.Artifact) error {
 	return nil
 }
 
-// vouches reports whether rec lists a as it is, with the same test.
+// vouches reports whether rec lists a as it is, with the same test or tests.
 func vouches(rec *manifest.Record, a manifest.Artifact) bool {
 	if rec.Manifest == nil || a.File == "" {
 		return false
 	}
 	for _, l := range rec.Manifest.Artifacts {
 		if l.File == a.File {
-			return l.SHA256 == a.SHA256 && l.Size == a.Size && testDef(l.Test) == testDef(a.Test)
+			return l.SHA256 == a.SHA256 && l.Size == a.Size && testDef(l.Test) == testDef(a.Test) && sameTests(l.Tests, a.Tests)
 		}
 	}
 	return false
+}
+
+// sameTests reports whether two records of a cell's test axes list the same tests:
+// each one's axes, skip reason and definition, in order.
+func sameTests(a, b []manifest.Test) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if axesString(a[i].Axes) != axesString(b[i].Axes) || a[i].Skipped != b[i].Skipped || a[i].Definition != b[i].Definition {
+			return false
+		}
+	}
+	return true
 }
 
 func testDef(t *manifest.Test) string {

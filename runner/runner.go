@@ -120,6 +120,8 @@ type run struct {
 
 	mu       sync.Mutex
 	replaced []replacement // the artifacts this run put in place, until it settles them
+
+	twins twins // builds shared by cells with the same inputs (twins.go)
 }
 
 func newRun(opts Options) *run {

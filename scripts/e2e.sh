@@ -2,6 +2,9 @@
 # End-to-end: build real sharp versions from the npm registry with the root matrix.hcl
 # (offline overrides: local images, host networking, the host CA bundle), then check
 # every artifact independently of the tool:
+#   - the whole root matrix (x64 and arm64) rebuilt --locked from the checkout's
+#     matrix.lock.json gives byte for byte the sha256s the lock records, and each
+#     artifact passes its test on every runtime (arm64 under emulation);
 #   - `matrix verify` passes;
 #   - the tarball holds node_modules/sharp/package.json of the cell's version, and no
 #     symlink or hard link;
@@ -48,14 +51,38 @@ quoted() { local out="" v; for v in "$@"; do out+="${out:+,}\"$v\""; done; echo 
 # A copy of the matrix file, so the lock file it records lands in $tmp, not the checkout.
 cp matrix.hcl offline.hcl "$tmp/"
 spec="$tmp/matrix.hcl"
-# x64 only: the arm64 cells of the root matrix (under emulation, ~10x slower) are
-# run-main.sh's; integration/arm64_test.go covers arm64 in CI.
+# x64 only here; the whole root matrix, arm64 too, is rebuilt from its lock below.
 vars=(--var-file "$tmp/offline.hcl" --var 'archs=["x64"]' --var "sharp_versions=$(quoted $SHARP_VERSIONS)" --var "nodes=[$(list $NODES)]")
 
 go build -ldflags "-X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" -o "$tmp/matrix" ./cmd/matrix
 M="$tmp/matrix"
 "$M" validate "${vars[@]}" "$spec"
 "$M" plan "${vars[@]}" "$spec"
+
+# The whole root matrix, x64 and arm64, from the checkout's matrix.lock.json: every
+# cell built from its entry (arm64 ones cross-built at native speed with npm --cpu),
+# each artifact tested on every runtime of its own CPU (arm64 under emulation), and
+# SHA256SUMS byte for byte the artifact_sha256 the lock records.
+root="$tmp/root"
+mkdir -p "$root"
+cp matrix.hcl matrix.lock.json offline.hcl "$root/"
+start=$(date +%s)
+"$M" run --quiet --locked --var-file "$root/offline.hcl" --out "$root/out" "$root/matrix.hcl"
+echo "e2e: the root matrix, --locked, took $(( $(date +%s) - start )) s"
+"$M" verify "$root/out"
+node -e '
+  const cells = JSON.parse(require("fs").readFileSync(process.argv[1])).cells;
+  for (const name of Object.keys(cells).sort()) console.log(cells[name].artifact_sha256 + "  " + name);' "$root/matrix.lock.json" > "$root/SHA256SUMS.lock"
+cmp "$root/SHA256SUMS.lock" "$root/out/SHA256SUMS" \
+  || { echo "e2e: the --locked root matrix is not what matrix.lock.json records:" >&2; diff "$root/SHA256SUMS.lock" "$root/out/SHA256SUMS" >&2; exit 1; }
+root_tests=$(node -e '
+  const m = JSON.parse(require("fs").readFileSync(process.argv[1]));
+  let n = 0, arm = 0;
+  for (const a of m.artifacts) for (const t of a.tests || []) if (t.passed) { n++; if (t.image.platform === "linux/arm64") arm++; }
+  console.log(m.artifacts.length + " " + n + " " + arm);' "$root/out/manifest.json")
+[ "$root_tests" = "6 18 9" ] || { echo "e2e: root matrix: artifacts, passed tests, arm64 tests: $root_tests, want 6 18 9" >&2; exit 1; }
+echo "e2e: the root matrix's 6 artifacts (3 arm64) rebuilt --locked byte for byte as matrix.lock.json records, 18 tests passed (9 under arm64 emulation)"
+rm -rf "$root"
 
 # The first run starts with a cold npm cache, the second with the cache the first
 # filled: equal sums show that the cache changes no byte.
@@ -290,4 +317,4 @@ grep -q '"passed": true' "$fs/out/manifest.json" && grep -q 'better-sqlite3 comp
 echo "e2e: better-sqlite3 compiled from source with the image's headers and no download, and ran a query in an image without a compiler; without npm_config_nodedir node-gyp tried to download them"
 
 echo "e2e: $want artifacts verified, loaded and resized on every runtime, reproduced twice (plain and --locked)"
-echo "$(( want + 9 )) passed, 0 failed"
+echo "$(( want + 10 )) passed, 0 failed"

@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
-scripts/setup.sh 20 22
-# The arm64 integration test builds and tests in local/node:22-arm64 under emulation
+scripts/setup.sh 20 22 24
+# The arm64 integration test builds and tests in local/node:22-arm64 under emulation,
+# and the end-to-end run of the whole root matrix tests in local/node:{20,22,24}-arm64
 # (the arm64 Debian takes about 4 minutes to build, once).
-scripts/images.sh --arm64 22
+scripts/images.sh --arm64 20 22 24
 # The semver package's differential test asks the npm semver package, run by the
 # host's node, for every answer: installed once, outside the repository; without it
 # (or without node) the test fails.

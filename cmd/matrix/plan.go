@@ -120,7 +120,12 @@ func writePlanTable(w io.Writer, cells []plan.Cell) error {
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	header := append(append([]string{"#", "ID", "TARGET"}, upper(axes)...), "IMAGE", "PLATFORM", "ARTIFACT")
+	header := append(append([]string{"#", "ID", "TARGET"}, upper(axes)...), "IMAGE", "PLATFORM")
+	withTests := slices.ContainsFunc(cells, func(c plan.Cell) bool { return len(c.Tests) > 0 })
+	if withTests {
+		header = append(header, "TESTS")
+	}
+	header = append(header, "ARTIFACT")
 	fmt.Fprintln(tw, tableRow(header))
 	n := 0
 	for _, c := range cells {
@@ -132,7 +137,11 @@ func writePlanTable(w io.Writer, cells []plan.Cell) error {
 		if platform == "" {
 			platform = "-"
 		}
-		row := append(axisRow(strconv.Itoa(n), c, axes), c.Image, platform, c.Artifact)
+		row := append(axisRow(strconv.Itoa(n), c, axes), c.Image, platform)
+		if withTests {
+			row = append(row, testsColumn(c))
+		}
+		row = append(row, c.Artifact)
 		fmt.Fprintln(tw, tableRow(row))
 	}
 	for _, c := range cells {
@@ -142,7 +151,78 @@ func writePlanTable(w io.Writer, cells []plan.Cell) error {
 			fmt.Fprintln(tw, tableRow(row))
 		}
 	}
+	n = 0
+	for _, c := range cells {
+		if c.Skip != "" {
+			continue
+		}
+		n++
+		for _, t := range c.Tests {
+			if t.Skip != "" {
+				row := append(axisRow(strconv.Itoa(n), c, axes), "test "+testAxes(t)+" skipped: "+t.Skip)
+				fmt.Fprintln(tw, tableRow(row))
+			}
+		}
+	}
 	return tw.Flush()
+}
+
+// testsColumn says which tests of a cell with test axes run: the values of its one
+// axis ("node=20,22,24") or each test's axes, and where their platform is not the
+// cell's, on which ("on linux/arm64"); "-" for a cell without tests.
+func testsColumn(c plan.Cell) string {
+	if c.CrossBuilt {
+		return "- (cross-built)"
+	}
+	if c.Test != nil {
+		return withPlatform("1", c, []plan.Test{*c.Test})
+	}
+	var run []plan.Test
+	for _, t := range c.Tests {
+		if t.Skip == "" {
+			run = append(run, t)
+		}
+	}
+	switch {
+	case len(c.Tests) == 0:
+		return "-"
+	case len(run) == 0:
+		return "none (all skipped)"
+	}
+	var names []string
+	if len(run[0].Axes) == 1 {
+		for _, t := range run {
+			names = append(names, t.Axes[0].String())
+		}
+		return withPlatform(run[0].Axes[0].Name+"="+strings.Join(names, ","), c, run)
+	}
+	for _, t := range run {
+		names = append(names, testAxes(t))
+	}
+	return withPlatform(strings.Join(names, " "), c, run)
+}
+
+// withPlatform adds to s the platforms of tests that are not the cell's.
+func withPlatform(s string, c plan.Cell, tests []plan.Test) string {
+	var other []string
+	for _, t := range tests {
+		if t.Platform != "" && t.Platform != c.Platform && !slices.Contains(other, t.Platform) {
+			other = append(other, t.Platform)
+		}
+	}
+	if len(other) > 0 {
+		s += " on " + strings.Join(other, ",")
+	}
+	return s
+}
+
+// testAxes is a test's axes as name=value pairs, "node=18" or "node=18,os=x".
+func testAxes(t plan.Test) string {
+	parts := make([]string, len(t.Axes))
+	for i, a := range t.Axes {
+		parts[i] = a.Name + "=" + a.String()
+	}
+	return strings.Join(parts, ",")
 }
 
 // axisRow is the start of c's row: its number, ID, target and value of each axis.
