@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/matrixbuild/matrix/internal/ctxio"
+
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/provenance"
@@ -98,7 +100,7 @@ func copyArtifact(ctx context.Context, s *shard, root *os.Root, a manifest.Artif
 	}
 	defer out.Close()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(out, h), &ctxReader{ctx, io.LimitReader(in, a.Size+1)})
+	n, err := io.Copy(io.MultiWriter(out, h), ctxio.Reader(ctx, io.LimitReader(in, a.Size+1)))
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -172,17 +174,4 @@ func place(staged, out string) error {
 		return &atomicfile.NotDurableError{Path: out, Err: err}
 	}
 	return nil
-}
-
-// ctxReader stops a copy when ctx ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

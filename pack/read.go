@@ -15,6 +15,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/matrixbuild/matrix/internal/ctxio"
+
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 )
 
@@ -67,7 +69,7 @@ type tree struct {
 
 func readTree(ctx context.Context, r io.Reader, sp *spool, opts Options) (*tree, error) {
 	t := &tree{entries: make(map[string]*entry)}
-	tr := tar.NewReader(ctxReader{ctx, r})
+	tr := tar.NewReader(ctxio.Reader(ctx, r))
 	for n := 0; ; {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -271,17 +273,4 @@ func checkTarget(target string) error {
 		return fmt.Errorf("%w: NUL in target", ErrBadName)
 	}
 	return nil
-}
-
-// ctxReader stops reading once ctx is done, also within a large file.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/matrixbuild/matrix/internal/ctxio"
+
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/manifest"
 )
@@ -106,24 +108,11 @@ func checkSubject(ctx context.Context, root *os.Root, s Subject) *Problem {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
+	if _, err := io.Copy(h, ctxio.Reader(ctx, f)); err != nil {
 		return &Problem{File: s.Name, Reason: err.Error()}
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != s.Digest["sha256"] {
 		return &Problem{File: s.Name, Reason: fmt.Sprintf("changed: sha256 %s, the signed statement says %s", got, s.Digest["sha256"])}
 	}
 	return nil
-}
-
-// ctxReader stops reading when ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

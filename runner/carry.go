@@ -12,6 +12,8 @@ import (
 	"path"
 	"slices"
 
+	"github.com/matrixbuild/matrix/internal/ctxio"
+
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/internal/filename"
 	"github.com/matrixbuild/matrix/internal/terminal"
@@ -58,7 +60,7 @@ func (b *cellBuild) retest(ctx context.Context, imgs images, prev *manifest.Arti
 // checkOpen hashes the open file f, which must hold what a records.
 func checkOpen(ctx context.Context, f *os.File, a manifest.Artifact) error {
 	h := sha256.New()
-	n, err := io.Copy(h, &ctxReader{ctx, io.LimitReader(f, a.Size+1)})
+	n, err := io.Copy(h, ctxio.Reader(ctx, io.LimitReader(f, a.Size+1)))
 	if err != nil {
 		return err
 	}
@@ -66,19 +68,6 @@ func checkOpen(ctx context.Context, f *os.File, a manifest.Artifact) error {
 		return fmt.Errorf("%w since it was checked: %d bytes of sha256 %s, recorded %d of %s", manifest.ErrChanged, n, sum, a.Size, a.SHA256)
 	}
 	return nil
-}
-
-// ctxReader stops reading when ctx ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // carriedOver returns the previous manifest's records of artifacts that this run did

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/matrixbuild/matrix/internal/ctxio"
+
 	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/internal/atomicfile"
 	"github.com/matrixbuild/matrix/manifest"
@@ -101,7 +103,7 @@ func (b *cellBuild) copyTwin(ctx context.Context, imgs images, src *manifest.Art
 		return nil, nil, err
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(b.staged, h), &ctxReader{ctx, io.LimitReader(f, src.Size+1)})
+	n, err := io.Copy(io.MultiWriter(b.staged, h), ctxio.Reader(ctx, io.LimitReader(f, src.Size+1)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("copying %s: %w", src.File, err)
 	}
