@@ -105,7 +105,10 @@ type Manifest struct {
 	ToolVersion   string `json:"tool_version"`
 	RunID         string `json:"run_id"`
 	// Spec is the matrix file: its path as given and the sha256 of its bytes.
-	Spec      SpecFile  `json:"spec"`
+	Spec SpecFile `json:"spec"`
+	// Lock is the lock file as the run read it, before it recorded any entry of its
+	// own: its path and the sha256 of its bytes. Absent when there was none.
+	Lock      *SpecFile `json:"lock,omitempty"`
 	Started   time.Time `json:"started"`
 	Finished  time.Time `json:"finished"`
 	SkipTests bool      `json:"skip_tests"`

@@ -236,6 +236,10 @@ func inputsOf(m *manifest.Manifest) []input {
 		{"spec", shown(m.Spec.Path, maxHeader), ""},
 		{"spec sha256", shown(m.Spec.SHA256, maxHeader), ""},
 	}
+	if m.Lock != nil {
+		in = append(in, input{"lock file", shown(m.Lock.Path, maxHeader), ""},
+			input{"lock sha256", shown(m.Lock.SHA256, maxHeader), ""})
+	}
 	var locks []string
 	for _, a := range m.Artifacts {
 		if a.LockSHA256 != "" {

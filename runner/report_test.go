@@ -12,6 +12,7 @@ import (
 
 	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/internal/atomicfile"
+	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/report"
 )
 
@@ -26,6 +27,7 @@ func TestRunWritesReport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := options(t)
 			opts.KeepGoing = true
+			opts.Lock = &manifest.SpecFile{Path: "matrix.lock.json", SHA256: strings.Repeat("5a", 32)}
 			var progress bytes.Buffer
 			opts.Progress = &progress
 			exec := &fakeExec{behave: func(_ context.Context, job executor.Job, _ int) error {
@@ -62,7 +64,12 @@ func TestRunWritesReport(t *testing.T) {
 			if rerr != nil {
 				t.Fatal(rerr)
 			}
+			// The records say which lock file the run read, and the page shows it.
+			if m, err := manifest.Read(opts.OutDir); err != nil || m.Lock == nil || *m.Lock != *opts.Lock {
+				t.Errorf("manifest.json's lock: %+v (%v), want %+v", m.Lock, err, *opts.Lock)
+			}
 			for _, want := range []string{
+				strings.Repeat("5a", 32),
 				`data-state="built" data-cell="t[i=0]"`,
 				`data-state="failed" data-cell="t[i=1]"`,
 				`data-state="built" data-cell="t[i=2]"`,

@@ -40,6 +40,7 @@ type Options struct {
 	ToolVersion string
 	SpecPath    string
 	SpecSHA256  string
+	Lock        *manifest.SpecFile // the lock file as the run read it; nil: none
 	// AllowDangling drops dangling symlinks from artifacts instead of failing the cell.
 	AllowDangling bool
 	// Reuse also reuses the artifact of a cell that is not installed from its lock
@@ -325,6 +326,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 		ToolVersion: r.opts.ToolVersion,
 		RunID:       r.id,
 		Spec:        manifest.SpecFile{Path: r.opts.SpecPath, SHA256: r.opts.SpecSHA256},
+		Lock:        r.opts.Lock,
 		Started:     started.UTC(),
 		Finished:    r.now().UTC(),
 		SkipTests:   r.opts.SkipTests,

@@ -22,7 +22,7 @@ import (
 // variables that are not sensitive, the lock file as the run read it, the matrix
 // file's commit, and each artifact's package-lock.json (the build's, or its lock
 // entry's for an artifact this run did not build).
-func provenanceOf(p *project, specPath string, targets []string, f runFlags, stderr io.Writer) (func(*manifest.Manifest, map[string]executor.Files) ([]byte, error), error) {
+func provenanceOf(p *project, specPath string, targets []string, f runFlags, lockRead *manifest.SpecFile, stderr io.Writer) (func(*manifest.Manifest, map[string]executor.Files) ([]byte, error), error) {
 	vars, sensitive := p.file.Variables()
 	in := provenance.Inputs{
 		Targets:            targets,
@@ -31,13 +31,8 @@ func provenanceOf(p *project, specPath string, targets []string, f runFlags, std
 		Locked:             f.spec.locked,
 		AllowDangling:      f.allowDangling,
 	}
-	if p.lock.exists {
-		data, err := atomicfile.ReadFile(p.lock.path, lock.MaxSize)
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(data)
-		in.Lock = manifest.SpecFile{Path: p.lock.path, SHA256: hex.EncodeToString(sum[:])}
+	if lockRead != nil {
+		in.Lock = *lockRead
 	}
 	commit, err := provenance.GitCommit(filepath.Dir(specPath))
 	switch {
@@ -67,4 +62,19 @@ func provenanceOf(p *project, specPath string, targets []string, f runFlags, std
 		}
 		return provenance.Build(m, in)
 	}, nil
+}
+
+// lockAsRead is the project's lock file as the run reads it, before the run records
+// anything in it: its path and sha256, for the manifest and the statement; nil when
+// there is none.
+func lockAsRead(p *project) (*manifest.SpecFile, error) {
+	if !p.lock.exists {
+		return nil, nil
+	}
+	data, err := atomicfile.ReadFile(p.lock.path, lock.MaxSize)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	return &manifest.SpecFile{Path: p.lock.path, SHA256: hex.EncodeToString(sum[:])}, nil
 }

@@ -213,7 +213,11 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 
 	// Before the display opens: its warnings go to stderr, and an error here leaves
 	// no live area or progress file open.
-	prov, err := provenanceOf(p, path, targets, f, stderr)
+	lockRead, err := lockAsRead(p)
+	if err != nil {
+		return err
+	}
+	prov, err := provenanceOf(p, path, targets, f, lockRead, stderr)
 	if err != nil {
 		return err
 	}
@@ -240,6 +244,7 @@ func runBuild(cmd *cobra.Command, args []string, f runFlags, lockOnly bool) erro
 		ToolVersion:   version,
 		SpecPath:      path,
 		SpecSHA256:    p.file.SHA256(),
+		Lock:          lockRead,
 		AllowDangling: f.allowDangling,
 		Locked:        locked,
 		LockedSHA256:  lockedSHA256(p.lock, locked),
