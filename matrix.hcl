@@ -222,7 +222,7 @@ target "sharp-lambda" {
     }
     image    = format(lookup(var.runtime_image_per_arch, matrix.arch, var.runtime_image), test.node)
     platform = local.platforms[matrix.arch]
-    workdir = var.format == "zip" ? "/opt" : "/test"
+    workdir  = var.format == "zip" ? "/opt" : "/test"
     env = {
       NODE_PATH = var.format == "zip" ? "/opt/nodejs/node_modules" : "/test/node_modules"
     }

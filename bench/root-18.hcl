@@ -120,7 +120,7 @@ locals {
   # when sharp_versions overrides it; --locked does not need that pin.)
   sharp_versions = length(var.sharp_versions) > 0 ? var.sharp_versions : npm_versions("sharp", var.sharp_range, { per = "minor" })
   platforms      = { x64 = "linux/amd64", arm64 = "linux/arm64" }
-  ca_target = "/etc/ssl/certs/matrix-ca.crt"
+  ca_target      = "/etc/ssl/certs/matrix-ca.crt"
   # Node.js adds these certificates to its built-in ones; npm runs on Node.js.
   ca_env = var.ca_bundle == "" ? {} : { NODE_EXTRA_CA_CERTS = local.ca_target }
 }
@@ -205,7 +205,7 @@ target "sharp-lambda" {
     env = {
       NODE_PATH = var.format == "zip" ? "/opt/nodejs/node_modules" : "/test/node_modules"
     }
-    script = <<-EOT
+    script  = <<-EOT
       node -e '
         const sharp = require("sharp");
         const want = "${matrix.sharp}";
