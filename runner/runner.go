@@ -272,6 +272,14 @@ func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, q
 		}
 	}()
 	var failedOver []string // the engines that failed the cell, and why
+	isFinal := func(err error) bool {
+		return err == nil || len(engs.engines) == 1 || !executor.IsTransient(err) || gctx.Err() != nil
+	}
+	stopIfFinal := func(err error) {
+		if isFinal(err) {
+			q.stop()
+		}
+	}
 	for {
 		e, aerr := engs.acquire(gctx, cell)
 		next() // the next queued cell may ask for a slot now
@@ -292,8 +300,8 @@ func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, q
 		// buildCell frees the slot early, once the artifact is built and its tests
 		// are to run; *release frees it otherwise.
 		*release = sync.OnceFunc(func() { engs.release(e) })
-		art, files, err = r.buildCell(ctx, gctx, engs.engines[e], cell, *release)
-		final := err == nil || len(engs.engines) == 1 || !executor.IsTransient(err) || gctx.Err() != nil
+		art, files, err = r.buildCell(ctx, gctx, engs.engines[e], cell, *release, stopIfFinal)
+		final := isFinal(err)
 		if err != nil && final {
 			q.stop() // before the slot frees
 		}
