@@ -141,3 +141,65 @@ func TestRunFailFastStopsTheTwinOfAFailedCell(t *testing.T) {
 		t.Errorf("a and b, twins, were built %d times, want once: the one waiting built after the other failed the run", n)
 	}
 }
+
+// idExec is a fakeExec whose images have their own ID (as on an engine that pulled
+// them at another time), and whose Resolve waits for gate when it is set.
+type idExec struct {
+	*fakeExec
+	id   string
+	gate func(cell string)
+}
+
+func (e *idExec) Resolve(ctx context.Context, ref, platform string) (executor.Image, error) {
+	if e.gate != nil {
+		e.gate(ref)
+	}
+	img, err := e.fakeExec.Resolve(ctx, ref, platform)
+	img.ID = "sha256:" + strings.Repeat(e.id, 64)
+	return img, err
+}
+
+// TestRunFailedOverLeadHandsItsTwinsAFinishedRecord: a cell that failed over to
+// another engine and builds there for a twin hands the twin a record that it no
+// longer changes (go test -race): the failover's warning is its own record's.
+func TestRunFailedOverLeadHandsItsTwinsAFinishedRecord(t *testing.T) {
+	cs := cells("a.tar.gz", "c.tar.gz")
+	for i := range cs {
+		cs[i].Script, cs[i].Retries, cs[i].Image = "true", 0, "img-"+cs[i].Artifact
+	}
+	// Twins apart from their image's name (the ID counts); each engine has its own
+	// image IDs.
+	aOnB := make(chan struct{})
+	var once sync.Once
+	e1 := &idExec{fakeExec: &fakeExec{name: "e1", behave: func(context.Context, executor.Job, int) error {
+		return &executor.TransientError{Err: errors.New("connection refused")}
+	}}, id: "1"}
+	e2 := &idExec{fakeExec: &fakeExec{name: "e2", behave: func(_ context.Context, job executor.Job, _ int) error {
+		if job.Cell.Artifact == "a.tar.gz" {
+			once.Do(func() { close(aOnB) })
+		}
+		return nil
+	}}, id: "2"}
+	e2.gate = func(ref string) {
+		// c, on e2 from the start, resolves only once a builds there: a leads.
+		if ref == "img-c.tar.gz" {
+			select {
+			case <-aOnB:
+			case <-time.After(20 * time.Second): // a hang guard
+			}
+		}
+	}
+	opts := options(t)
+	opts.Jobs = 2
+	results, err := readAndRun(context.Background(), []executor.Executor{e1, e2}, cs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, c := results[0].Artifact, results[1].Artifact
+	if a.Engine != "e2" || c.SameBuildAs != "a.tar.gz" {
+		t.Fatalf("a built on %s, c same_build_as %q: want a on e2 after e1 failed, and c a copy of it", a.Engine, c.SameBuildAs)
+	}
+	if len(a.Warnings) != 1 || len(c.Warnings) != 0 {
+		t.Errorf("warnings: a %q, c %q; want a's failover in a's record only", a.Warnings, c.Warnings)
+	}
+}

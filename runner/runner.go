@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -308,7 +309,10 @@ func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, q
 		if final {
 			if err == nil && len(failedOver) > 0 {
 				// Said in its record too: the manifest tells which engines failed it.
-				art.Warnings = append(art.Warnings, failedOver...)
+				// A copy: its twins may be reading the record buildCell handed them.
+				a := *art
+				a.Warnings = append(slices.Clip(art.Warnings), failedOver...)
+				art = &a
 			}
 			return art, files, err
 		}
