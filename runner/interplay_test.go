@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/matrixbuild/matrix/executor"
+	"github.com/matrixbuild/matrix/manifest"
 	"github.com/matrixbuild/matrix/progress"
 )
 
@@ -201,5 +202,42 @@ func TestRunFailedOverLeadHandsItsTwinsAFinishedRecord(t *testing.T) {
 	}
 	if len(a.Warnings) != 1 || len(c.Warnings) != 0 {
 		t.Errorf("warnings: a %q, c %q; want a's failover in a's record only", a.Warnings, c.Warnings)
+	}
+}
+
+// TestRunReusedCopyNamesNoOtherBuild: a copy reused by a later run whose twin was
+// built again from other inputs no longer says it has that artifact's bytes.
+func TestRunReusedCopyNamesNoOtherBuild(t *testing.T) {
+	cs := cells("a.tar.gz", "b.tar.gz")
+	cs[0].Script, cs[1].Script = "true", "true"
+	exec := &fakeExec{}
+	opts := options(t)
+	opts.Jobs = 1
+	first, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first[1].Artifact.SameBuildAs != "a.tar.gz" {
+		t.Fatalf("b's same_build_as %q, want a.tar.gz", first[1].Artifact.SameBuildAs)
+	}
+	cs[0].Script = "true # changed"
+	opts.RunID, opts.Reuse = "second", true
+	results, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := results[0].Artifact, results[1].Artifact
+	if a.RunID != "second" || b.RunID != "test" {
+		t.Fatalf("a of run %s, b of run %s: want a built again, b reused", a.RunID, b.RunID)
+	}
+	m, err := manifest.Read(opts.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, art := range m.Artifacts {
+		// same_build_as names an artifact of the copy's own run (README).
+		if art.File == "b.tar.gz" && art.SameBuildAs == "a.tar.gz" {
+			t.Errorf("b, of run %s, says it has the bytes of a, now an artifact of run %s built from other inputs", b.RunID, a.RunID)
+		}
 	}
 }

@@ -379,6 +379,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 	}
 	gone := r.toPrune(ctx, results)
 	m.Artifacts = append(m.Artifacts, r.carriedOver(ctx, built, skipped, gone)...)
+	dropStaleSameBuild(m.Artifacts)
 	werr := r.writeRecords(m, results)
 	serr := r.settle(werr, built)
 	var notDurable *atomicfile.NotDurableError

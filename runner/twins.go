@@ -130,3 +130,22 @@ func (b *cellBuild) copyTwin(ctx context.Context, imgs images, src *manifest.Art
 	}
 	return &art, lockFiles, nil
 }
+
+// dropStaleSameBuild clears the same_build_as of a record whose twin is no longer the
+// artifact of its run with its bytes (a copy reused by a later run that built its
+// twin again): the records name only an artifact of the copy's own run.
+func dropStaleSameBuild(arts []manifest.Artifact) {
+	byFile := map[string]*manifest.Artifact{}
+	for i := range arts {
+		byFile[arts[i].File] = &arts[i]
+	}
+	for i := range arts {
+		a := &arts[i]
+		if a.SameBuildAs == "" {
+			continue
+		}
+		if src, ok := byFile[a.SameBuildAs]; !ok || src.RunID != a.RunID || src.SHA256 != a.SHA256 {
+			a.SameBuildAs = ""
+		}
+	}
+}
