@@ -241,3 +241,28 @@ func TestRunReusedCopyNamesNoOtherBuild(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRefusedNameKeepsThePlanOrder: a cell refused for its artifact's name gives
+// its place in the queue up in its turn: with one job at a time, the cells around it
+// still start in plan order.
+func TestRunRefusedNameKeepsThePlanOrder(t *testing.T) {
+	cs := cells("a.tar.gz", "b.tar.gz", "c.tar.gz", "d.tar.gz")
+	cs[2].Artifact = "../c.tar.gz"
+	var mu sync.Mutex
+	var started []string
+	opts := options(t)
+	opts.Jobs, opts.KeepGoing = 1, true
+	opts.Events = sinkFunc(func(e progress.Event) {
+		if e.Kind == progress.KindStarted {
+			mu.Lock()
+			started = append(started, e.Cell)
+			mu.Unlock()
+		}
+	})
+	if _, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cs, opts); err == nil {
+		t.Fatal("the cell of a refused name did not fail the run")
+	}
+	if strings.Join(started, " ") != "a.tar.gz b.tar.gz d.tar.gz" {
+		t.Errorf("cells started in the order %v, want the plan's", started)
+	}
+}

@@ -258,6 +258,10 @@ func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, q
 	// Before anything of the cell touches the disk: a plan.Cell may come from JSON,
 	// and its name makes the paths of its artifact and log.
 	if err := filename.Check(cell.Artifact); err != nil {
+		select { // the cells after it in the queue keep waiting for those before it
+		case <-q.mine:
+		case <-gctx.Done():
+		}
 		close(q.next)
 		return nil, nil, fmt.Errorf("artifact %w", err)
 	}
