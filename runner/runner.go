@@ -124,6 +124,7 @@ type run struct {
 	replaced []replacement // the artifacts this run put in place, until it settles them
 
 	twins twins // builds shared by cells with the same inputs (twins.go)
+	pool  *pool // the engines' slots, once schedule made them (tests check them)
 }
 
 func newRun(opts Options) *run {
@@ -197,6 +198,7 @@ func (r *run) schedule(ctx context.Context, engines []executor.Executor, cells [
 	// the next cells' builds, so twice as many cells may be under way as build.
 	g.SetLimit(2 * r.jobs * len(engines))
 	engs := newPool(engines, r.jobs)
+	r.pool = engs
 	// Cells take their slots in plan order: each waits for the one before it to have
 	// taken one (or given up) before it asks the pool.
 	turn := make(chan struct{})
