@@ -3,11 +3,13 @@ package runner
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/matrixbuild/matrix/executor"
 	"github.com/matrixbuild/matrix/plan"
+	"github.com/matrixbuild/matrix/progress"
 )
 
 // scheduleChecked runs cells as Run does and fails the test unless every slot of the
@@ -19,6 +21,8 @@ func scheduleChecked(t *testing.T, engines []executor.Executor, cs []plan.Cell, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	ev := &eventCheck{}
+	opts.Events = ev
 	r := newRun(opts)
 	release, err := r.prepareOutDir(context.Background(), recs)
 	if err != nil {
@@ -39,6 +43,7 @@ func scheduleChecked(t *testing.T, engines []executor.Executor, cs []plan.Cell, 
 			t.Fatal(err)
 		}
 	}
+	ev.check(t, cs)
 	r.pool.mu.Lock()
 	defer r.pool.mu.Unlock()
 	for i, n := range r.pool.busy {
@@ -132,6 +137,41 @@ func TestRunFreesEachSlotOnce(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// eventCheck records a run's events by cell, to check that each cell is queued once,
+// finished once, and reports nothing after its end.
+type eventCheck struct {
+	mu     sync.Mutex
+	byCell map[string][]progress.Kind
+}
+
+func (c *eventCheck) Event(e progress.Event) {
+	if e.Cell == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byCell == nil {
+		c.byCell = map[string][]progress.Kind{}
+	}
+	c.byCell[e.Cell] = append(c.byCell[e.Cell], e.Kind)
+}
+
+func (c *eventCheck) check(t *testing.T, cs []plan.Cell) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, cell := range cs {
+		kinds := c.byCell[cell.Artifact]
+		count := map[progress.Kind]int{}
+		for _, k := range kinds {
+			count[k]++
+		}
+		if count[progress.KindQueued] != 1 || count[progress.KindFinished] != 1 || len(kinds) == 0 || kinds[len(kinds)-1] != progress.KindFinished || kinds[0] != progress.KindQueued {
+			t.Errorf("%s: events %v, want queued first, finished once and last", cell.Artifact, kinds)
 		}
 	}
 }
