@@ -266,3 +266,20 @@ func TestRunRefusedNameKeepsThePlanOrder(t *testing.T) {
 		t.Errorf("cells started in the order %v, want the plan's", started)
 	}
 }
+
+// TestRunTwinsKeepTheirOwnLockFiles: cells that declare other lock files are not
+// twins: each gets the lock files it declares.
+func TestRunTwinsKeepTheirOwnLockFiles(t *testing.T) {
+	cs := cells("a.tar.gz", "b.tar.gz")
+	cs[0].Script, cs[1].Script = "true", "true"
+	cs[1].LockFiles = []string{"package-lock.json"}
+	opts := options(t)
+	opts.Jobs = 1
+	results, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := results[1].LockFiles["package-lock.json"]; !ok {
+		t.Errorf("b's lock files %v, want the package-lock.json it declares (same_build_as %q)", results[1].LockFiles, results[1].Artifact.SameBuildAs)
+	}
+}

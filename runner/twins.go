@@ -38,8 +38,9 @@ type twinBuild struct {
 }
 
 // twinKey is what decides a cell's artifact bytes (InputHash without the artifact's
-// name, which only names the file) and what decides which of its files the packer
-// and the ELF check take (max_size, elf_ignore), which InputHash leaves out.
+// name, which only names the file), what decides which of its files the packer
+// and the ELF check take (max_size, elf_ignore), which InputHash leaves out, and the
+// lock files the build hands back for the cell's lock entry (lock_files).
 func twinKey(cell plan.Cell, imgs images, epoch time.Time, inputs executor.Files) string {
 	c := cell
 	c.Artifact = ""
@@ -47,7 +48,8 @@ func twinKey(cell plan.Cell, imgs images, epoch time.Time, inputs executor.Files
 		Inputs    string
 		MaxSize   int64
 		ELFIgnore []string
-	}{InputHash(c, imgs.build, epoch, inputs), cell.MaxSize, cell.ELFIgnore})
+		LockFiles []string
+	}{InputHash(c, imgs.build, epoch, inputs), cell.MaxSize, cell.ELFIgnore, cell.LockFiles})
 	if err != nil {
 		panic(err) // plain strings and numbers always marshal
 	}
