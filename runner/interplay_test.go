@@ -283,3 +283,45 @@ func TestRunTwinsKeepTheirOwnLockFiles(t *testing.T) {
 		t.Errorf("b's lock files %v, want the package-lock.json it declares (same_build_as %q)", results[1].LockFiles, results[1].Artifact.SameBuildAs)
 	}
 }
+
+// TestRunOneJobReportsInPlanOrder: with one job at a time and no tests, each cell
+// starts after the one before it finished, whether it is built, a twin's copy,
+// reused or failed.
+func TestRunOneJobReportsInPlanOrder(t *testing.T) {
+	cs := cells("a.tar.gz", "b.tar.gz", "c.tar.gz", "d.tar.gz", "e.tar.gz", "f.tar.gz")
+	cs[1].Script, cs[2].Script = "true", "true" // twins
+	cs[4].Artifact = "../e"
+	exec := &fakeExec{behave: func(_ context.Context, job executor.Job, _ int) error {
+		if job.Cell.Artifact == "d.tar.gz" {
+			return &executor.ExitError{Code: 1}
+		}
+		return nil
+	}}
+	opts := options(t)
+	opts.Jobs, opts.KeepGoing, opts.Reuse = 1, true, true
+	for _, runID := range []string{"first", "second"} { // the second reuses
+		var mu sync.Mutex
+		var got []string
+		opts.RunID = runID
+		opts.Events = sinkFunc(func(e progress.Event) {
+			// A refused cell takes no slot: it ends in its turn, beside the one before it.
+			if (e.Kind == progress.KindStarted || e.Kind == progress.KindFinished) && e.Cell != "../e" {
+				mu.Lock()
+				got = append(got, string(e.Kind)+" "+e.Cell)
+				mu.Unlock()
+			}
+		})
+		if _, err := readAndRun(context.Background(), []executor.Executor{exec}, cs, opts); err == nil {
+			t.Fatal("d's failure did not fail the run")
+		}
+		var want []string
+		for _, c := range cs {
+			if c.Artifact != "../e" {
+				want = append(want, "started "+c.Artifact, "finished "+c.Artifact)
+			}
+		}
+		if strings.Join(got, ", ") != strings.Join(want, ", ") {
+			t.Errorf("run %s: events\n%s\nwant\n%s", runID, strings.Join(got, ", "), strings.Join(want, ", "))
+		}
+	}
+}
