@@ -325,3 +325,22 @@ func TestRunOneJobReportsInPlanOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestRunTwinCopyRecordsItsOwnImage: a copy of a twin whose image has another name
+// (two tags of one image ID) records its own image's name.
+func TestRunTwinCopyRecordsItsOwnImage(t *testing.T) {
+	cs := cells("a.tar.gz", "b.tar.gz")
+	cs[0].Script, cs[1].Script = "true", "true"
+	cs[0].Image, cs[1].Image = "node:20", "node:20.11"
+	opts := options(t)
+	opts.Jobs = 1
+	results, err := readAndRun(context.Background(), []executor.Executor{&fakeExec{}}, cs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, res := range results {
+		if res.Artifact.Image.Ref != cs[i].Image {
+			t.Errorf("%s (same_build_as %q) records the image %s, want its own %s", res.Cell.Artifact, res.Artifact.SameBuildAs, res.Artifact.Image.Ref, cs[i].Image)
+		}
+	}
+}

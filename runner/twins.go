@@ -115,6 +115,7 @@ func (b *cellBuild) copyTwin(ctx context.Context, imgs images, src *manifest.Art
 	art := *src
 	art.File, art.Target, art.Axes, art.Log = cell.Artifact, cell.Target, axes(cell), logName(cell)
 	art.InputHash, art.Metadata, art.CrossBuilt, art.Spec = imgs.inputHash, cell.Metadata, cell.CrossBuilt, b.specFile()
+	art.Image = manifestImage(imgs.build) // the same ID, maybe by another name
 	art.Test, art.Tests, art.LockSHA256, art.Drift, art.Warnings = nil, nil, "", false, nil
 	art.SameBuildAs = src.File
 	if src.ELF != nil {
