@@ -63,8 +63,9 @@ type images struct {
 // in the output directory, and its earlier artifact is left alone. ctx is the run's;
 // gctx also ends when fail-fast stops the run. built gives up the cell's slot on the
 // engine once its build container is gone, before its tests: the next cell's
-// install overlaps them.
-func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cell plan.Cell, built func()) (*manifest.Artifact, executor.Files, error) {
+// install overlaps them. failed is told a failure of a cell that builds for its
+// twins before they learn of it: fail-fast stops the run before they build.
+func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cell plan.Cell, built func(), failed func(error)) (*manifest.Artifact, executor.Files, error) {
 	start := r.now()
 	b, err := r.openCell(engine, cell)
 	if err != nil {
@@ -99,7 +100,18 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 	}
 	fmt.Fprintf(b.lines, "matrix: building %s: %s\n", cell.Artifact, why)
 	// A cell of this run with the same inputs is built once (twins.go).
-	twin, lead := r.twins.join(cctx, twinKey(cell, imgs, r.epoch, b.inputs))
+	// The wait is bounded by the lead's timeout, not this cell's: a cell whose lead
+	// failed late still has its whole timeout to build for itself.
+	twin, lead := r.twins.join(gctx, twinKey(cell, imgs, r.epoch, b.inputs))
+	if !lead && twin.art == nil && gctx.Err() != nil {
+		// Stopped while it waited: fail-fast starts no build.
+		return nil, nil, b.fail(ctx, gctx, cctx, gctx.Err())
+	}
+	if !lead {
+		cancel()
+		cctx, cancel = context.WithTimeoutCause(gctx, cell.Timeout, errTimeout)
+		defer cancel()
+	}
 	var art *manifest.Artifact
 	var lockFiles executor.Files
 	if lead {
@@ -129,7 +141,11 @@ func (r *run) buildCell(ctx, gctx context.Context, engine executor.Executor, cel
 	}
 	if err != nil {
 		art, lockFiles = nil, nil // nothing published for the twins to copy
-		return nil, nil, b.fail(ctx, gctx, cctx, err)
+		err = b.fail(ctx, gctx, cctx, err)
+		if lead {
+			failed(err)
+		}
+		return nil, nil, err
 	}
 	art.DurationSecs = r.now().Sub(start).Round(time.Millisecond).Seconds()
 	return art, lockFiles, nil

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -123,6 +124,7 @@ type run struct {
 	replaced []replacement // the artifacts this run put in place, until it settles them
 
 	twins twins // builds shared by cells with the same inputs (twins.go)
+	pool  *pool // the engines' slots, once schedule made them (tests check them)
 }
 
 func newRun(opts Options) *run {
@@ -196,6 +198,7 @@ func (r *run) schedule(ctx context.Context, engines []executor.Executor, cells [
 	// the next cells' builds, so twice as many cells may be under way as build.
 	g.SetLimit(2 * r.jobs * len(engines))
 	engs := newPool(engines, r.jobs)
+	r.pool = engs
 	// Cells take their slots in plan order: each waits for the one before it to have
 	// taken one (or given up) before it asks the pool.
 	turn := make(chan struct{})
@@ -257,6 +260,10 @@ func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, q
 	// Before anything of the cell touches the disk: a plan.Cell may come from JSON,
 	// and its name makes the paths of its artifact and log.
 	if err := filename.Check(cell.Artifact); err != nil {
+		select { // the cells after it in the queue keep waiting for those before it
+		case <-q.mine:
+		case <-gctx.Done():
+		}
 		close(q.next)
 		return nil, nil, fmt.Errorf("artifact %w", err)
 	}
@@ -272,6 +279,14 @@ func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, q
 		}
 	}()
 	var failedOver []string // the engines that failed the cell, and why
+	isFinal := func(err error) bool {
+		return err == nil || len(engs.engines) == 1 || !executor.IsTransient(err) || gctx.Err() != nil
+	}
+	stopIfFinal := func(err error) {
+		if isFinal(err) {
+			q.stop()
+		}
+	}
 	for {
 		e, aerr := engs.acquire(gctx, cell)
 		next() // the next queued cell may ask for a slot now
@@ -292,15 +307,18 @@ func (r *run) placeCell(ctx, gctx context.Context, engs *pool, cell plan.Cell, q
 		// buildCell frees the slot early, once the artifact is built and its tests
 		// are to run; *release frees it otherwise.
 		*release = sync.OnceFunc(func() { engs.release(e) })
-		art, files, err = r.buildCell(ctx, gctx, engs.engines[e], cell, *release)
-		final := err == nil || len(engs.engines) == 1 || !executor.IsTransient(err) || gctx.Err() != nil
+		art, files, err = r.buildCell(ctx, gctx, engs.engines[e], cell, *release, stopIfFinal)
+		final := isFinal(err)
 		if err != nil && final {
 			q.stop() // before the slot frees
 		}
 		if final {
 			if err == nil && len(failedOver) > 0 {
 				// Said in its record too: the manifest tells which engines failed it.
-				art.Warnings = append(art.Warnings, failedOver...)
+				// A copy: its twins may be reading the record buildCell handed them.
+				a := *art
+				a.Warnings = append(slices.Clip(art.Warnings), failedOver...)
+				art = &a
 			}
 			return art, files, err
 		}
@@ -367,6 +385,7 @@ func (r *run) record(ctx context.Context, started time.Time, results []Result) e
 	}
 	gone := r.toPrune(ctx, results)
 	m.Artifacts = append(m.Artifacts, r.carriedOver(ctx, built, skipped, gone)...)
+	dropStaleSameBuild(m.Artifacts)
 	werr := r.writeRecords(m, results)
 	serr := r.settle(werr, built)
 	var notDurable *atomicfile.NotDurableError

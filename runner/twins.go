@@ -38,8 +38,9 @@ type twinBuild struct {
 }
 
 // twinKey is what decides a cell's artifact bytes (InputHash without the artifact's
-// name, which only names the file) and what decides which of its files the packer
-// and the ELF check take (max_size, elf_ignore), which InputHash leaves out.
+// name, which only names the file), what decides which of its files the packer
+// and the ELF check take (max_size, elf_ignore), which InputHash leaves out, and the
+// lock files the build hands back for the cell's lock entry (lock_files).
 func twinKey(cell plan.Cell, imgs images, epoch time.Time, inputs executor.Files) string {
 	c := cell
 	c.Artifact = ""
@@ -47,7 +48,8 @@ func twinKey(cell plan.Cell, imgs images, epoch time.Time, inputs executor.Files
 		Inputs    string
 		MaxSize   int64
 		ELFIgnore []string
-	}{InputHash(c, imgs.build, epoch, inputs), cell.MaxSize, cell.ELFIgnore})
+		LockFiles []string
+	}{InputHash(c, imgs.build, epoch, inputs), cell.MaxSize, cell.ELFIgnore, cell.LockFiles})
 	if err != nil {
 		panic(err) // plain strings and numbers always marshal
 	}
@@ -113,6 +115,7 @@ func (b *cellBuild) copyTwin(ctx context.Context, imgs images, src *manifest.Art
 	art := *src
 	art.File, art.Target, art.Axes, art.Log = cell.Artifact, cell.Target, axes(cell), logName(cell)
 	art.InputHash, art.Metadata, art.CrossBuilt, art.Spec = imgs.inputHash, cell.Metadata, cell.CrossBuilt, b.specFile()
+	art.Image = manifestImage(imgs.build) // the same ID, maybe by another name
 	art.Test, art.Tests, art.LockSHA256, art.Drift, art.Warnings = nil, nil, "", false, nil
 	art.SameBuildAs = src.File
 	if src.ELF != nil {
@@ -129,4 +132,23 @@ func (b *cellBuild) copyTwin(ctx context.Context, imgs images, src *manifest.Art
 		fmt.Fprintf(b.progress, "matrix: warning: %s\n", w)
 	}
 	return &art, lockFiles, nil
+}
+
+// dropStaleSameBuild clears the same_build_as of a record whose twin is no longer the
+// artifact of its run with its bytes (a copy reused by a later run that built its
+// twin again): the records name only an artifact of the copy's own run.
+func dropStaleSameBuild(arts []manifest.Artifact) {
+	byFile := map[string]*manifest.Artifact{}
+	for i := range arts {
+		byFile[arts[i].File] = &arts[i]
+	}
+	for i := range arts {
+		a := &arts[i]
+		if a.SameBuildAs == "" {
+			continue
+		}
+		if src, ok := byFile[a.SameBuildAs]; !ok || src.RunID != a.RunID || src.SHA256 != a.SHA256 {
+			a.SameBuildAs = ""
+		}
+	}
 }
