@@ -119,6 +119,12 @@ func (t *TTY) Event(e Event) {
 			c.queued = false
 			t.queued--
 		}
+		if c.running {
+			// Started again on another engine (failover): one line still, and its
+			// time counts from its first start.
+			c.phase = "starting"
+			break
+		}
 		c.running, c.started, c.phase = true, e.Time, "starting"
 		if c.started.IsZero() {
 			c.started = t.now()

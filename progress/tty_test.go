@@ -211,3 +211,15 @@ func TestTTYTabsAndEmoji(t *testing.T) {
 	r.at(1, Event{Kind: KindOutput, Cell: "a.tar.gz", Line: "x\ty\tz"})
 	r.screenIs("tabs", "  a.tar.gz  starting 0.0s  x y z", "[0/1] 0 done, 1 running, 0 queued, 0 f…")
 }
+
+// TestTTYStartedAgain: a cell started again on another engine (failover) keeps one
+// line in the live area, its time counted from its first start.
+func TestTTYStartedAgain(t *testing.T) {
+	r := newTTYRun(t, 60, 5)
+	r.at(0, Event{Kind: KindQueued, Cell: "a.tar.gz"})
+	r.at(0, Event{Kind: KindStarted, Cell: "a.tar.gz", Engine: "one"})
+	r.at(2, Event{Kind: KindPhase, Cell: "a.tar.gz", Phase: PhaseBuilding})
+	r.at(3, Event{Kind: KindStarted, Cell: "a.tar.gz", Engine: "two"})
+	r.now = r.now.Add(3 * time.Second)
+	r.screenIs("started twice", "  a.tar.gz  starting 3.0s", "[0/1] 0 done, 1 running, 0 queued, 0 failed  3s  ETA 6s")
+}
