@@ -46,7 +46,7 @@ func (e *evaluator) eval(attr *hcl.Attribute) (cty.Value, hcl.Diagnostics) {
 
 // content decodes b's body with schema, from the cache when it is there.
 func (e *evaluator) content(b *hcl.Block, schema *hcl.BodySchema) (*hcl.BodyContent, bool) {
-	if c, ok := e.contents[b.Body]; ok {
+	if c, ok := e.contents.get(b.Body); ok {
 		return c, true
 	}
 	c, diags := b.Body.Content(schema)

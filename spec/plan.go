@@ -3,6 +3,7 @@ package spec
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -266,6 +267,25 @@ func (bc blockContents) decode(b *hcl.Block, schema *hcl.BodySchema) *hcl.BodyCo
 	if diags.HasErrors() {
 		return nil
 	}
-	bc[b.Body] = c
+	if cacheable(b.Body) {
+		bc[b.Body] = c
+	}
 	return c
+}
+
+// get is the cached content of body, if there is one.
+func (bc blockContents) get(body hcl.Body) (*hcl.BodyContent, bool) {
+	if !cacheable(body) {
+		return nil, false
+	}
+	c, ok := bc[body]
+	return c, ok
+}
+
+// cacheable reports whether body can key the cache: a body by pointer, as HCL's own
+// syntax makes them. A body of another kind may hold what cannot be a map key — the
+// one dynblock makes for a for_each whose value is unknown holds a map — and is
+// decoded anew each time instead.
+func cacheable(body hcl.Body) bool {
+	return body != nil && reflect.TypeOf(body).Kind() == reflect.Pointer
 }
