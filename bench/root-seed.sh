@@ -5,7 +5,7 @@
 #           arm64 image, under emulation on an x64 machine, as the seed would run it;
 #   matrix: `matrix run --locked` of the root matrix.hcl (offline.hcl): one artifact
 #           per (sharp, CPU), cross-built, tested on every runtime (arm64 under
-#           emulation); a cold npm cache (a volume of its own, emptied first).
+#           emulation); no npm cache (npm_cache = false), cold as the seed.
 # Prints a Markdown table for BENCHMARKS.md. Usage: bench/root-seed.sh [JOBS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +13,7 @@ export PATH=/usr/local/go/bin:$PATH
 jobs=${1:-4}
 scripts/setup.sh --arm64 20 22 24 >&2
 tmp=$(mktemp -d /tmp/matrix-bench-rootseed.XXXXXX)
-cache=bench-rootseed-$$
-trap 'rm -rf "$tmp"; docker volume rm -f "matrix-cache-$cache" >/dev/null 2>&1 || true' EXIT
+trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/matrix" ./cmd/matrix
 cp matrix.hcl matrix.lock.json offline.hcl "$tmp/"
 
@@ -47,9 +46,8 @@ t1=$(date +%s.%N)
 seed=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
 echo "seed: ${#cells[@]} cells, $jobs at a time, untested: $seed s (load $l0)" >&2
 
-docker volume rm -f "matrix-cache-$cache" >/dev/null 2>&1 || true
 t0=$(date +%s.%N) l1=$(load)
-"$tmp/matrix" run -q --locked --var-file "$tmp/offline.hcl" --var "npm_cache=$cache" -j "$jobs" --out "$tmp/out" "$tmp/matrix.hcl" > "$tmp/matrix.txt"
+"$tmp/matrix" run -q --locked --var-file "$tmp/offline.hcl" --var npm_cache=false -j "$jobs" --out "$tmp/out" "$tmp/matrix.hcl" > "$tmp/matrix.txt"
 t1=$(date +%s.%N)
 m=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
 summary=$(tail -n 1 "$tmp/matrix.txt")
@@ -58,4 +56,4 @@ echo "matrix: $m s (load $l1): $summary" >&2
 echo "| | cells | builds | tests | seconds | load at start | / seed |"
 echo "|---|---|---|---|---|---|---|"
 echo "| seed loop, $jobs at a time, untested | ${#cells[@]} | ${#cells[@]} | 0 | $seed | $l0 | 1.00 |"
-echo "| matrix run --locked -j $jobs, cold npm cache | ${#cells[@]} | $(grep -c . "$tmp/out/SHA256SUMS") | $(node -e 'const m = require(process.argv[1]); console.log(m.artifacts.reduce((n, a) => n + (a.tests || []).filter((t) => t.passed).length, 0));' "$tmp/out/manifest.json") | $m | $l1 | $(awk -v a="$m" -v b="$seed" 'BEGIN{printf "%.2f", a/b}') |"
+echo "| matrix run --locked -j $jobs, no npm cache | ${#cells[@]} | $(grep -c . "$tmp/out/SHA256SUMS") | $(node -e 'const m = require(process.argv[1]); console.log(m.artifacts.reduce((n, a) => n + (a.tests || []).filter((t) => t.passed).length, 0));' "$tmp/out/manifest.json") | $m | $l1 | $(awk -v a="$m" -v b="$seed" 'BEGIN{printf "%.2f", a/b}') |"
