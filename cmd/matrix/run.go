@@ -51,7 +51,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	f.spec.register(cmd)
 	f.sel.register(cmd)
 	fl := cmd.Flags()
-	fl.IntVarP(&f.jobs, "jobs", "j", runner.DefaultJobs, "cells built at once on each engine; the default is twice the cores of this machine, 2 to 32")
+	fl.IntVarP(&f.jobs, "jobs", "j", runner.DefaultJobs, "cells built at once on each engine; the default is four per core of this machine, 2 to 32")
 	fl.BoolVar(&f.keepGoing, "keep-going", false, "build every cell even after one fails, and report all failures")
 	fl.StringVar(&f.pull, "pull", string(engine.PullMissing), "when to pull images: missing, always or never")
 	fl.StringArrayVar(&f.engines, "engine", nil, "build on this Docker engine (unix://, tcp://, ssh://...); repeat to share the cells among several, each running --jobs at once; default: the environment's")
